@@ -1,0 +1,217 @@
+/// Sales lines in columns, so one case and a population of millions go through the same code without
+/// allocating per record. A case is a population of one (`VATLines(sales:)`).
+public struct VATLines: Sendable {
+    public var kind: [UInt8] = []
+    public var amount: [Int64] = []       // fen
+    public var deduction: [Int64] = []    // fen
+    public var ratePPM: [Int64] = []
+    public var special: [Bool] = []
+    public init() {}
+    public init(sales: [Sale]) {
+        reserve(sales.count)
+        for s in sales { append(s) }
+    }
+    public mutating func reserve(_ n: Int) {
+        kind.reserveCapacity(n); amount.reserveCapacity(n); deduction.reserveCapacity(n); ratePPM.reserveCapacity(n); special.reserveCapacity(n)
+    }
+    public mutating func append(_ s: Sale) {
+        kind.append(s.kind.rawValue); amount.append(s.amount.fen); deduction.append(s.deduction.fen)
+        ratePPM.append(s.rate.ppm); special.append(s.specialInvoice)
+    }
+    public mutating func removeAll() {
+        kind.removeAll(keepingCapacity: true); amount.removeAll(keepingCapacity: true); deduction.removeAll(keepingCapacity: true)
+        ratePPM.removeAll(keepingCapacity: true); special.removeAll(keepingCapacity: true)
+    }
+    public var count: Int { kind.count }
+}
+
+/// Which limit applies to one taxpayer in one period (RULES §1.2, §1.4, §1.7, §1.8).
+public struct VATLimitTest: Sendable {
+    public enum Regime: Sendable { case noLimit, smallBusiness, provincialQizhengdian }
+    public let regime: Regime
+    /// The limit after any partial-quarter proration; nil when no limit applies.
+    public let limit: Money?
+    public let comparison: VATRuleSet.Comparison
+    /// Months operated used for the limit (3 when assumed).
+    public let months: Int
+    /// FLAG U7 applies (RULES §1.7).
+    public let flagU7: Bool
+    public let monthsAssumed: Bool
+}
+
+/// What the VAT mechanics found for one return. Amounts in fen, tax and relief exact until reported.
+public struct VATOutcome: Sendable {
+    public var totalNet: Int64 = 0
+    /// Tested totals: index 0 = all lines (or goods + processing in the two-group regime), 1 = services + intangibles.
+    public var tested: (Int64, Int64) = (0, 0)
+    public var immovableTested: Int64 = 0
+    public var passed: (Bool, Bool) = (false, false)
+    public var secondaryApplied = false
+    /// 2026+: the 销售不动产 secondary test, not applied, would have exempted more (U2).
+    public var secondaryAlternative = false
+    public var exemptFen: Int64 = 0
+    public var tax = Exact.zero
+    /// Σ base × case rate over all lines: the tax without any relief.
+    public var taxWithoutRelief = Exact.zero
+    public var flags: UInt32 = 0
+    public var relief: Exact { taxWithoutRelief - tax }
+
+    public static let flagU1: UInt32 = 1 << 1, flagU2: UInt32 = 1 << 2, flagU3: UInt32 = 1 << 3
+    public static let flagU4: UInt32 = 1 << 4, flagU5: UInt32 = 1 << 5, flagU7: UInt32 = 1 << 7
+}
+
+/// The fate of one line after the limit test and the 3% treatment.
+public enum VATLineFate: Equatable, Sendable {
+    case exemptByLimit
+    case exemptByTreatment
+    case taxed(Rate)
+}
+
+/// The VAT mechanics of RULES §1.3, §1.4, §1.5 and §8.4, shared by the single-case path and the batch path.
+public enum VATKernel {
+    /// The limit test for one taxpayer: refuses what RULES tells the engine to refuse.
+    public static func limitTest(_ rules: VATRuleSet, kind: TaxpayerKind, monthsOperated: Int?,
+                                 provincialLimit: () throws(Refusal) -> Money) throws(Refusal) -> VATLimitTest {
+        let individual = kind == .individual || kind == .individualBusiness
+        if individual && rules.individualsUseQizhengdian && !(rules.limitKind != .none && rules.eligibleKinds.contains(kind)) {
+            guard !rules.period.isQuarterly else {
+                throw Refusal(.notSupported, "vat.period", zh: "2014年10月以前个人适用按月的省定起征点，按季案例未经研究：请按月提供",
+                              en: "before 2014-10 individuals have a monthly provincial 起征点; quarterly cases were not researched: file by month", rule: "§1.8")
+            }
+            return VATLimitTest(regime: .provincialQizhengdian, limit: try provincialLimit(), comparison: .lt, months: 1, flagU7: false, monthsAssumed: false)
+        }
+        guard rules.limitKind != .none, rules.eligibleKinds.contains(kind), let base = rules.limit else {
+            return VATLimitTest(regime: .noLimit, limit: nil, comparison: .le, months: 3, flagU7: false, monthsAssumed: false)
+        }
+        guard rules.period.isQuarterly, let monthly = rules.monthlyLimit else {
+            return VATLimitTest(regime: .smallBusiness, limit: base, comparison: rules.comparison, months: 1, flagU7: false, monthsAssumed: false)
+        }
+        switch (rules.proration, monthsOperated) {
+        case (.fullLimit, let m?):
+            return VATLimitTest(regime: .smallBusiness, limit: base, comparison: rules.comparison, months: m, flagU7: m < 3, monthsAssumed: false)
+        case (.fullLimit, nil):
+            return VATLimitTest(regime: .smallBusiness, limit: base, comparison: rules.comparison, months: 3, flagU7: false, monthsAssumed: false)
+        case (_, nil):
+            return VATLimitTest(regime: .smallBusiness, limit: base, comparison: rules.comparison, months: 3, flagU7: true, monthsAssumed: true)
+        case (.refusePartial, let m?) where m < 3:
+            throw Refusal(.notSupported, "vat.months_operated", zh: "2013年8月至2014年9月按季纳税不足一个季度的销售额度未经研究",
+                          en: "the limit for a partial quarter in 2013-08..2014-09 was not researched", rule: "§1.7")
+        case (.prorateUnconfirmed, let m?):
+            return VATLimitTest(regime: .smallBusiness, limit: monthly * Int64(m), comparison: rules.comparison, months: m, flagU7: m < 3, monthsAssumed: false)
+        case (_, let m?):
+            return VATLimitTest(regime: .smallBusiness, limit: monthly * Int64(m), comparison: rules.comparison, months: m, flagU7: false, monthsAssumed: false)
+        }
+    }
+
+    /// Refusals that depend on the lines (RULES §1.3 step 1, §1.4, §1.8). `i` is the first offending line.
+    public static func checkLines(_ rules: VATRuleSet, kind: TaxpayerKind, lines: VATLines, range: Range<Int>,
+                                  regime: VATLimitTest.Regime) throws(Refusal) {
+        var hasGoods = false, hasLabour = false
+        for i in range {
+            let k = SaleKind(rawValue: lines.kind[i])!
+            if !rules.allowedRates.contains(Rate(ppm: lines.ratePPM[i])) {
+                throw .invalid("vat.sales[\(i - range.lowerBound)].rate", zh: "\(rules.period) 的法定征收率只有 \(rules.allowedRates.map(\.description).joined(separator: "、"))",
+                               en: "the statutory levy rates for \(rules.period) are \(rules.allowedRates.map(\.description).joined(separator: ", "))", rule: "§1.3")
+            }
+            if k == .immovable && kind == .individual {
+                throw Refusal(.notSupported, "vat.sales[\(i - range.lowerBound)].kind",
+                              zh: "其他个人销售不动产按现行规定征免增值税，不适用小规模纳税人月（季）销售额免税/起征点",
+                              en: "an individual's sale of an immovable is exempt or taxed under the housing rules, outside the small-scale limit (U27)", rule: "§1.3")
+            }
+            if k == .immovable && !rules.immovableInScope {
+                throw Refusal(.notSupported, "vat.sales[\(i - range.lowerBound)].kind", zh: "2016年5月1日以前销售不动产缴纳营业税，不属于增值税",
+                              en: "before 2016-05-01 sales of immovables were under business tax, not VAT", rule: "§1.4")
+            }
+            if lines.deduction[i] > 0 && rules.netMode == .refuse {
+                throw Refusal(.notSupported, "vat.sales[\(i - range.lowerBound)].deduction", zh: "2016年5月以前差额征税的处理未经研究（U31）",
+                              en: "差额 treatment before 2016-05 not researched (U31)", rule: "§1.4")
+            }
+            if regime == .provincialQizhengdian {
+                if k == .services || k == .intangibles {
+                    throw Refusal(.notSupported, "vat.sales[\(i - range.lowerBound)].kind", zh: "服务、无形资产没有收录的起征点",
+                                  en: "services and intangibles have no 起征点 on record", rule: "§1.8")
+                }
+                if k == .goods { hasGoods = true } else { hasLabour = true }
+                if hasGoods && hasLabour {
+                    throw Refusal(.notSupported, "vat.sales", zh: "货物与劳务起征点合并判断未经研究（U29）",
+                                  en: "test of combined 起征点 categories (goods and labour) not researched (U29)", rule: "§1.8")
+                }
+            }
+        }
+    }
+
+    @inline(__always) static func group(_ scope: VATRuleSet.Scope, _ kind: UInt8) -> Int {
+        guard scope == .twoGroups else { return 0 }
+        switch kind {
+        case SaleKind.goods.rawValue, SaleKind.processing.rawValue: return 0
+        case SaleKind.services.rawValue, SaleKind.intangibles.rawValue: return 1
+        default: return -1
+        }
+    }
+
+    @inline(__always) static func passes(_ t: Int64, _ limit: Int64, _ cmp: VATRuleSet.Comparison) -> Bool {
+        cmp == .le ? t <= limit : t < limit
+    }
+
+    /// The mechanics for lines `range` of `lines`, under `test`, for a taxpayer of region key `key`.
+    public static func evaluate(_ rules: VATRuleSet, test: VATLimitTest, key: VATRuleSet.RegionKey,
+                                lines: VATLines, range: Range<Int>) -> VATOutcome {
+        var o = VATOutcome()
+        let gross = rules.netMode == .grossTest
+        var anyDeduction = false, anySpecial = false, anyImmovable = false
+        for i in range {
+            let base = lines.amount[i] - lines.deduction[i]
+            o.totalNet += base
+            o.taxWithoutRelief.units += Int128(base) * Int128(lines.ratePPM[i])
+            if lines.deduction[i] > 0 { anyDeduction = true }
+            if lines.special[i] { anySpecial = true }
+            if lines.special[i] && !rules.specialCountsInTotal { continue }
+            let tested = gross ? lines.amount[i] : base
+            if lines.kind[i] == SaleKind.immovable.rawValue { anyImmovable = true; o.immovableTested += tested }
+            switch group(rules.scope, lines.kind[i]) {
+            case 0: o.tested.0 += tested
+            case 1: o.tested.1 += tested
+            default: break
+            }
+        }
+        if anySpecial { o.flags |= VATOutcome.flagU3 }
+        if gross && anyDeduction { o.flags |= VATOutcome.flagU5 }
+        if rules.scope == .twoGroups && anyImmovable { o.flags |= VATOutcome.flagU4 }
+        if test.flagU7 { o.flags |= VATOutcome.flagU7 }
+        if let limit = test.limit?.fen {
+            o.passed.0 = passes(o.tested.0, limit, test.comparison)
+            o.passed.1 = rules.scope == .twoGroups && passes(o.tested.1, limit, test.comparison)
+            if test.comparison == .lt && (o.tested.0 == limit || (rules.scope == .twoGroups && o.tested.1 == limit)) { o.flags |= VATOutcome.flagU1 }
+            if !o.passed.0 && anyImmovable && rules.scope == .allCombined && test.regime == .smallBusiness {
+                let alternative = passes(o.tested.0 - o.immovableTested, limit, test.comparison)
+                if rules.secondary == .yes { o.secondaryApplied = alternative }
+                else if rules.secondary == .unknown && alternative { o.secondaryAlternative = true; o.flags |= VATOutcome.flagU2 }
+            }
+        }
+        for i in range {
+            let base = lines.amount[i] - lines.deduction[i]
+            switch fate(rules, o, key: key, kind: lines.kind[i], special: lines.special[i], ratePPM: lines.ratePPM[i]) {
+            case .exemptByLimit, .exemptByTreatment: o.exemptFen += base
+            case .taxed(let r): o.tax.units += Int128(base) * Int128(r.ppm)
+            }
+        }
+        return o
+    }
+
+    /// One line's fate (RULES §1.3 steps 5-6): exempt under the limit, exempt or reduced under §1.5, or taxed.
+    @inline(__always)
+    public static func fate(_ rules: VATRuleSet, _ o: VATOutcome, key: VATRuleSet.RegionKey,
+                            kind: UInt8, special: Bool, ratePPM: Int64) -> VATLineFate {
+        if !special {
+            let g = group(rules.scope, kind)
+            if (g == 0 && o.passed.0) || (g == 1 && o.passed.1) { return .exemptByLimit }
+            if o.secondaryApplied && kind != SaleKind.immovable.rawValue { return .exemptByLimit }
+        }
+        guard ratePPM == VATRuleSet.rate3.ppm, rules.excludedKindsMask & (1 << kind) == 0 else { return .taxed(Rate(ppm: ratePPM)) }
+        if special { return .taxed(rules.specialRate[key]) }
+        switch rules.treatment[key] {
+        case .exempt: return .exemptByTreatment
+        case .rate(let r): return .taxed(r)
+        }
+    }
+}
