@@ -1,1 +1,3 @@
-print("x")
+import HuiqiCommands
+
+HuiqiCommand.main()
