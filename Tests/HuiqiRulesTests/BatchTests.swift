@@ -1,0 +1,64 @@
+import Testing
+@testable import HuiqiRules
+
+/// The batch path must give exactly the single-case path's figures (ARCHITECTURE.md "Determinations").
+@Suite struct BatchTests {
+    struct Rng { var s: UInt64; mutating func next(_ n: UInt64) -> Int64 { s = s &* 6364136223846793005 &+ 1442695040888963407; return Int64((s >> 33) % n) } }
+
+    func randomCase(_ r: inout Rng, period: TaxPeriod, year: Int) -> Case {
+        let kinds: [TaxpayerKind] = [.enterprise, .enterprise, .unit, .individualBusiness, .individual]
+        let kind = kinds[Int(r.next(5))]
+        let regions = ["310115", "420102", "440305"]
+        var sales: [Sale] = []
+        for _ in 0..<(1 + Int(r.next(4))) {
+            let k = SaleKind(rawValue: UInt8(r.next(kind == .individual ? 4 : 5)))!
+            let amount = Money(fen: r.next(4) == 0 ? r.next(60_000_000) : r.next(15_000_000))
+            let ded = k == .services && r.next(3) == 0 ? Money(fen: amount.fen / 3) : .zero
+            sales.append(Sale(kind: k, amount: amount, rate: Rate(ppm: k == .immovable ? 50_000 : 30_000), deduction: ded, specialInvoice: r.next(6) == 0))
+        }
+        var quarters: [EITQuarter] = []
+        var income: Int64 = 0
+        for _ in 0..<(kind == .enterprise ? 1 + Int(r.next(4)) : 0) {
+            income += r.next(150_000_000) - 20_000_000
+            let e0 = r.next(420), e1 = r.next(420)
+            quarters.append(EITQuarter(employees: (e0, e1), assets: (Money(fen: r.next(7_000_000_000)), Money(fen: r.next(7_000_000_000))), taxableIncomeYTD: Money(fen: income)))
+        }
+        let months: Int? = period.isQuarterly && r.next(4) == 0 ? 1 + Int(r.next(3)) : nil
+        return Case(taxpayer: Taxpayer(kind: kind, vatStatus: .smallScale, industry: r.next(2) == 0 ? .industrial : .other,
+                                       restrictedIndustry: r.next(10) == 0, region: regions[Int(r.next(3))]),
+                    vat: VATReturn(period: period, sales: sales, monthsOperated: months),
+                    eit: quarters.isEmpty ? nil : EITReturn(year: year, quarters: quarters))
+    }
+
+    @Test(arguments: [("2023-Q2", 2023), ("2020-07", 2020), ("2017-Q3", 2017), ("2022-05", 2022), ("2026-Q1", 2026), ("2014-11", 2014), ("2012-Q2", 2012)])
+    func batchEqualsSingleCase(_ periodText: String, _ year: Int) throws {
+        let period = TaxPeriod(periodText)!
+        var r = Rng(s: UInt64(year) * 7919)
+        let cases = (0..<3000).map { _ in randomCase(&r, period: period, year: year) }
+        var p = Population()
+        for c in cases { p.append(c) }
+        let batch = try BatchEvaluator(engine: engine, vatPeriod: period, eitYear: year).evaluate(p, threads: 2)
+        var compared = 0
+        for (i, c) in cases.enumerated() {
+            var vatOnly = c; vatOnly.eit = nil
+            switch Result(catching: { () throws(Refusal) in try engine.determine(vatOnly) }) {
+            case .success(let d):
+                #expect(batch.vatStatus[i] == BatchResult.ok, "case \(i)")
+                #expect(batch.vatTax[i] == d.vat!.tax.fen && batch.vatRelief[i] == d.vat!.relief.fen && batch.vatExempt[i] == d.vat!.exemptSales.fen, "case \(i)")
+                compared += 1
+            case .failure: #expect(batch.vatStatus[i] == BatchResult.refused, "case \(i)")
+            }
+            guard c.eit != nil else { continue }
+            var eitOnly = c; eitOnly.vat = nil
+            switch Result(catching: { () throws(Refusal) in try engine.determine(eitOnly) }) {
+            case .success(let d):
+                let last = d.eit!.quarters.last!.step
+                #expect(batch.eitStatus[i] == BatchResult.ok)
+                #expect(batch.eitTaxYTD[i] == last.taxRounded.fen && batch.eitReliefYTD[i] == last.relief.rounded().fen && batch.eitPrepaid[i] == d.eit!.prepaid.fen, "case \(i)")
+                #expect(batch.eitQualifies[i] == last.qualifies)
+            case .failure: #expect(batch.eitStatus[i] == BatchResult.refused, "case \(i)")
+            }
+        }
+        #expect(compared > 500)
+    }
+}
