@@ -56,12 +56,18 @@ public struct BatchResult: Sendable {
     public var eitTaxYTD: [Int64], eitReliefYTD: [Int64], eitPrepaid: [Int64]
     public var eitQualifies: [Bool]
 
-    init(count n: Int) {
+    public init(count n: Int = 0) {
         vatStatus = Array(repeating: 0, count: n); vatExempt = Array(repeating: 0, count: n)
         vatTax = Array(repeating: 0, count: n); vatRelief = Array(repeating: 0, count: n)
         eitStatus = Array(repeating: 0, count: n); eitTaxYTD = Array(repeating: 0, count: n)
         eitReliefYTD = Array(repeating: 0, count: n); eitPrepaid = Array(repeating: 0, count: n)
         eitQualifies = Array(repeating: false, count: n)
+    }
+
+    /// Sets every column to `n` entries; the values are overwritten by the evaluation.
+    mutating func resize(_ n: Int) {
+        guard vatStatus.count != n else { return }
+        self = BatchResult(count: n)
     }
 
     /// Σ VAT relief + Σ EIT relief to date, in fen: the benchmark's checksum.

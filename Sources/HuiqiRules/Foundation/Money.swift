@@ -99,13 +99,15 @@ public struct Exact: Hashable, Comparable, Sendable {
     public static func < (l: Exact, r: Exact) -> Bool { l.units < r.units }
 
     /// money × rate, exact.
-    @inlinable public static func product(_ m: Money, _ r: Rate) -> Exact { Exact(units: Int128(m.fen) * Int128(r.ppm)) }
+    @inlinable public static func product(_ m: Money, _ r: Rate) -> Exact { Exact(units: Int128(m.fen) &* Int128(r.ppm)) }
     /// self × rate, exact only if the result stays on the 10⁻⁸ grid; otherwise the caller must divide later.
     public func times(_ r: Rate) -> (numerator: Exact, divisor: Int64) { (Exact(units: units * Int128(r.ppm)), Rate.scale) }
 
     /// Rounds half-up (away from zero at exactly half) to the fen. The fast path stays in 64-bit arithmetic.
     @inlinable public func rounded() -> Money {
         if let small = Int64(exactly: units) {
+            // Non-negative amounts (every tax and relief) round without a branch: ⌊(x + ½) ÷ 1⌋.
+            if small >= 0 && small < Int64.max - Exact.perFen { return Money(fen: (small &+ Exact.perFen / 2) / Exact.perFen) }
             let q = small / Exact.perFen, r = small % Exact.perFen
             if r >= Exact.perFen / 2 { return Money(fen: q + 1) }
             if r <= -(Exact.perFen / 2) { return Money(fen: q - 1) }

@@ -55,8 +55,10 @@ extension Engine {
             return m
         }
         let lines = VATLines(sales: vat.sales)
-        try VATKernel.checkLines(rules, kind: kind, lines: lines, range: 0..<lines.count, regime: test.regime)
-        let o = VATKernel.evaluate(rules, test: test, key: key, lines: lines, range: 0..<lines.count)
+        let evaluated = lines.withView { view in
+            Result { () throws(Refusal) -> VATOutcome in try VATKernel.evaluate(rules, test: test, key: key, kind: kind, lines: view, range: 0..<lines.count) }
+        }
+        let o = try evaluated.get()
 
         var ex = explanation()
         explainVAT(&ex, vat: vat, rules: rules, test: test, key: key, kind: kind, outcome: o, provincial: provincialVersion)

@@ -25,6 +25,32 @@ public struct VATLines: Sendable {
     public var count: Int { kind.count }
 }
 
+/// A read-only view of `VATLines` without bounds checks or array indirection, for the kernel's hot loops.
+/// Valid only inside `VATLines.withView`.
+public struct VATLinesView: @unchecked Sendable {
+    public let kind: UnsafeBufferPointer<UInt8>
+    public let amount: UnsafeBufferPointer<Int64>
+    public let deduction: UnsafeBufferPointer<Int64>
+    public let ratePPM: UnsafeBufferPointer<Int64>
+    public let special: UnsafeBufferPointer<Bool>
+}
+
+extension VATLines {
+    public func withView<R>(_ body: (VATLinesView) throws -> R) rethrows -> R {
+        try kind.withUnsafeBufferPointer { k in
+            try amount.withUnsafeBufferPointer { a in
+                try deduction.withUnsafeBufferPointer { d in
+                    try ratePPM.withUnsafeBufferPointer { r in
+                        try special.withUnsafeBufferPointer { s in
+                            try body(VATLinesView(kind: k, amount: a, deduction: d, ratePPM: r, special: s))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Which limit applies to one taxpayer in one period (RULES §1.2, §1.4, §1.7, §1.8).
 public struct VATLimitTest: Sendable {
     public enum Regime: Sendable { case noLimit, smallBusiness, provincialQizhengdian }
@@ -103,41 +129,40 @@ public enum VATKernel {
         }
     }
 
-    /// Refusals that depend on the lines (RULES §1.3 step 1, §1.4, §1.8). `i` is the first offending line.
-    public static func checkLines(_ rules: VATRuleSet, kind: TaxpayerKind, lines: VATLines, range: Range<Int>,
-                                  regime: VATLimitTest.Regime) throws(Refusal) {
-        var hasGoods = false, hasLabour = false
-        for i in range {
-            let k = SaleKind(rawValue: lines.kind[i])!
-            if !rules.allowedRates.contains(Rate(ppm: lines.ratePPM[i])) {
-                throw .invalid("vat.sales[\(i - range.lowerBound)].rate", zh: "\(rules.period) 的法定征收率只有 \(rules.allowedRates.map(\.description).joined(separator: "、"))",
-                               en: "the statutory levy rates for \(rules.period) are \(rules.allowedRates.map(\.description).joined(separator: ", "))", rule: "§1.3")
+    /// Why line `i` (counted from the first line of the return) is refused (RULES §1.3 step 1, §1.4, §1.8):
+    /// built only on the cold path.
+    @inline(never)
+    static func lineRefusal(_ rules: VATRuleSet, kind: TaxpayerKind, lineKind: SaleKind, ratePPM: Int64, deduction: Int64,
+                            index i: Int, regime: VATLimitTest.Regime, mixesCategories: Bool) -> Refusal? {
+        let rate = Rate(ppm: ratePPM)
+        if !rules.allowedRates.contains(rate) {
+            return .invalid("vat.sales[\(i)].rate", zh: "\(rules.period) 的法定征收率只有 \(rules.allowedRates.map(\.description).joined(separator: "、"))",
+                            en: "the statutory levy rates for \(rules.period) are \(rules.allowedRates.map(\.description).joined(separator: ", "))", rule: "§1.3")
+        }
+        if lineKind == .immovable && kind == .individual {
+            return Refusal(.notSupported, "vat.sales[\(i)].kind",
+                           zh: "其他个人销售不动产按现行规定征免增值税，不适用小规模纳税人月（季）销售额免税/起征点",
+                           en: "an individual's sale of an immovable is exempt or taxed under the housing rules, outside the small-scale limit (U27)", rule: "§1.3")
+        }
+        if lineKind == .immovable && !rules.immovableInScope {
+            return Refusal(.notSupported, "vat.sales[\(i)].kind", zh: "2016年5月1日以前销售不动产缴纳营业税，不属于增值税",
+                           en: "before 2016-05-01 sales of immovables were under business tax, not VAT", rule: "§1.4")
+        }
+        if deduction > 0 && rules.netMode == .refuse {
+            return Refusal(.notSupported, "vat.sales[\(i)].deduction", zh: "2016年5月以前差额征税的处理未经研究（U31）",
+                           en: "差额 treatment before 2016-05 not researched (U31)", rule: "§1.4")
+        }
+        if regime == .provincialQizhengdian {
+            if lineKind == .services || lineKind == .intangibles {
+                return Refusal(.notSupported, "vat.sales[\(i)].kind", zh: "服务、无形资产没有收录的起征点",
+                               en: "services and intangibles have no 起征点 on record", rule: "§1.8")
             }
-            if k == .immovable && kind == .individual {
-                throw Refusal(.notSupported, "vat.sales[\(i - range.lowerBound)].kind",
-                              zh: "其他个人销售不动产按现行规定征免增值税，不适用小规模纳税人月（季）销售额免税/起征点",
-                              en: "an individual's sale of an immovable is exempt or taxed under the housing rules, outside the small-scale limit (U27)", rule: "§1.3")
-            }
-            if k == .immovable && !rules.immovableInScope {
-                throw Refusal(.notSupported, "vat.sales[\(i - range.lowerBound)].kind", zh: "2016年5月1日以前销售不动产缴纳营业税，不属于增值税",
-                              en: "before 2016-05-01 sales of immovables were under business tax, not VAT", rule: "§1.4")
-            }
-            if lines.deduction[i] > 0 && rules.netMode == .refuse {
-                throw Refusal(.notSupported, "vat.sales[\(i - range.lowerBound)].deduction", zh: "2016年5月以前差额征税的处理未经研究（U31）",
-                              en: "差额 treatment before 2016-05 not researched (U31)", rule: "§1.4")
-            }
-            if regime == .provincialQizhengdian {
-                if k == .services || k == .intangibles {
-                    throw Refusal(.notSupported, "vat.sales[\(i - range.lowerBound)].kind", zh: "服务、无形资产没有收录的起征点",
-                                  en: "services and intangibles have no 起征点 on record", rule: "§1.8")
-                }
-                if k == .goods { hasGoods = true } else { hasLabour = true }
-                if hasGoods && hasLabour {
-                    throw Refusal(.notSupported, "vat.sales", zh: "货物与劳务起征点合并判断未经研究（U29）",
-                                  en: "test of combined 起征点 categories (goods and labour) not researched (U29)", rule: "§1.8")
-                }
+            if mixesCategories {
+                return Refusal(.notSupported, "vat.sales", zh: "货物与劳务起征点合并判断未经研究（U29）",
+                               en: "test of combined 起征点 categories (goods and labour) not researched (U29)", rule: "§1.8")
             }
         }
+        return nil
     }
 
     @inline(__always) static func group(_ scope: VATRuleSet.Scope, _ kind: UInt8) -> Int {
@@ -154,15 +179,29 @@ public enum VATKernel {
     }
 
     /// The mechanics for lines `range` of `lines`, under `test`, for a taxpayer of region key `key`.
-    public static func evaluate(_ rules: VATRuleSet, test: VATLimitTest, key: VATRuleSet.RegionKey,
-                                lines: VATLines, range: Range<Int>) -> VATOutcome {
+    /// Refuses the return when a line breaks RULES §1.3 step 1, §1.4 or §1.8 (checked in the same pass).
+    public static func evaluate(_ rules: VATRuleSet, test: VATLimitTest, key: VATRuleSet.RegionKey, kind: TaxpayerKind,
+                                lines: VATLinesView, range: Range<Int>) throws(Refusal) -> VATOutcome {
+        precondition(range.upperBound <= lines.kind.count && range.lowerBound >= 0, "line range outside the columns")
         var o = VATOutcome()
         let gross = rules.netMode == .grossTest
-        var anyDeduction = false, anySpecial = false, anyImmovable = false
+        let f = rules.flat
+        let individual = kind == .individual
+        let strict = !rules.immovableInScope || rules.netMode == .refuse || test.regime == .provincialQizhengdian
+        var anyDeduction = false, anySpecial = false, anyImmovable = false, categories: UInt8 = 0
         for i in range {
+            let k = lines.kind[i], ppm = lines.ratePPM[i]
+            let rateOK = (ppm == 30_000 && f.allows3) || (ppm == 50_000 && f.allows5)
+            categories |= k == SaleKind.goods.rawValue ? 1 : (k == SaleKind.processing.rawValue ? 2 : 0)
+            if !rateOK || (individual && k == SaleKind.immovable.rawValue) || (strict && categories == 3) || strict,
+               let refusal = lineRefusal(rules, kind: kind, lineKind: SaleKind(rawValue: k) ?? .goods, ratePPM: ppm,
+                                         deduction: lines.deduction[i], index: i - range.lowerBound, regime: test.regime,
+                                         mixesCategories: categories == 3) {
+                throw refusal
+            }
             let base = lines.amount[i] - lines.deduction[i]
             o.totalNet += base
-            o.taxWithoutRelief.units += Int128(base) * Int128(lines.ratePPM[i])
+            o.taxWithoutRelief.units &+= Int128(base) &* Int128(lines.ratePPM[i])
             if lines.deduction[i] > 0 { anyDeduction = true }
             if lines.special[i] { anySpecial = true }
             if lines.special[i] && !rules.specialCountsInTotal { continue }
@@ -192,7 +231,7 @@ public enum VATKernel {
             let base = lines.amount[i] - lines.deduction[i]
             switch fate(rules, o, key: key, kind: lines.kind[i], special: lines.special[i], ratePPM: lines.ratePPM[i]) {
             case .exemptByLimit, .exemptByTreatment: o.exemptFen += base
-            case .taxed(let r): o.tax.units += Int128(base) * Int128(r.ppm)
+            case .taxed(let r): o.tax.units &+= Int128(base) &* Int128(r.ppm)
             }
         }
         return o
@@ -208,10 +247,9 @@ public enum VATKernel {
             if o.secondaryApplied && kind != SaleKind.immovable.rawValue { return .exemptByLimit }
         }
         guard ratePPM == VATRuleSet.rate3.ppm, rules.excludedKindsMask & (1 << kind) == 0 else { return .taxed(Rate(ppm: ratePPM)) }
-        if special { return .taxed(rules.specialRate[key]) }
-        switch rules.treatment[key] {
-        case .exempt: return .exemptByTreatment
-        case .rate(let r): return .taxed(r)
-        }
+        let f = rules.flat
+        if special { return .taxed(Rate(ppm: key == 1 ? f.specialPPM.1 : f.specialPPM.0)) }
+        if key == 1 ? f.treatmentExempt.1 : f.treatmentExempt.0 { return .exemptByTreatment }
+        return .taxed(Rate(ppm: key == 1 ? f.treatmentPPM.1 : f.treatmentPPM.0))
     }
 }

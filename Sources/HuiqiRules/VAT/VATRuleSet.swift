@@ -33,6 +33,13 @@ public struct VATRuleSet: Sendable {
     public let hubeiPrefix: String?
     /// Every parameter version consulted, for citations and traces.
     public let versions: [String: ParameterVersion]
+    /// The same rules flattened for the per-line hot loop (no arrays, no enums with payloads).
+    public private(set) var flat = Flat()
+    public struct Flat: Sendable {
+        public var allows3 = false, allows5 = false
+        public var treatmentPPM: (Int64, Int64) = (0, 0), treatmentExempt: (Bool, Bool) = (false, false)
+        public var specialPPM: (Int64, Int64) = (0, 0)
+    }
 
     static let rate3 = Rate(ppm: 30_000)
 
@@ -123,11 +130,18 @@ public struct VATRuleSet: Sendable {
         let immovable = flag(try v("vat.immovable.in_scope"))
         let indiv = flag(try v("vat.individual.uses_qizhengdian"))
         if individual { for n in consultedForIndividuals { _ = opt(n) } }
-        return VATRuleSet(period: period, limitKind: kind, eligibleKinds: eligible, limit: limit, monthlyLimit: monthly,
+        var set = VATRuleSet(period: period, limitKind: kind, eligibleKinds: eligible, limit: limit, monthlyLimit: monthly,
                           comparison: comparison, scope: scope, secondary: secondary, netMode: netMode, proration: proration,
                           specialCountsInTotal: specialCounts, immovableInScope: immovable, individualsUseQizhengdian: indiv,
                           allowedRates: allowed, treatment: treatments, specialRate: special, excludedKindsMask: mask,
                           hubeiPrefix: hubei, versions: used)
+        set.flat.allows3 = allowed.contains(rate3)
+        set.flat.allows5 = allowed.contains(Rate(ppm: 50_000))
+        func ppm(_ t: Treatment) -> Int64 { if case .rate(let r) = t { return r.ppm }; return 0 }
+        set.flat.treatmentPPM = (ppm(treatments[0]), ppm(treatments[1]))
+        set.flat.treatmentExempt = (treatments[0] == .exempt, treatments[1] == .exempt)
+        set.flat.specialPPM = (special[0].ppm, special[1].ppm)
+        return set
     }
 
     /// The region key for a taxpayer, or nil when the rules of this period need the region and it is unknown.
