@@ -202,16 +202,17 @@ public enum VATKernel {
             let base = lines.amount[i] - lines.deduction[i]
             o.totalNet += base
             o.taxWithoutRelief.units &+= Int128(base) &* Int128(lines.ratePPM[i])
-            if lines.deduction[i] > 0 { anyDeduction = true }
-            if lines.special[i] { anySpecial = true }
-            if lines.special[i] && !rules.specialCountsInTotal { continue }
-            let tested = gross ? lines.amount[i] : base
-            if lines.kind[i] == SaleKind.immovable.rawValue { anyImmovable = true; o.immovableTested += tested }
-            switch group(rules.scope, lines.kind[i]) {
-            case 0: o.tested.0 += tested
-            case 1: o.tested.1 += tested
-            default: break
-            }
+            let special = lines.special[i]
+            anyDeduction = anyDeduction || lines.deduction[i] > 0
+            anySpecial = anySpecial || special
+            let counted = rules.specialCountsInTotal || !special
+            let tested = counted ? (gross ? lines.amount[i] : base) : 0
+            let immovable = k == SaleKind.immovable.rawValue
+            anyImmovable = anyImmovable || (immovable && counted)
+            o.immovableTested += immovable ? tested : 0
+            let g = group(rules.scope, k)
+            o.tested.0 += g == 0 ? tested : 0
+            o.tested.1 += g == 1 ? tested : 0
         }
         if anySpecial { o.flags |= VATOutcome.flagU3 }
         if gross && anyDeduction { o.flags |= VATOutcome.flagU5 }
@@ -227,29 +228,49 @@ public enum VATKernel {
                 else if rules.secondary == .unknown && alternative { o.secondaryAlternative = true; o.flags |= VATOutcome.flagU2 }
             }
         }
+        let treatment = Treatment3(rules, key: key)
         for i in range {
             let base = lines.amount[i] - lines.deduction[i]
-            switch fate(rules, o, key: key, kind: lines.kind[i], special: lines.special[i], ratePPM: lines.ratePPM[i]) {
-            case .exemptByLimit, .exemptByTreatment: o.exemptFen += base
-            case .taxed(let r): o.tax.units &+= Int128(base) &* Int128(r.ppm)
-            }
+            let (limitExempt, rate) = lineRate(rules, o, treatment, kind: lines.kind[i], special: lines.special[i], ratePPM: lines.ratePPM[i])
+            let exempt = limitExempt || rate < 0
+            o.exemptFen += exempt ? base : 0
+            o.tax.units &+= Int128(base) &* Int128(exempt ? 0 : rate)
         }
         return o
     }
 
-    /// One line's fate (RULES §1.3 steps 5-6): exempt under the limit, exempt or reduced under §1.5, or taxed.
+    /// The 3% treatment of one region key (RULES §1.5), hoisted out of the per-line loop.
+    public struct Treatment3: Sendable {
+        /// Rate in ppm of a 3% line that the limit left taxable; −1 = exempt (Hubei 2020-2021, everyone 2022-04..12).
+        let ordinaryPPM: Int64
+        let specialPPM: Int64
+        let excludedKindsMask: UInt8
+        init(_ rules: VATRuleSet, key: VATRuleSet.RegionKey) {
+            let f = rules.flat
+            let exempt = key == 1 ? f.treatmentExempt.1 : f.treatmentExempt.0
+            ordinaryPPM = exempt ? -1 : (key == 1 ? f.treatmentPPM.1 : f.treatmentPPM.0)
+            specialPPM = key == 1 ? f.specialPPM.1 : f.specialPPM.0
+            excludedKindsMask = rules.excludedKindsMask
+        }
+    }
+
+    /// One line after the limit test and the 3% treatment (RULES §1.3 steps 5-6): whether the limit exempts it,
+    /// and the rate it is taxed at otherwise (−1 = exempt under §1.5). Written without branches on line data.
     @inline(__always)
+    static func lineRate(_ rules: VATRuleSet, _ o: VATOutcome, _ t: Treatment3,
+                         kind: UInt8, special: Bool, ratePPM: Int64) -> (limitExempt: Bool, ratePPM: Int64) {
+        let g = group(rules.scope, kind)
+        let groupPassed = (g == 0 && o.passed.0) || (g == 1 && o.passed.1)
+        let limitExempt = !special && (groupPassed || (o.secondaryApplied && kind != SaleKind.immovable.rawValue))
+        let reduced = ratePPM == VATRuleSet.rate3.ppm && (t.excludedKindsMask >> kind) & 1 == 0
+        return (limitExempt, reduced ? (special ? t.specialPPM : t.ordinaryPPM) : ratePPM)
+    }
+
+    /// One line's fate, for the trace: the same computation as the kernel's loop.
     public static func fate(_ rules: VATRuleSet, _ o: VATOutcome, key: VATRuleSet.RegionKey,
                             kind: UInt8, special: Bool, ratePPM: Int64) -> VATLineFate {
-        if !special {
-            let g = group(rules.scope, kind)
-            if (g == 0 && o.passed.0) || (g == 1 && o.passed.1) { return .exemptByLimit }
-            if o.secondaryApplied && kind != SaleKind.immovable.rawValue { return .exemptByLimit }
-        }
-        guard ratePPM == VATRuleSet.rate3.ppm, rules.excludedKindsMask & (1 << kind) == 0 else { return .taxed(Rate(ppm: ratePPM)) }
-        let f = rules.flat
-        if special { return .taxed(Rate(ppm: key == 1 ? f.specialPPM.1 : f.specialPPM.0)) }
-        if key == 1 ? f.treatmentExempt.1 : f.treatmentExempt.0 { return .exemptByTreatment }
-        return .taxed(Rate(ppm: key == 1 ? f.treatmentPPM.1 : f.treatmentPPM.0))
+        let (limitExempt, rate) = lineRate(rules, o, Treatment3(rules, key: key), kind: kind, special: special, ratePPM: ratePPM)
+        if limitExempt { return .exemptByLimit }
+        return rate < 0 ? .exemptByTreatment : .taxed(Rate(ppm: rate))
     }
 }
