@@ -4,15 +4,18 @@ public struct LocalTaxItem: Sendable {
     public let base: Money?
     public let rate: Rate?
     public let due: Money
-    /// Exempt under 财税〔2016〕12号 (education surcharges) or relief given under other policies.
+    /// Exempt under 财税〔2016〕12号 (the education surcharges).
     public let exempt: Money
+    /// Relief already given under other policies (entered with the tax); the 六税两费 reduction comes after it.
+    public let otherRelief: Money
+    /// The 六税两费 reduction: (due − exempt − other relief) × ratio.
     public let reduction: Money
-    public var payable: Money { due - exempt - reduction }
+    public var payable: Money { due - exempt - otherRelief - reduction }
     var json: JSON {
         var kv: [(String, JSON)] = [("tax", .string(tax))]
         if let base { kv.append(("base", base.json)) }
         if let rate { kv.append(("rate", .string(rate.description))) }
-        kv += [("due", due.json), ("exempt", exempt.json), ("reduction", reduction.json), ("payable", payable.json)]
+        kv += [("due", due.json), ("exempt", exempt.json), ("other_relief", otherRelief.json), ("reduction", reduction.json), ("payable", payable.json)]
         return .object(kv)
     }
 }
@@ -24,8 +27,8 @@ public struct LocalTaxesDetermination: Sendable {
     public let ratio: Rate
     public let items: [LocalTaxItem]
     public let explanation: Explanation
-    public var relief: Money { items.reduce(.zero) { $0 + $1.exempt + $1.reduction } - otherRelief }
-    var otherRelief: Money = .zero
+    /// Relief given here: the 财税〔2016〕12号 exemption and the 六税两费 reduction (not the other relief entered).
+    public var relief: Money { items.reduce(.zero) { $0 + $1.exempt + $1.reduction } }
     public var json: JSON {
         .object([("period", .string(period.description)), ("beneficiary", .bool(beneficiary)), ("ratio", .string(ratio.description)),
                  ("items", .array(items.map(\.json))), ("relief", relief.json),
@@ -111,7 +114,7 @@ extension Engine {
             guard case .rate(let cityRate) = cv.value else { throw Refusal.noRule("local_taxes.period", ParameterLookupError(name: "surcharge.city_tax_rate", day: d, key: tier.rawValue)) }
             ex.cite(cv.cite)
             let cityDue = Exact.product(vatPaid, cityRate).rounded()
-            items.append(LocalTaxItem(tax: "city_maintenance_tax", base: vatPaid, rate: cityRate, due: cityDue, exempt: .zero, reduction: reduce(cityDue, .zero)))
+            items.append(LocalTaxItem(tax: "city_maintenance_tax", base: vatPaid, rate: cityRate, due: cityDue, exempt: .zero, otherRelief: .zero, reduction: reduce(cityDue, .zero)))
             ex.step(zh: "城市维护建设税 = \(vatPaid) × \(cityRate.percent) = \(cityDue)", en: "city maintenance tax = \(vatPaid) × \(cityRate.percent) = \(cityDue)")
             var exemptEducation = false
             if case .flag(true) = try v("fee.exemption.education.in_force").value {
@@ -129,22 +132,18 @@ extension Engine {
                 ex.cite(rv.cite)
                 let due = Exact.product(vatPaid, r).rounded()
                 let exempt = exemptEducation ? due : .zero
-                items.append(LocalTaxItem(tax: name, base: vatPaid, rate: r, due: due, exempt: exempt, reduction: reduce(due, exempt)))
+                items.append(LocalTaxItem(tax: name, base: vatPaid, rate: r, due: due, exempt: exempt, otherRelief: .zero, reduction: reduce(due, exempt)))
                 if name == "local_education_surcharge" { ex.step(zh: "地方教育附加率 \(r.percent)（U17，各省确定）", en: "local education surcharge at \(r.percent) (U17, set by provinces)") }
             }
         } else {
             ex.step(zh: "本期未缴纳增值税：城建税和教育费附加的计税依据为 0", en: "no VAT paid in the period: the surcharges' base is 0")
         }
-        var otherTotal = Money.zero
         for line in lt.taxes {
-            otherTotal += line.otherRelief
             let red = reduce(line.due, line.otherRelief)
-            items.append(LocalTaxItem(tax: line.tax.rawValue, base: nil, rate: nil, due: line.due, exempt: line.otherRelief, reduction: red))
+            items.append(LocalTaxItem(tax: line.tax.rawValue, base: nil, rate: nil, due: line.due, exempt: .zero, otherRelief: line.otherRelief, reduction: red))
             ex.step(zh: "\(line.tax.zh)：应纳 \(line.due)，其他减免 \(line.otherRelief)，减征 (\(line.due) − \(line.otherRelief)) × \(ratio.percent) = \(red)",
                     en: "\(line.tax.rawValue): due \(line.due), other relief \(line.otherRelief), reduction (\(line.due) − \(line.otherRelief)) × \(ratio.percent) = \(red)")
         }
-        var out = LocalTaxesDetermination(period: lt.period, beneficiary: beneficiary, ratio: ratio, items: items, explanation: ex)
-        out.otherRelief = otherTotal
-        return out
+        return LocalTaxesDetermination(period: lt.period, beneficiary: beneficiary, ratio: ratio, items: items, explanation: ex)
     }
 }
