@@ -4,7 +4,34 @@ import Foundation
 import HuiqiRules
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks (run from a release build).", subcommands: [EngineBench.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks (run from a release build).", subcommands: [EngineBench.self, CalcBench.self])
+
+    struct CalcBench: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "calc",
+            abstract: "Time the single-case path (parse, determine with trace, serialise) on a case file.")
+        @Argument(help: "The case file.") var file: String
+        @Option(help: "Determinations to time.") var iterations = 20_000
+
+        func run() throws {
+            guard let data = FileManager.default.contents(atPath: file), iterations > 0 else {
+                printError("huiqi bench calc: cannot read \(file)"); throw ExitCode(2)
+            }
+            let text = String(decoding: data, as: UTF8.self)
+            let engine = try loadEngine()
+            var nanos: [UInt64] = []
+            nanos.reserveCapacity(iterations)
+            var bytes = 0
+            for _ in 0..<iterations {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                if case .success(let out) = CalcOutput.render(engine: engine, caseText: text, explain: false) { bytes &+= out.utf8.count }
+                nanos.append(DispatchTime.now().uptimeNanoseconds - t0)
+            }
+            nanos.sort()
+            func pct(_ p: Double) -> String { String(format: "%.3f", Double(nanos[min(nanos.count - 1, Int(Double(nanos.count) * p))]) / 1e6) }
+            print("single-case determinations: \(iterations) of \(file) (\(bytes / iterations) bytes of JSON each)")
+            print("latency ms: p50 \(pct(0.5)), p99 \(pct(0.99)), max \(pct(1.0))")
+        }
+    }
 
     struct EngineBench: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "engine",
