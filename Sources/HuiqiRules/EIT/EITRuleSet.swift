@@ -138,13 +138,19 @@ public enum EITKernel {
         }
         var o = EITStepResult()
         o.quartersCounted = s.quarters; o.employeesSum = s.employeesSum; o.assetsSumFen = s.assetsSumFen
-        if y > r.incomeLimit { o.failed |= EITStepResult.failedIncome }
-        if s.employeesSum > r.employeesLimit[industry] * 2 * s.quarters { o.failed |= EITStepResult.failedEmployees }
-        if s.assetsSumFen > r.assetsLimit[industry].fen * 2 * s.quarters { o.failed |= EITStepResult.failedAssets }
-        if restricted { o.failed |= EITStepResult.failedIndustry }
+        // The four tests as bits (a population's figures are random: branches on them would mispredict).
+        // Averages are compared exactly through the sums: Σ(start + end) ≤ limit × 2 × quarters (RULES §0.4).
+        func bit(_ b: Bool, _ v: UInt8) -> UInt8 { b ? v : 0 }
+        o.failed = bit(y > r.incomeLimit, EITStepResult.failedIncome)
+            | bit(s.employeesSum > r.employeesLimit[industry] * 2 * s.quarters, EITStepResult.failedEmployees)
+            | bit(s.assetsSumFen > r.assetsLimit[industry].fen * 2 * s.quarters, EITStepResult.failedAssets)
+            | bit(restricted, EITStepResult.failedIndustry)
         let yPlus = max(y, .zero)
         let full = Exact.product(yPlus, r.standardRate)
-        o.tax = o.failed == 0 ? preferentialTax(r, yPlus, late: late, apportion: &o.needsApportionment) : full
+        var apportion = false
+        let preferential = preferentialTax(r, yPlus, late: late, apportion: &apportion)
+        o.needsApportionment = apportion && o.failed == 0
+        o.tax = o.failed == 0 ? preferential : full
         o.relief = full - o.tax
         o.taxRounded = o.tax.rounded()
         if !settlement {

@@ -165,14 +165,15 @@ public enum VATKernel {
         return nil
     }
 
+    /// Group of a sale kind for the limit test: 0, 1, or 2 (in no group: immovables in 2016-05..2018-12).
+    /// Read from a 2-bit-per-kind table so that random line kinds cost no branch.
     @inline(__always) static func group(_ scope: VATRuleSet.Scope, _ kind: UInt8) -> Int {
-        guard scope == .twoGroups else { return 0 }
-        switch kind {
-        case SaleKind.goods.rawValue, SaleKind.processing.rawValue: return 0
-        case SaleKind.services.rawValue, SaleKind.intangibles.rawValue: return 1
-        default: return -1
-        }
+        // goods 0, processing 0, services 1, intangibles 1, immovable 2
+        let twoGroups: UInt64 = 0b10_01_01_00_00
+        return scope == .twoGroups ? Int((twoGroups >> (2 * UInt64(kind))) & 3) : 0
     }
+
+    @inline(__always) static func bit(_ b: Bool) -> UInt8 { b ? 1 : 0 }
 
     @inline(__always) static func passes(_ t: Int64, _ limit: Int64, _ cmp: VATRuleSet.Comparison) -> Bool {
         cmp == .le ? t <= limit : t < limit
@@ -188,41 +189,47 @@ public enum VATKernel {
         let f = rules.flat
         let individual = kind == .individual
         let strict = !rules.immovableInScope || rules.netMode == .refuse || test.regime == .provincialQizhengdian
-        var anyDeduction = false, anySpecial = false, anyImmovable = false, categories: UInt8 = 0
+        // Flags are accumulated as bits: line kinds are random in a population, so branches on them mispredict.
+        var anyDeduction: UInt8 = 0, anySpecial: UInt8 = 0, anyImmovable: UInt8 = 0, categories: UInt8 = 0
+        let allows = (bit(f.allows3), bit(f.allows5))
+        let countsSpecial = bit(rules.specialCountsInTotal)
+
         for i in range {
             let k = lines.kind[i], ppm = lines.ratePPM[i]
-            let rateOK = (ppm == 30_000 && f.allows3) || (ppm == 50_000 && f.allows5)
-            categories |= k == SaleKind.goods.rawValue ? 1 : (k == SaleKind.processing.rawValue ? 2 : 0)
-            if !rateOK || (individual && k == SaleKind.immovable.rawValue) || (strict && categories == 3) || strict,
+            let rateOK = (bit(ppm == 30_000) & allows.0) | (bit(ppm == 50_000) & allows.1)
+            let immovable = bit(k == SaleKind.immovable.rawValue)
+            categories |= UInt8(truncatingIfNeeded: (0b10_01 as UInt64) >> (2 * UInt64(k))) & 3  // goods 1, processing 2
+            if (rateOK ^ 1) | (bit(individual) & immovable) | bit(strict) != 0,
                let refusal = lineRefusal(rules, kind: kind, lineKind: SaleKind(rawValue: k) ?? .goods, ratePPM: ppm,
                                          deduction: lines.deduction[i], index: i - range.lowerBound, regime: test.regime,
                                          mixesCategories: categories == 3) {
                 throw refusal
             }
-            let base = lines.amount[i] - lines.deduction[i]
+            let amount = lines.amount[i], deduction = lines.deduction[i]
+            let base = amount - deduction
             o.totalNet += base
-            o.taxWithoutRelief.units &+= Int128(base) &* Int128(lines.ratePPM[i])
-            let special = lines.special[i]
-            anyDeduction = anyDeduction || lines.deduction[i] > 0
-            anySpecial = anySpecial || special
-            let counted = rules.specialCountsInTotal || !special
-            let tested = counted ? (gross ? lines.amount[i] : base) : 0
-            let immovable = k == SaleKind.immovable.rawValue
-            anyImmovable = anyImmovable || (immovable && counted)
-            o.immovableTested += immovable ? tested : 0
+            o.taxWithoutRelief.units &+= Int128(base) &* Int128(ppm)
+            let special = bit(lines.special[i])
+            anyDeduction |= bit(deduction > 0)
+            anySpecial |= special
+            let counted = countsSpecial | (special ^ 1)
+            let tested = counted == 1 ? (gross ? amount : base) : 0
+            anyImmovable |= immovable & counted
+            o.immovableTested += immovable == 1 ? tested : 0
             let g = group(rules.scope, k)
             o.tested.0 += g == 0 ? tested : 0
             o.tested.1 += g == 1 ? tested : 0
         }
-        if anySpecial { o.flags |= VATOutcome.flagU3 }
-        if gross && anyDeduction { o.flags |= VATOutcome.flagU5 }
-        if rules.scope == .twoGroups && anyImmovable { o.flags |= VATOutcome.flagU4 }
+        let anySpecialLine = anySpecial == 1, anyImmovableLine = anyImmovable == 1, anyDeductionLine = anyDeduction == 1
+        if anySpecialLine { o.flags |= VATOutcome.flagU3 }
+        if gross && anyDeductionLine { o.flags |= VATOutcome.flagU5 }
+        if rules.scope == .twoGroups && anyImmovableLine { o.flags |= VATOutcome.flagU4 }
         if test.flagU7 { o.flags |= VATOutcome.flagU7 }
         if let limit = test.limit?.fen {
             o.passed.0 = passes(o.tested.0, limit, test.comparison)
             o.passed.1 = rules.scope == .twoGroups && passes(o.tested.1, limit, test.comparison)
             if test.comparison == .lt && (o.tested.0 == limit || (rules.scope == .twoGroups && o.tested.1 == limit)) { o.flags |= VATOutcome.flagU1 }
-            if !o.passed.0 && anyImmovable && rules.scope == .allCombined && test.regime == .smallBusiness {
+            if !o.passed.0 && anyImmovableLine && rules.scope == .allCombined && test.regime == .smallBusiness {
                 let alternative = passes(o.tested.0 - o.immovableTested, limit, test.comparison)
                 if rules.secondary == .yes { o.secondaryApplied = alternative }
                 else if rules.secondary == .unknown && alternative { o.secondaryAlternative = true; o.flags |= VATOutcome.flagU2 }
@@ -260,10 +267,18 @@ public enum VATKernel {
     static func lineRate(_ rules: VATRuleSet, _ o: VATOutcome, _ t: Treatment3,
                          kind: UInt8, special: Bool, ratePPM: Int64) -> (limitExempt: Bool, ratePPM: Int64) {
         let g = group(rules.scope, kind)
-        let groupPassed = (g == 0 && o.passed.0) || (g == 1 && o.passed.1)
-        let limitExempt = !special && (groupPassed || (o.secondaryApplied && kind != SaleKind.immovable.rawValue))
-        let reduced = ratePPM == VATRuleSet.rate3.ppm && (t.excludedKindsMask >> kind) & 1 == 0
-        return (limitExempt, reduced ? (special ? t.specialPPM : t.ordinaryPPM) : ratePPM)
+        let passedBits = bit(o.passed.0) | (bit(o.passed.1) << 1)
+        let groupPassed = (passedBits >> UInt8(g)) & 1
+        let secondary = bit(o.secondaryApplied) & bit(kind != SaleKind.immovable.rawValue)
+        let limitExempt = (bit(!special) & (groupPassed | secondary)) == 1
+        return (limitExempt, treatedRate(t, kind: kind, special: special, ratePPM: ratePPM))
+    }
+
+    /// The rate of a line the limit did not exempt (RULES §1.5): the 3% treatment, or the case rate; −1 = exempt.
+    @inline(__always)
+    static func treatedRate(_ t: Treatment3, kind: UInt8, special: Bool, ratePPM: Int64) -> Int64 {
+        let reduced = (bit(ratePPM == VATRuleSet.rate3.ppm) & ((t.excludedKindsMask >> kind) & 1 ^ 1)) == 1
+        return reduced ? (special ? t.specialPPM : t.ordinaryPPM) : ratePPM
     }
 
     /// One line's fate, for the trace: the same computation as the kernel's loop.
