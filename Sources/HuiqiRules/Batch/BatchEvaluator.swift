@@ -39,6 +39,7 @@ public struct BatchEvaluator: Sendable {
         let chunks = max(1, min(threads, n))
         let size = (n + chunks - 1) / max(chunks, 1)
         let hubei = vatRules.hubeiPrefix.flatMap { Int32($0) }
+        p.withView { pv in
         p.lines.withView { view in
         out.vatStatus.withUnsafeMutableBufferPointer { vs in
         out.vatExempt.withUnsafeMutableBufferPointer { ve in
@@ -55,7 +56,7 @@ public struct BatchEvaluator: Sendable {
             let work: @Sendable (Int) -> Void = { c in
                 let lo = c * size, hi = min(n, lo + size)
                 guard lo < hi else { return }
-                for i in lo..<hi { evaluateOne(p, view, i, tests: limitTests, hubei: hubei, sink: sink) }
+                for i in lo..<hi { evaluateOne(pv, view, i, tests: limitTests, hubei: hubei, sink: sink) }
             }
             let group = DispatchGroup()
             for c in 1..<max(chunks, 1) {
@@ -64,7 +65,7 @@ public struct BatchEvaluator: Sendable {
             }
             work(0)
             group.wait()
-        }}}}}}}}}}
+        }}}}}}}}}}}
     }
 
     struct Sink: @unchecked Sendable {
@@ -75,54 +76,53 @@ public struct BatchEvaluator: Sendable {
         let eq: UnsafeMutableBufferPointer<Bool>
     }
 
+    /// VAT of one record: (exempt, tax, relief) in fen, or nil when the record is refused.
     @inline(__always)
     func vatOne(_ rules: borrowing VATRuleSet, _ test: VATLimitTest, _ kind: TaxpayerKind, _ key: Int,
-                _ lines: VATLinesView, _ range: Range<Int>, _ i: Int, _ sink: Sink) -> Bool {
-        if range.isEmpty { return true }  // no sales: nothing exempt, no tax, no relief
+                _ lines: VATLinesView, _ range: Range<Int>) -> (Int64, Int64, Int64)? {
+        if range.isEmpty { return (0, 0, 0) }  // no sales: nothing exempt, no tax, no relief
         let o: VATOutcome
-        do { o = try VATKernel.evaluate(rules, test: test, key: key, kind: kind, lines: lines, range: range) } catch { return false }
-        sink.ve[i] = o.exemptFen
-        sink.vt[i] = o.tax.rounded().fen
-        sink.vr[i] = o.relief.rounded().fen
-        return true
+        do { o = try VATKernel.evaluate(rules, test: test, key: key, kind: kind, lines: lines, range: range) } catch { return nil }
+        return (o.exemptFen, o.tax.rounded().fen, o.relief.rounded().fen)
     }
 
+    /// One record. Every result column is written exactly once: the buffers are reused between chunks.
     @inline(__always)
-    func evaluateOne(_ p: Population, _ lines: VATLinesView, _ i: Int, tests: [VATLimitTest?], hubei: Int32?, sink: Sink) {
+    func evaluateOne(_ p: PopulationView, _ lines: VATLinesView, _ i: Int, tests: [VATLimitTest?], hubei: Int32?, sink: Sink) {
         let kindIndex = Int(p.kind[i])
         let kind: TaxpayerKind = kindIndex == 0 ? .enterprise : kindIndex == 1 ? .unit : kindIndex == 2 ? .individualBusiness : .individual
-        // Every column is written for every record: the buffers are reused between chunks.
-        sink.ve[i] = 0; sink.vt[i] = 0; sink.vr[i] = 0
-        sink.es[i] = BatchResult.ok; sink.et[i] = 0; sink.er[i] = 0; sink.ep[i] = 0; sink.eq[i] = false
         // VAT (the rules are borrowed, never copied: a copy would retain every array of the rule set per record)
         let lo = Int(p.lineStart[i]), hi = Int(p.lineStart[i + 1])
-        var vatOK = true
+        var vat: (Int64, Int64, Int64)?
         var key = 0
-        if let hubei {
-            if p.region[i] == 0 { vatOK = false } else { key = p.region[i] / 10_000 == hubei ? 1 : 0 }
+        let regionKnown = hubei == nil || p.region[i] != 0
+        if let hubei { key = p.region[i] / 10_000 == hubei ? 1 : 0 }
+        if regionKnown, let test = tests[kindIndex * 4 + Int(p.monthsOperated[i])] {
+            vat = kind == .individual || kind == .individualBusiness
+                ? vatOne(vatRulesIndividual, test, kind, key, lines, lo..<hi)
+                : vatOne(vatRules, test, kind, key, lines, lo..<hi)
         }
-        if vatOK, let test = tests[kindIndex * 4 + Int(p.monthsOperated[i])] {
-            vatOK = kind == .individual || kind == .individualBusiness
-                ? vatOne(vatRulesIndividual, test, kind, key, lines, lo..<hi, i, sink)
-                : vatOne(vatRules, test, kind, key, lines, lo..<hi, i, sink)
-        } else { vatOK = false }
-        sink.vs[i] = vatOK ? BatchResult.ok : BatchResult.refused
+        sink.vs[i] = vat == nil ? BatchResult.refused : BatchResult.ok
+        sink.ve[i] = vat?.0 ?? 0; sink.vt[i] = vat?.1 ?? 0; sink.vr[i] = vat?.2 ?? 0
         // EIT: enterprises only (RULES §3.1); a quarter needing the 2015 apportionment refuses the record.
         let qlo = Int(p.quarterStart[i]), qhi = Int(p.quarterStart[i + 1])
-        guard qhi > qlo else { return }
-        guard kind == .enterprise else { sink.es[i] = BatchResult.refused; return }
+        var status = qhi > qlo && kind != .enterprise ? BatchResult.refused : BatchResult.ok
         var running = EITKernel.Running()
         var last = EITStepResult()
-        let industry = eitRules.needsIndustry ? (p.industrial[i] ? 0 : 1) : 1
-        for q in qlo..<qhi {
-            last = EITKernel.step(eitRules, running: &running, industry: industry, restricted: p.restricted[i],
-                                  employees: (p.employeesStart[q], p.employeesEnd[q]), assetsFen: (p.assetsStart[q], p.assetsEnd[q]),
-                                  income: Money(fen: p.incomeYTD[q]), late: q - qlo == 3)
-            if last.needsApportionment { sink.es[i] = BatchResult.refused; return }
+        if status == BatchResult.ok && qhi > qlo {
+            let industry = eitRules.needsIndustry ? (p.industrial[i] ? 0 : 1) : 1
+            for q in qlo..<qhi {
+                last = EITKernel.step(eitRules, running: &running, industry: industry, restricted: p.restricted[i],
+                                      employees: (p.employeesStart[q], p.employeesEnd[q]), assetsFen: (p.assetsStart[q], p.assetsEnd[q]),
+                                      income: Money(fen: p.incomeYTD[q]), late: q - qlo == 3)
+                if last.needsApportionment { status = BatchResult.refused; break }
+            }
         }
-        sink.et[i] = last.taxRounded.fen
-        sink.er[i] = last.relief.rounded().fen
-        sink.ep[i] = running.prepaid.fen
-        sink.eq[i] = last.qualifies
+        let ok = status == BatchResult.ok && qhi > qlo
+        sink.es[i] = status
+        sink.et[i] = ok ? last.taxRounded.fen : 0
+        sink.er[i] = ok ? last.relief.rounded().fen : 0
+        sink.ep[i] = ok ? running.prepaid.fen : 0
+        sink.eq[i] = ok && last.qualifies
     }
 }

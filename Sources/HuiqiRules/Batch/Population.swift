@@ -46,6 +46,37 @@ public struct Population: Sendable {
     }
 }
 
+/// The columns of a `Population` as raw buffers, for the batch loop (no bounds checks, no array indirection).
+/// Valid only inside `Population.withView`.
+struct PopulationView: @unchecked Sendable {
+    let kind: UnsafeBufferPointer<UInt8>, region: UnsafeBufferPointer<Int32>
+    let restricted: UnsafeBufferPointer<Bool>, industrial: UnsafeBufferPointer<Bool>
+    let monthsOperated: UnsafeBufferPointer<UInt8>, lineStart: UnsafeBufferPointer<Int32>
+    let quarterStart: UnsafeBufferPointer<Int32>
+    let employeesStart: UnsafeBufferPointer<Int64>, employeesEnd: UnsafeBufferPointer<Int64>
+    let assetsStart: UnsafeBufferPointer<Int64>, assetsEnd: UnsafeBufferPointer<Int64>, incomeYTD: UnsafeBufferPointer<Int64>
+}
+
+extension Population {
+    func withView<R>(_ body: (PopulationView) -> R) -> R {
+        precondition(lineStart.count == count + 1 && quarterStart.count == count + 1 && region.count == count
+                     && restricted.count == count && industrial.count == count && monthsOperated.count == count,
+                     "population columns of different lengths")
+        precondition(Int(lineStart.last!) == lines.count && Int(quarterStart.last!) == incomeYTD.count
+                     && employeesStart.count == incomeYTD.count && employeesEnd.count == incomeYTD.count
+                     && assetsStart.count == incomeYTD.count && assetsEnd.count == incomeYTD.count, "population offsets do not match")
+        return kind.withUnsafeBufferPointer { k in region.withUnsafeBufferPointer { rg in
+            restricted.withUnsafeBufferPointer { rs in industrial.withUnsafeBufferPointer { ind in
+            monthsOperated.withUnsafeBufferPointer { mo in lineStart.withUnsafeBufferPointer { ls in
+            quarterStart.withUnsafeBufferPointer { qs in employeesStart.withUnsafeBufferPointer { es in
+            employeesEnd.withUnsafeBufferPointer { ee in assetsStart.withUnsafeBufferPointer { ast in
+            assetsEnd.withUnsafeBufferPointer { ae in incomeYTD.withUnsafeBufferPointer { inc in
+                body(PopulationView(kind: k, region: rg, restricted: rs, industrial: ind, monthsOperated: mo, lineStart: ls,
+                                    quarterStart: qs, employeesStart: es, employeesEnd: ee, assetsStart: ast, assetsEnd: ae, incomeYTD: inc))
+            }}}}}}}}}}}}
+    }
+}
+
 /// Per-taxpayer results of a batch, in columns. Amounts in fen, rounded as the single-case path reports them.
 public struct BatchResult: Sendable {
     public static let ok: UInt8 = 0, refused: UInt8 = 1
