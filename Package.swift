@@ -17,29 +17,32 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
+        // Civil days and tax periods, shared by the law and the calendar.
+        .target(name: "HuiqiDates"),
         // The law: money, periods, parameters, preferences, determinations, traces. Pure: no I/O but its bundled data.
         .target(
             name: "HuiqiRules",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["HuiqiDates", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Parameters"), .copy("Register")]
         ),
         // Official rest days and 调休, working-day arithmetic, filing deadlines. Pure.
         .target(
             name: "HuiqiCalendar",
+            dependencies: ["HuiqiDates"],
             resources: [.copy("Data")]
         ),
         // The command line's work: calc, rules, calendar, bench.
         .target(
             name: "HuiqiCommands",
             dependencies: [
-                "HuiqiRules", "HuiqiCalendar",
+                "HuiqiDates", "HuiqiRules", "HuiqiCalendar",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "huiqi", dependencies: ["HuiqiCommands"]),
-        .testTarget(name: "HuiqiRulesTests", dependencies: ["HuiqiRules"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "HuiqiCalendarTests", dependencies: ["HuiqiCalendar"]),
-        .testTarget(name: "HuiqiCommandsTests", dependencies: ["HuiqiCommands"]),
+        .testTarget(name: "HuiqiRulesTests", dependencies: ["HuiqiRules", "HuiqiDates"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HuiqiCalendarTests", dependencies: ["HuiqiCalendar", "HuiqiDates"]),
+        .testTarget(name: "HuiqiCommandsTests", dependencies: ["HuiqiCommands", "HuiqiRules"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,7 +10,7 @@ public struct FilingDeadline: Sendable, Equatable {
     }
     public let year: Int
     public let month: Int
-    public let date: CalendarDay
+    public let date: Day
     public let source: Source
 }
 
@@ -18,7 +18,7 @@ public struct FilingDeadline: Sendable, Equatable {
 /// procedure run on the official calendar; a year without a calendar is refused.
 public struct FilingDeadlines: Sendable {
     public let calendar: OfficialCalendar
-    public let official: [Int: (CalendarDay, String)] // key year * 100 + month
+    public let official: [Int: (Day, String)] // key year * 100 + month
 
     public static func bundled() throws -> FilingDeadlines {
         guard let url = Bundle.module.url(forResource: "Data/filing-deadlines", withExtension: "tsv")
@@ -30,10 +30,10 @@ public struct FilingDeadlines: Sendable {
 
     public init(calendar: OfficialCalendar, table: String) throws {
         self.calendar = calendar
-        var t: [Int: (CalendarDay, String)] = [:]
+        var t: [Int: (Day, String)] = [:]
         for line in table.split(separator: "\n") where !line.hasPrefix("#") && !line.hasPrefix("year\t") {
             let f = line.split(separator: "\t")
-            guard f.count == 4, let y = Int(f[0]), let m = Int(f[1]), let d = CalendarDay(iso: String(f[2])) else {
+            guard f.count == 4, let y = Int(f[0]), let m = Int(f[1]), let d = Day(iso: String(f[2])) else {
                 throw CalendarError.badData("bad deadline line: \(line)")
             }
             t[y * 100 + m] = (d, String(f[3]))
@@ -52,11 +52,11 @@ public struct FilingDeadlines: Sendable {
     /// The observed procedure (filing-deadlines.tsv header, grade D): N = total length of the runs of ≥ 3
     /// consecutive rest days inside days 1–15; N = 0: the 15th or the next working day; else the N-th working
     /// day after the 15th. Reproduces every official month of 2022–2026.
-    public func observedRule(year: Int, month: Int) throws(CalendarError) -> CalendarDay {
-        let fifteenth = CalendarDay(year: year, month: month, day: 15)
+    public func observedRule(year: Int, month: Int) throws(CalendarError) -> Day {
+        let fifteenth = Day(year: year, month: month, day: 15)!
         var n = 0, run = 0
         for day in 1...15 {
-            if try calendar.isWorkingDay(CalendarDay(year: year, month: month, day: day)) {
+            if try calendar.isWorkingDay(Day(year: year, month: month, day: day)!) {
                 if run >= 3 { n += run }
                 run = 0
             } else { run += 1 }

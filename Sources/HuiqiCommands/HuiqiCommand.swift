@@ -136,7 +136,7 @@ struct CalendarCommand: ParsableCommand {
         @Argument var date: String
         @Argument var days: Int
         func run() throws {
-            guard let d = CalendarDay(iso: date), days >= 0 else {
+            guard let d = Day(iso: date), days >= 0 else {
                 printError("huiqi calendar add-working-days: give DATE (YYYY-MM-DD) and N ≥ 0 / 日期格式 YYYY-MM-DD，天数不能为负")
                 throw ExitCode(2)
             }

@@ -1,3 +1,5 @@
+@_exported import HuiqiDates
+
 /// The rules engine: the bundled parameters and the register of unconfirmed items, and one entry point
 /// that turns a case into a determination or a refusal. Pure: no clock, no I/O after loading.
 public struct Engine: Sendable {

@@ -8,18 +8,18 @@ let deadlines = try! FilingDeadlines.bundled()
 @Suite struct CalendarTests {
     @Test func workingDaysCountTiaoxiu() throws {
         // 2025 National Day: 10/1–10/8 rest; Saturday 10/11 is a 调休 working day.
-        #expect(try calendar.addingWorkingDays(3, to: CalendarDay(iso: "2025-09-30")!).description == "2025-10-11")
-        #expect(try calendar.isWorkingDay(CalendarDay(iso: "2025-09-28")!))   // Sunday, 调休
-        #expect(try !calendar.isWorkingDay(CalendarDay(iso: "2025-10-08")!))  // Wednesday, rest
-        #expect(try !calendar.isWorkingDay(CalendarDay(iso: "2025-10-12")!))  // ordinary Sunday
-        #expect(try calendar.addingWorkingDays(1, to: CalendarDay(iso: "2024-02-09")!).description == "2024-02-18") // Spring Festival, Sunday 调休
+        #expect(try calendar.addingWorkingDays(3, to: Day(iso: "2025-09-30")!).description == "2025-10-11")
+        #expect(try calendar.isWorkingDay(Day(iso: "2025-09-28")!))   // Sunday, 调休
+        #expect(try !calendar.isWorkingDay(Day(iso: "2025-10-08")!))  // Wednesday, rest
+        #expect(try !calendar.isWorkingDay(Day(iso: "2025-10-12")!))  // ordinary Sunday
+        #expect(try calendar.addingWorkingDays(1, to: Day(iso: "2024-02-09")!).description == "2024-02-18") // Spring Festival, Sunday 调休
     }
 
     @Test func yearsWithoutArrangementAreRefused() {
         #expect(calendar.years == 2004...2026)
-        #expect(throws: CalendarError.yearNotOnRecord(2027)) { try calendar.isWorkingDay(CalendarDay(iso: "2027-01-04")!) }
-        #expect(throws: CalendarError.yearNotOnRecord(2027)) { try calendar.addingWorkingDays(5, to: CalendarDay(iso: "2026-12-29")!) }
-        #expect(throws: CalendarError.yearNotOnRecord(2003)) { try calendar.isWorkingDay(CalendarDay(iso: "2003-06-02")!) }
+        #expect(throws: CalendarError.yearNotOnRecord(2027)) { try calendar.isWorkingDay(Day(iso: "2027-01-04")!) }
+        #expect(throws: CalendarError.yearNotOnRecord(2027)) { try calendar.addingWorkingDays(5, to: Day(iso: "2026-12-29")!) }
+        #expect(throws: CalendarError.yearNotOnRecord(2003)) { try calendar.isWorkingDay(Day(iso: "2003-06-02")!) }
     }
 
     @Test func officialTableWins() throws {

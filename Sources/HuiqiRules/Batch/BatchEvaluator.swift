@@ -1,3 +1,4 @@
+import HuiqiDates
 import Dispatch
 import Foundation
 

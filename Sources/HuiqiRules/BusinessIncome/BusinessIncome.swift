@@ -1,3 +1,4 @@
+import HuiqiDates
 /// The 个体工商户 section: tax on business income (经营所得) and the halving (RULES §5).
 public struct BusinessIncomeDetermination: Sendable {
     public let year: Int

@@ -1,3 +1,4 @@
+import HuiqiDates
 /// A case: one taxpayer's facts for one or more tax periods (CASES.md, a public interface).
 /// A fact that is absent is `nil`: unknown, never zero or false.
 public struct Case: Sendable {

@@ -1,3 +1,4 @@
+import HuiqiDates
 /// Turns a JSON document into a `Case`, refusing anything unknown or malformed with the path of the field
 /// (CASES.md "Validation"). Checks that need the rules (periods, kinds per period) are the engine's.
 public enum CaseDecoder {

@@ -1,3 +1,4 @@
+import HuiqiDates
 /// The 小型微利企业 rules of one tax year, resolved once from the parameters (RULES §3).
 public struct EITRuleSet: Sendable {
     public enum Schedule: String, Sendable { case flat, wholeAmountCap = "whole_amount_cap", bands, flatInclusion = "flat_inclusion" }

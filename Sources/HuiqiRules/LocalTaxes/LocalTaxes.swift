@@ -1,3 +1,4 @@
+import HuiqiDates
 /// One line of the local-taxes section: a surcharge or one of the other 六税两费.
 public struct LocalTaxItem: Sendable {
     public let tax: String

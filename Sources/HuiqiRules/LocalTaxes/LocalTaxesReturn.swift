@@ -1,3 +1,4 @@
+import HuiqiDates
 /// 城市维护建设税 location tier (城市维护建设税法 第四条): 市区 7%, 县城、镇 5%, elsewhere 1%.
 public enum CityTier: String, Sendable { case cityDistrict = "city_district", countyTown = "county_town", other }
 

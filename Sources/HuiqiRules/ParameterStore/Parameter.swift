@@ -1,3 +1,4 @@
+import HuiqiDates
 /// Where a value comes from: the document (文号), its article, and the source grade of RULES §0.1
 /// (A official, B verbatim reproduction, C secondary, D derived, UNC unconfirmed).
 public struct Citation: Hashable, Sendable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import HuiqiDates
 import Foundation
 import Yams
 

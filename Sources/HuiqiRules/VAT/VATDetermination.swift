@@ -1,3 +1,4 @@
+import HuiqiDates
 /// The VAT section of a determination (CASES.md "Output").
 public struct VATDetermination: Sendable {
     public let period: TaxPeriod

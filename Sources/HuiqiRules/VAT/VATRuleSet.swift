@@ -1,3 +1,4 @@
+import HuiqiDates
 /// The VAT rules in force for one tax period, resolved once from the parameters so that one case or a whole
 /// population is evaluated against plain values. Built by `VATRuleSet.resolve`; mechanics are in `VATKernel`.
 public struct VATRuleSet: Sendable {

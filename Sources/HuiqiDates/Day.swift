@@ -1,5 +1,5 @@
-/// A calendar day (proleptic Gregorian), without time or zone: tax periods and rule versions are by day.
-/// The engine never reads a clock; callers pass days in.
+/// A calendar day (proleptic Gregorian), without time or zone: tax periods, rule versions, rest days and
+/// deadlines are all by day. Nothing here reads a clock; callers pass days in.
 public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let year: Int, month: Int, day: Int
     public init?(year: Int, month: Int, day: Int) {
@@ -65,7 +65,7 @@ public enum TaxPeriod: Hashable, Sendable, CustomStringConvertible {
         guard p.count == 2, p[0].count == 4, let y = Int(p[0]), y >= 1900 else { return nil }
         if p[1].count == 2, let q = p[1].first, q == "Q", let n = Int(p[1].dropFirst()), (1...4).contains(n) {
             self = .quarter(year: y, quarter: n)
-        } else if p[1].count == 2, p[1].allSatisfy(\.isASCIIDigit), let m = Int(p[1]), (1...12).contains(m) {
+        } else if p[1].count == 2, p[1].allSatisfy { $0.isASCII && $0.isNumber }, let m = Int(p[1]), (1...12).contains(m) {
             self = .month(year: y, month: m)
         } else { return nil }
     }
