@@ -15,7 +15,7 @@ public struct Engine: Sendable {
         Engine(parameters: try ParameterSet.bundled(), register: try UnconfirmedRegister.bundled())
     }
 
-    /// Determines every section of the case, in the order `vat`, `eit`, `business_income`, `local_taxes`.
+    /// Determines every section of the case, in the order `vat`, `eit`, `business_income`, `local_taxes`, `business_tax`.
     /// The first refusal ends the evaluation: no partial result (CASES.md).
     public func determine(_ c: Case) throws(Refusal) -> Determination {
         var d = Determination()
@@ -23,6 +23,7 @@ public struct Engine: Sendable {
         if let eit = c.eit { d.eit = try determineEIT(eit, taxpayer: c.taxpayer) }
         if let bi = c.businessIncome { d.businessIncome = try determineBusinessIncome(bi, taxpayer: c.taxpayer) }
         if let lt = c.localTaxes { d.localTaxes = try determineLocalTaxes(lt, taxpayer: c.taxpayer, vat: d.vat) }
+        if let bt = c.businessTax { d.businessTax = try determineBusinessTax(bt, taxpayer: c.taxpayer) }
         return d
     }
 
@@ -40,6 +41,7 @@ public struct Determination: Sendable {
     public var eit: EITDetermination?
     public var businessIncome: BusinessIncomeDetermination?
     public var localTaxes: LocalTaxesDetermination?
+    public var businessTax: BusinessTaxDetermination?
 
     public var json: JSON {
         var kv: [(String, JSON)] = []
@@ -47,6 +49,7 @@ public struct Determination: Sendable {
         if let eit { kv.append(("eit", eit.json)) }
         if let businessIncome { kv.append(("business_income", businessIncome.json)) }
         if let localTaxes { kv.append(("local_taxes", localTaxes.json)) }
+        if let businessTax { kv.append(("business_tax", businessTax.json)) }
         return .object(kv)
     }
 
@@ -57,6 +60,7 @@ public struct Determination: Sendable {
         if let eit { out.append(("企业所得税 EIT \(eit.year)", eit.explanation)) }
         if let businessIncome { out.append(("经营所得 business income \(businessIncome.year)", businessIncome.explanation)) }
         if let localTaxes { out.append(("六税两费 local taxes \(localTaxes.period)", localTaxes.explanation)) }
+        if let businessTax { out.append(("营业税 business tax \(businessTax.period)", businessTax.explanation)) }
         return out
     }
 }

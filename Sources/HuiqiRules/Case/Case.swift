@@ -8,10 +8,11 @@ public struct Case: Sendable {
     public var eit: EITReturn?
     public var businessIncome: BusinessIncomeReturn?
     public var localTaxes: LocalTaxesReturn?
+    public var businessTax: BusinessTaxReturn?
     public init(name: String? = nil, taxpayer: Taxpayer, vat: VATReturn? = nil, eit: EITReturn? = nil,
-                businessIncome: BusinessIncomeReturn? = nil, localTaxes: LocalTaxesReturn? = nil) {
+                businessIncome: BusinessIncomeReturn? = nil, localTaxes: LocalTaxesReturn? = nil, businessTax: BusinessTaxReturn? = nil) {
         self.name = name; self.taxpayer = taxpayer; self.vat = vat; self.eit = eit
-        self.businessIncome = businessIncome; self.localTaxes = localTaxes
+        self.businessIncome = businessIncome; self.localTaxes = localTaxes; self.businessTax = businessTax
     }
 }
 

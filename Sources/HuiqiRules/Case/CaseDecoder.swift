@@ -21,8 +21,9 @@ public enum CaseDecoder {
         let eit = try root.take("eit").map { j throws(Refusal) in try decodeEIT(j) }
         let bi = try root.take("business_income").map { j throws(Refusal) in try decodeBusinessIncome(j) }
         let lt = try root.take("local_taxes").map { j throws(Refusal) in try decodeLocalTaxes(j) }
+        let bt = try root.take("business_tax").map { j throws(Refusal) in try decodeBusinessTax(j) }
         try root.finish()
-        return Case(name: name, taxpayer: taxpayer, vat: vat, eit: eit, businessIncome: bi, localTaxes: lt)
+        return Case(name: name, taxpayer: taxpayer, vat: vat, eit: eit, businessIncome: bi, localTaxes: lt, businessTax: bt)
     }
 
     static func decodeTaxpayer(_ j: JSON) throws(Refusal) -> Taxpayer {
@@ -145,6 +146,29 @@ public enum CaseDecoder {
         }
         try f.finish()
         return BusinessIncomeReturn(year: Int(year), taxableIncome: income, otherRelief: other)
+    }
+
+    static func decodeBusinessTax(_ j: JSON) throws(Refusal) -> BusinessTaxReturn {
+        var f = try Fields(j, path: "business_tax")
+        let period = try f.period("period", required: true)!
+        guard case .array(let items)? = f.take("turnover") else {
+            throw .invalid("business_tax.turnover", zh: "business_tax.turnover 应为营业额明细数组", en: "business_tax.turnover must be an array")
+        }
+        var lines: [BusinessTaxReturn.Line] = []
+        for (i, item) in items.enumerated() {
+            let p = "business_tax.turnover[\(i)]"
+            var g = try Fields(item, path: p)
+            guard let amount = try g.money("amount"), amount >= .zero else {
+                throw .invalid("\(p).amount", zh: "营业额必填且不能为负数", en: "amount is required and must not be negative")
+            }
+            guard let rt = try g.decimalText("rate"), let rate = Rate(decimal: rt), rate > .zero, rate <= Rate(ppm: 200_000) else {
+                throw .invalid("\(p).rate", zh: "营业税税率应在 0 与 0.20 之间（如 0.03、0.05）", en: "rate must be a business tax rate above 0 and at most 0.20 (such as 0.03, 0.05)")
+            }
+            try g.finish()
+            lines.append(.init(amount: amount, rate: rate))
+        }
+        try f.finish()
+        return BusinessTaxReturn(period: period, turnover: lines)
     }
 
     static func decodeLocalTaxes(_ j: JSON) throws(Refusal) -> LocalTaxesReturn {
