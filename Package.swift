@@ -15,6 +15,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/vapor", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent", from: "4.13.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver", from: "4.9.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver", from: "2.14.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // Civil days and tax periods, shared by the law and the calendar.
@@ -35,14 +41,35 @@ let package = Package(
         .target(
             name: "HuiqiCommands",
             dependencies: [
-                "HuiqiDates", "HuiqiRules", "HuiqiCalendar",
+                "HuiqiDates", "HuiqiRules", "HuiqiCalendar", "HuiqiServer", "HuiqiServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Vapor", package: "vapor"),
             ]
         ),
+        .target(name: "HuiqiStore", dependencies: [
+            "HuiqiRules",
+            .product(name: "Fluent", package: "fluent"),
+            .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+            .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+        ]),
+        .target(name: "HuiqiServices", dependencies: [
+            "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
+            .product(name: "Vapor", package: "vapor"),
+        ]),
+        .target(name: "HuiqiServer", dependencies: [
+            "HuiqiServices", "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
+            .product(name: "Vapor", package: "vapor"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         .executableTarget(name: "huiqi", dependencies: ["HuiqiCommands"]),
         .testTarget(name: "HuiqiRulesTests", dependencies: ["HuiqiRules", "HuiqiDates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HuiqiCalendarTests", dependencies: ["HuiqiCalendar", "HuiqiDates"]),
         .testTarget(name: "HuiqiCommandsTests", dependencies: ["HuiqiCommands", "HuiqiRules"]),
+        .testTarget(name: "HuiqiServerTests", dependencies: [
+            "HuiqiServer", "HuiqiServices", "HuiqiStore", "HuiqiRules",
+            .product(name: "VaporTesting", package: "vapor"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

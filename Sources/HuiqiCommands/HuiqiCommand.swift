@@ -4,12 +4,27 @@ import HuiqiCalendar
 import HuiqiRules
 
 /// `huiqi`: the command line over the rules engine and the calendar. Later: serve, import, screen, stats.
-public struct HuiqiCommand: ParsableCommand {
+@available(macOS 10.15, *)
+public struct HuiqiCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "huiqi",
         abstract: "惠企 Huiqi: small/micro enterprise tax relief, computed exactly and cited.",
-        subcommands: [Calc.self, Rules.self, CalendarCommand.self, Bench.self])
+        subcommands: [Serve.self, Calc.self, Rules.self, CalendarCommand.self, Bench.self])
     public init() {}
+
+    /// Parses the arguments and runs the chosen command, awaiting it when it is asynchronous (`serve`).
+    public static func runAsRoot() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Writes to standard error without buffering surprises.

@@ -1,0 +1,78 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import HuiqiRules
+import HuiqiServices
+import HuiqiStore
+import Prometheus
+import Vapor
+
+/// Where the data lives: an SQLite file (the embedded default) or PostgreSQL (production).
+public enum DatabaseLocation: Sendable, Equatable {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    /// `postgres://…` / `postgresql://…` is PostgreSQL; anything else is an SQLite file path.
+    public init(_ text: String) {
+        self = text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") ? .postgres(url: text) : .sqlite(path: text)
+    }
+}
+
+public struct ServerSettings: Sendable {
+    public var database: DatabaseLocation
+    public var demo: Bool
+    public var demoTaxpayers: Int
+    public var now: @Sendable () -> Date
+    public init(database: DatabaseLocation, demo: Bool = false, demoTaxpayers: Int = 3000, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database; self.demo = demo; self.demoTaxpayers = demoTaxpayers; self.now = now
+    }
+}
+
+/// The platform of one running app: the services, built once in `configure` and shared by the routes.
+struct Platform: Sendable {
+    let store: Store
+    let filing: FilingService
+    let auth: AuthService
+    let access: Access
+    let engine: Engine
+    let metrics: PrometheusCollectorRegistry
+    let filings: Counter
+    let requests: Counter
+}
+
+struct PlatformKey: StorageKey { typealias Value = Platform }
+extension Application {
+    var platform: Platform {
+        get { storage[PlatformKey.self]! }
+        set { storage[PlatformKey.self] = newValue }
+    }
+}
+
+/// The one wiring function that `huiqi serve` and every test call: database, migrations, services, routes.
+/// Returns the demo logins when `settings.demo` filled an empty database.
+@discardableResult
+public func configure(_ app: Application, _ settings: ServerSettings) async throws -> [DemoData.Login] {
+    switch settings.database {
+    case .sqlite(let path):
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
+    case .postgres(let url):
+        app.databases.use(try .postgres(url: url), as: .psql)
+    }
+    for m in HuiqiMigrations.all { app.migrations.add(m) }
+    try await app.autoMigrate()
+    let engine = try Engine.bundled()
+    let store = Store(app.db)
+    let registry = PrometheusCollectorRegistry()
+    app.platform = Platform(store: store, filing: FilingService(store: store, engine: engine, now: settings.now),
+                            auth: AuthService(store: store, now: settings.now), access: Access(store: store), engine: engine,
+                            metrics: registry, filings: registry.makeCounter(name: "huiqi_filings_total", help: "Returns filed"),
+                            requests: registry.makeCounter(name: "huiqi_http_requests_total", help: "HTTP requests served"))
+    app.middleware.use(ErrorMapping())
+    app.middleware.use(RequestCounter())
+    try routes(app)
+    if settings.demo {
+        return try await DemoData.load(into: store, engine: engine, taxpayers: settings.demoTaxpayers, now: settings.now())
+    }
+    return []
+}

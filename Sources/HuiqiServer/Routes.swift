@@ -1,0 +1,145 @@
+import Foundation
+import HuiqiRules
+import HuiqiServices
+import HuiqiStore
+import Vapor
+
+/// The HTTP surface, by area. Handlers parse, call one service function, and return JSON.
+func routes(_ app: Application) throws {
+    // Operations
+    app.get("health", use: health)
+    app.get("metrics", use: metrics)
+
+    // JSON API for accounting software (bearer tokens)
+    let api = app.grouped("api", "v1")
+    api.post("login", use: login)
+    let authed = api.grouped(BearerActor())
+    authed.post("calc", use: calc)
+    authed.get("taxpayers", use: listTaxpayers)
+    authed.get("taxpayers", ":taxpayer", use: showTaxpayer)
+    authed.post("taxpayers", ":taxpayer", "returns", use: fileReturn)
+    authed.get("taxpayers", ":taxpayer", "returns", use: listReturns)
+    authed.get("taxpayers", ":taxpayer", "returns", ":return", use: showReturn)
+}
+
+@Sendable func health(_ req: Request) async throws -> Response {
+    _ = try await req.application.platform.store.count("offices")
+    return try jsonResponse(.ok, ["status": "ok"])
+}
+
+@Sendable func metrics(_ req: Request) async throws -> Response {
+    var buffer: [UInt8] = []
+    req.application.platform.metrics.emit(into: &buffer)
+    var headers = HTTPHeaders()
+    headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4"])
+    return Response(status: .ok, headers: headers, body: .init(data: Data(buffer)))
+}
+
+struct LoginBody: Content { let login: String; let password: String }
+
+@Sendable func login(_ req: Request) async throws -> Response {
+    guard let body = try? req.content.decode(LoginBody.self) else {
+        throw ServiceError.invalid(field: "login", zh: "请提供 login 和 password", en: "give login and password")
+    }
+    guard let (token, actor) = try await req.application.platform.auth.login(body.login, password: body.password, remote: req.remoteAddress?.description) else {
+        return try jsonResponse(.unauthorized, ["error": "invalid login or password / 用户名或密码错误"])
+    }
+    let reply: [String: String] = ["token": token, "role": actor.role.rawValue]
+    return try jsonResponse(.ok, reply)
+}
+
+@Sendable func calc(_ req: Request) async throws -> Response {
+    let text = req.body.string ?? ""
+    let d = try req.application.platform.engine.determine(json: text)
+    return rawJSON(.ok, d.json.serialized(indent: nil))
+}
+
+@Sendable func listTaxpayers(_ req: Request) async throws -> Response {
+    let actor = try req.auth.require(ActorBox.self).actor
+    let s = req.application.platform
+    let search = req.query[String.self, at: "q"]
+    let offices = s.access.listableOffices(actor)
+    let rows: [TaxpayerRow]
+    if let offices {
+        rows = offices.isEmpty ? [] : try await s.store.taxpayers(inOffices: offices, search: search, limit: 100)
+    } else {
+        rows = try await s.store.taxpayers(inOffices: Set(try await s.store.officeSubtree("10000000000")), search: search, limit: 100)
+    }
+    let visible = actor.role == .taxpayer ? try await actor.boundTaxpayers.asyncCompactMap { try await s.store.taxpayer($0) } : rows
+    return try jsonResponse(.ok, visible)
+}
+
+@Sendable func showTaxpayer(_ req: Request) async throws -> Response {
+    let actor = try req.auth.require(ActorBox.self).actor
+    let t = try await req.application.platform.access.readableTaxpayer(req.parameters.get("taxpayer") ?? "", by: actor)
+    return try jsonResponse(.ok, t)
+}
+
+@Sendable func fileReturn(_ req: Request) async throws -> Response {
+    let actor = try req.auth.require(ActorBox.self).actor
+    let s = req.application.platform
+    var declared: Money?
+    if let d = req.headers.first(name: "Huiqi-Declared-Tax") {
+        guard let m = Money(decimal: d), m >= .zero else {
+            throw ServiceError.invalid(field: "Huiqi-Declared-Tax", zh: "申报税额应为最多两位小数的非负金额", en: "declared tax must be a non-negative amount with at most two decimals")
+        }
+        declared = m
+    }
+    let filed = try await s.filing.file(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "", caseJSON: req.body.string ?? "",
+                                        declaredTax: declared, idempotencyKey: req.headers.first(name: "Idempotency-Key"),
+                                        remote: req.remoteAddress?.description)
+    if !filed.replayed { s.filings.increment() }
+    let out = "{\"return\":\(ReturnView.json(filed.row).serialized(indent: nil)),\"replayed\":\(filed.replayed),\"prompts\":\(try encode(filed.prompts))}"
+    return rawJSON(filed.replayed ? .ok : .created, out)
+}
+
+@Sendable func listReturns(_ req: Request) async throws -> Response {
+    let actor = try req.auth.require(ActorBox.self).actor
+    let rows = try await req.application.platform.filing.currentReturns(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "")
+    return rawJSON(.ok, ReturnView.list(rows))
+}
+
+@Sendable func showReturn(_ req: Request) async throws -> Response {
+    let actor = try req.auth.require(ActorBox.self).actor
+    let rows = try await req.application.platform.filing.versions(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "",
+                                                                  returnID: req.parameters.get("return") ?? "")
+    return rawJSON(.ok, ReturnView.list(rows))
+}
+
+/// A stored return version as the API shows it, with the engine's determination embedded as JSON (built with
+/// the engine's own JSON type, so exact decimals stay strings and nothing goes through Double).
+enum ReturnView {
+    static func json(_ r: ReturnVersionRow) -> JSON {
+        .object([("taxpayer_id", .string(r.taxpayer_id)), ("return_id", .string(r.return_id)), ("version", .number("\(r.version)")),
+                 ("section", .string(r.section)), ("period", .string(r.period)),
+                 ("tax", .string(Money(fen: r.computed_tax_fen).description)), ("relief", .string(Money(fen: r.relief_fen).description)),
+                 ("declared_tax", r.declared_tax_fen.map { .string(Money(fen: $0).description) } ?? .null),
+                 ("filed_at", .string(r.filed_at)), ("filed_by", .string(r.filed_by)),
+                 ("determination", (try? JSONParser.parse(r.determination_json)) ?? .null)])
+    }
+    static func list(_ rows: [ReturnVersionRow]) -> String { JSON.array(rows.map(json)).serialized(indent: nil) }
+}
+
+func encode<T: Encodable>(_ value: T) throws -> String {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try e.encode(value), as: UTF8.self)
+}
+
+func jsonResponse<T: Encodable>(_ status: HTTPResponseStatus, _ value: T) throws -> Response {
+    rawJSON(status, try encode(value))
+}
+
+func rawJSON(_ status: HTTPResponseStatus, _ text: String) -> Response {
+    var headers = HTTPHeaders()
+    headers.contentType = .json
+    return Response(status: status, headers: headers, body: .init(string: text))
+}
+
+extension Set {
+    func asyncCompactMap<T>(_ f: (Element) async throws -> T?) async rethrows -> [T] {
+        var out: [T] = []
+        for e in self { if let v = try await f(e) { out.append(v) } }
+        return out
+    }
+}

@@ -1,0 +1,67 @@
+import HuiqiStore
+
+/// Who is asking: a user, their role, and the taxpayers and offices within their reach, resolved once per request.
+public struct Actor: Sendable {
+    public enum Role: String, Sendable, CaseIterable { case taxpayer, officer, supervisor, administrator }
+    public let userID: String
+    public let login: String
+    public let role: Role
+    /// The user's office and every office below it (officers and supervisors).
+    public let offices: Set<String>
+    /// The taxpayers bound to a taxpayer user.
+    public let boundTaxpayers: Set<String>
+}
+
+/// Why a service refuses, independent of HTTP (the server maps these to 401/403/404/409).
+public enum ServiceError: Error, Equatable, Sendable {
+    /// Not found, or outside the actor's reach: the two are indistinguishable on purpose (reveals nothing).
+    case notFound
+    /// Within reach but not allowed (a supervisor filing a return).
+    case forbidden(String)
+    case unauthenticated
+    case invalid(field: String, zh: String, en: String)
+}
+
+/// The one place that decides who may see and do what (ARCHITECTURE: authorization lives in the services).
+public struct Access: Sendable {
+    public let store: Store
+    public init(store: Store) { self.store = store }
+
+    /// Builds the actor of a user row.
+    public func actor(for user: UserRow) async throws -> Actor {
+        let role = Actor.Role(rawValue: user.role) ?? .taxpayer
+        var offices: Set<String> = []
+        if let office = user.office_id, role == .officer || role == .supervisor { offices = try await store.officeSubtree(office) }
+        let bound = role == .taxpayer ? Set(try await store.boundTaxpayers(user: user.id)) : []
+        return Actor(userID: user.id, login: user.login, role: role, offices: offices, boundTaxpayers: bound)
+    }
+
+    /// The taxpayer, if the actor may see it; otherwise `notFound` whether or not it exists.
+    public func readableTaxpayer(_ id: String, by actor: Actor) async throws -> TaxpayerRow {
+        guard let t = try await store.taxpayer(id) else { throw ServiceError.notFound }
+        switch actor.role {
+        case .administrator: return t
+        case .taxpayer: if actor.boundTaxpayers.contains(id) { return t }
+        case .officer, .supervisor: if actor.offices.contains(t.office_id) { return t }
+        }
+        throw ServiceError.notFound
+    }
+
+    /// The taxpayer, if the actor may file for it: its bound users and officers of its office subtree.
+    public func fileableTaxpayer(_ id: String, by actor: Actor) async throws -> TaxpayerRow {
+        let t = try await readableTaxpayer(id, by: actor)
+        guard actor.role == .taxpayer || actor.role == .officer else {
+            throw ServiceError.forbidden("\(actor.role.rawValue) accounts are read-only for returns")
+        }
+        return t
+    }
+
+    /// The offices whose taxpayers the actor may list (nil = all, for administrators).
+    public func listableOffices(_ actor: Actor) -> Set<String>? {
+        switch actor.role {
+        case .administrator: return nil
+        case .officer, .supervisor: return actor.offices
+        case .taxpayer: return []
+        }
+    }
+}

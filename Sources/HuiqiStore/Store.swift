@@ -1,0 +1,173 @@
+import Fluent
+import Foundation
+import HuiqiRules
+import SQLKit
+
+/// Rows as the store reads and writes them. Amounts are integer fen; days and instants are ISO text.
+public struct OfficeRow: Codable, Sendable, Equatable {
+    public var id: String, parent_id: String?, name: String, level: String, region_code: String
+    public init(id: String, parent_id: String?, name: String, level: String, region_code: String) {
+        self.id = id; self.parent_id = parent_id; self.name = name; self.level = level; self.region_code = region_code
+    }
+}
+
+public struct TaxpayerRow: Codable, Sendable, Equatable {
+    public var id: String, name: String, kind: String, vat_status: String, industry: String
+    public var restricted_industry: Bool, region: String, office_id: String, registered_on: String, deregistered_on: String?
+    public init(id: String, name: String, kind: String, vat_status: String, industry: String, restricted_industry: Bool,
+                region: String, office_id: String, registered_on: String, deregistered_on: String? = nil) {
+        self.id = id; self.name = name; self.kind = kind; self.vat_status = vat_status; self.industry = industry
+        self.restricted_industry = restricted_industry; self.region = region; self.office_id = office_id
+        self.registered_on = registered_on; self.deregistered_on = deregistered_on
+    }
+    /// The taxpayer facts of a case (CASES.md `taxpayer`), from the registry.
+    public var facts: Taxpayer {
+        Taxpayer(id: id, kind: TaxpayerKind(rawValue: kind), vatStatus: VATStatus(rawValue: vat_status),
+                 industry: Industry(rawValue: industry), restrictedIndustry: restricted_industry, region: region)
+    }
+}
+
+public struct UserRow: Codable, Sendable, Equatable {
+    public var id: String, login: String, password_hash: String, role: String, office_id: String?
+    public init(id: String, login: String, password_hash: String, role: String, office_id: String?) {
+        self.id = id; self.login = login; self.password_hash = password_hash; self.role = role; self.office_id = office_id
+    }
+}
+
+public struct ReturnVersionRow: Codable, Sendable, Equatable {
+    public var taxpayer_id: String, return_id: String, version: Int, section: String, period: String
+    public var case_json: String, determination_json: String
+    public var computed_tax_fen: Int64, relief_fen: Int64, declared_tax_fen: Int64?
+    public var idempotency_key: String?, filed_by: String, filed_at: String
+    public init(taxpayer_id: String, return_id: String, version: Int, section: String, period: String, case_json: String,
+                determination_json: String, computed_tax_fen: Int64, relief_fen: Int64, declared_tax_fen: Int64?,
+                idempotency_key: String?, filed_by: String, filed_at: String) {
+        self.taxpayer_id = taxpayer_id; self.return_id = return_id; self.version = version; self.section = section
+        self.period = period; self.case_json = case_json; self.determination_json = determination_json
+        self.computed_tax_fen = computed_tax_fen; self.relief_fen = relief_fen; self.declared_tax_fen = declared_tax_fen
+        self.idempotency_key = idempotency_key; self.filed_by = filed_by; self.filed_at = filed_at
+    }
+}
+
+/// One entry of the audit log: who, when, what, from where.
+public struct AuditRow: Codable, Sendable {
+    public var id: String, at: String, user_id: String?, action: String, object: String, detail: String, remote: String?
+    public init(id: String, at: String, user_id: String?, action: String, object: String, detail: String, remote: String?) {
+        self.id = id; self.at = at; self.user_id = user_id; self.action = action; self.object = object; self.detail = detail; self.remote = remote
+    }
+}
+
+/// Schema-level queries. Knows tables and SQL, nothing of HTTP or of who may do what (that is HuiqiServices).
+public struct Store: Sendable {
+    public let db: any SQLDatabase
+    public init(_ database: any Database) { db = sql(database) }
+    public init(sql: any SQLDatabase) { db = sql }
+
+    // MARK: offices
+    public func insert(offices: [OfficeRow]) async throws {
+        for chunk in offices.chunked(500) { try await db.insert(into: "offices").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
+    }
+    public func office(_ id: String) async throws -> OfficeRow? {
+        try await db.select().columns("*").from("offices").where("id", .equal, id).first(decoding: OfficeRow.self)
+    }
+    /// The office and every office below it (its subtree), by walking the hierarchy (five levels at most).
+    public func officeSubtree(_ root: String) async throws -> Set<String> {
+        var all: Set<String> = [root], frontier = [root]
+        while !frontier.isEmpty {
+            let children = try await db.select().column("id").from("offices").where("parent_id", .in, frontier)
+                .all().map { try $0.decode(column: "id", as: String.self) }
+            frontier = children.filter { !all.contains($0) }
+            all.formUnion(frontier)
+        }
+        return all
+    }
+
+    // MARK: taxpayers
+    public func insert(taxpayers: [TaxpayerRow]) async throws {
+        for chunk in taxpayers.chunked(300) { try await db.insert(into: "taxpayers").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
+    }
+    public func taxpayer(_ id: String) async throws -> TaxpayerRow? {
+        try await db.select().columns("*").from("taxpayers").where("id", .equal, id).first(decoding: TaxpayerRow.self)
+    }
+    /// Taxpayers of the given offices, optionally filtered by a credit-code prefix or a name fragment.
+    public func taxpayers(inOffices offices: Set<String>, search: String?, limit: Int) async throws -> [TaxpayerRow] {
+        var q = db.select().columns("*").from("taxpayers").where("office_id", .in, Array(offices))
+        if let search, !search.isEmpty {
+            q = q.where { $0.where("id", .like, "\(search)%").orWhere("name", .like, "%\(search)%") }
+        }
+        return try await q.orderBy("id").limit(limit).all(decoding: TaxpayerRow.self)
+    }
+
+    // MARK: users and tokens
+    public func insert(users: [UserRow]) async throws { try await db.insert(into: "users").models(users, nilEncodingStrategy: .asNil).run() }
+    public func bind(user: String, taxpayers: [String]) async throws {
+        for chunk in taxpayers.chunked(500) {
+            let builder = db.insert(into: "user_taxpayers").columns("user_id", "taxpayer_id")
+            for t in chunk { builder.values(SQLBind(user), SQLBind(t)) }
+            try await builder.run()
+        }
+    }
+    public func user(login: String) async throws -> UserRow? {
+        try await db.select().columns("*").from("users").where("login", .equal, login).first(decoding: UserRow.self)
+    }
+    public func user(id: String) async throws -> UserRow? {
+        try await db.select().columns("*").from("users").where("id", .equal, id).first(decoding: UserRow.self)
+    }
+    public func boundTaxpayers(user: String) async throws -> [String] {
+        try await db.select().column("taxpayer_id").from("user_taxpayers").where("user_id", .equal, user)
+            .all().map { try $0.decode(column: "taxpayer_id", as: String.self) }
+    }
+    public func isBound(user: String, taxpayer: String) async throws -> Bool {
+        try await db.select().column("user_id").from("user_taxpayers").where("user_id", .equal, user)
+            .where("taxpayer_id", .equal, taxpayer).first() != nil
+    }
+    public func insert(tokenHash: String, user: String, at: String) async throws {
+        try await db.insert(into: "api_tokens").columns("token_hash", "user_id", "created_at").values(SQLBind(tokenHash), SQLBind(user), SQLBind(at)).run()
+    }
+    public func user(tokenHash: String) async throws -> UserRow? {
+        guard let row = try await db.select().column("user_id").from("api_tokens").where("token_hash", .equal, tokenHash).first() else { return nil }
+        return try await user(id: try row.decode(column: "user_id", as: String.self))
+    }
+
+    // MARK: returns (append-only)
+    public func versions(taxpayer: String, returnID: String) async throws -> [ReturnVersionRow] {
+        try await db.select().columns("*").from("return_versions").where("taxpayer_id", .equal, taxpayer)
+            .where("return_id", .equal, returnID).orderBy("version").all(decoding: ReturnVersionRow.self)
+    }
+    public func version(taxpayer: String, idempotencyKey: String) async throws -> ReturnVersionRow? {
+        try await db.select().columns("*").from("return_versions").where("taxpayer_id", .equal, taxpayer)
+            .where("idempotency_key", .equal, idempotencyKey).first(decoding: ReturnVersionRow.self)
+    }
+    /// The current (highest) version of every return of a taxpayer.
+    public func currentReturns(taxpayer: String) async throws -> [ReturnVersionRow] {
+        let rows = try await db.select().columns("*").from("return_versions").where("taxpayer_id", .equal, taxpayer)
+            .orderBy("return_id").orderBy("version", .descending).all(decoding: ReturnVersionRow.self)
+        var seen = Set<String>()
+        return rows.filter { seen.insert($0.return_id).inserted }
+    }
+    public func insert(versions: [ReturnVersionRow]) async throws {
+        for chunk in versions.chunked(200) { try await db.insert(into: "return_versions").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
+    }
+    public func nextVersion(taxpayer: String, returnID: String) async throws -> Int {
+        let row = try await db.select().column(SQLFunction("max", args: SQLIdentifier("version")), as: "v").from("return_versions")
+            .where("taxpayer_id", .equal, taxpayer).where("return_id", .equal, returnID).first()
+        return (try row?.decodeNil(column: "v") == false ? try row!.decode(column: "v", as: Int.self) : 0) + 1
+    }
+
+    // MARK: audit
+    public func audit(_ row: AuditRow) async throws { try await db.insert(into: "audit_log").model(row, nilEncodingStrategy: .asNil).run() }
+    public func auditCount(action: String) async throws -> Int {
+        let row = try await db.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("audit_log").where("action", .equal, action).first()
+        return try row?.decode(column: "n", as: Int.self) ?? 0
+    }
+    public func count(_ table: String) async throws -> Int {
+        let row = try await db.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from(table).first()
+        return try row?.decode(column: "n", as: Int.self) ?? 0
+    }
+}
+
+extension Array {
+    func chunked(_ n: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: n).map { self[$0..<Swift.min($0 + n, count)] }
+    }
+}

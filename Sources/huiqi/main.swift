@@ -1,3 +1,0 @@
-import HuiqiCommands
-
-HuiqiCommand.main()

@@ -1,0 +1,172 @@
+import Foundation
+import HuiqiRules
+import HuiqiServer
+import HuiqiServices
+import HuiqiStore
+import Testing
+import Vapor
+import VaporTesting
+
+/// The real app on a real database: every test runs once on SQLite (a temporary file) and once on PostgreSQL
+/// (`HUIQI_TEST_POSTGRES_URL`, started by .ci/run). In CI a missing PostgreSQL fails the run instead of skipping.
+enum Backend: String, CaseIterable, Sendable { case sqlite, postgres }
+
+func withHuiqi(_ backend: Backend, _ body: (Application) async throws -> Void) async throws {
+    let location: DatabaseLocation
+    switch backend {
+    case .sqlite:
+        location = .sqlite(path: FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-test-\(UUID()).sqlite").path)
+    case .postgres:
+        guard let admin = ProcessInfo.processInfo.environment["HUIQI_TEST_POSTGRES_URL"] else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("HUIQI_TEST_POSTGRES_URL is not set in CI") }
+            return
+        }
+        // A fresh database per test, so tests can run in parallel.
+        let name = "huiqi_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["psql", admin, "-q", "-c", "CREATE DATABASE \(name)"]
+        try p.run(); p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "CREATE DATABASE failed")
+        let base = String(admin[..<admin.lastIndex(of: "/")!])
+        location = .postgres(url: "\(base)/\(name)")
+    }
+    try await withApp(configure: { app in
+        try await configure(app, ServerSettings(database: location, demo: true, demoTaxpayers: 60,
+                                                now: { Date(timeIntervalSince1970: 1_780_000_000) }))
+    }, body)
+}
+
+struct Reply { let status: HTTPStatus; let body: String; var json: JSON? { try? JSONParser.parse(body) } }
+
+func call(_ app: Application, _ method: HTTPMethod, _ path: String, token: String? = nil, body: String? = nil,
+          headers extra: [(String, String)] = []) async throws -> Reply {
+    var headers = HTTPHeaders()
+    if let token { headers.bearerAuthorization = .init(token: token) }
+    if body != nil { headers.contentType = .json }
+    for (k, v) in extra { headers.add(name: k, value: v) }
+    let request = TestingHTTPRequest(method: method, url: .init(path: path), headers: headers,
+                                     body: body.map { ByteBuffer(string: $0) } ?? ByteBuffer())
+    let r = try await app.testing().performTest(request: request)
+    return Reply(status: r.status, body: String(buffer: r.body))
+}
+
+func token(_ app: Application, _ login: String, _ password: String) async throws -> String {
+    let r = try await call(app, .POST, "/api/v1/login", body: #"{"login":"\#(login)","password":"\#(password)"}"#)
+    guard case .string(let t)? = r.json?["token"] else { throw Abort(.unauthorized) }
+    return t
+}
+
+let vatQ2 = #"{"vat":{"period":"2023-Q2","sales":[{"kind":"goods","amount":"200000.00","rate":"0.03"},{"kind":"goods","amount":"50000.00","rate":"0.03","special_invoice":true}]}}"#
+
+@Suite struct ServerTests {
+    @Test(arguments: Backend.allCases)
+    func healthAndMetrics(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let h = try await call(app, .GET, "/health")
+            #expect(h.status == .ok)
+            let m = try await call(app, .GET, "/metrics")
+            #expect(m.status == .ok && m.body.contains("huiqi_http_requests_total"))
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func filingCorrectionAndIdempotency(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let store = Store(app.db)
+            let taxpayers = try await store.boundTaxpayers(user: "user-company").sorted()
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            let before = try await store.count("return_versions")
+            // First filing: the engine computes the relief; the 专票 line is taxed at 1%.
+            let first = try await call(app, .POST, "/api/v1/taxpayers/\(taxpayers[0])/returns", token: t, body: vatQ2,
+                                       headers: [("Idempotency-Key", "k-1"), ("Huiqi-Declared-Tax", "7500.00")])
+            #expect(first.status == .created)
+            #expect(first.json?["return"]?["version"] == .number("1"))
+            #expect(first.json?["return"]?["tax"] == .string("500.00"))
+            #expect(first.json?["return"]?["determination"]?["vat"]?["relief"] == .string("7000.00"))
+            #expect(first.body.contains("relief_not_claimed"))
+            // The same key again: one return, the same version.
+            let replay = try await call(app, .POST, "/api/v1/taxpayers/\(taxpayers[0])/returns", token: t, body: vatQ2, headers: [("Idempotency-Key", "k-1")])
+            #expect(replay.status == .ok && replay.json?["replayed"] == .bool(true))
+            let afterReplay = try await store.count("return_versions")
+            #expect(afterReplay == before + 1)
+            // A correction (更正申报) adds version 2; version 1 stays.
+            let correction = try await call(app, .POST, "/api/v1/taxpayers/\(taxpayers[0])/returns", token: t,
+                                            body: vatQ2.replacingOccurrences(of: "200000.00", with: "100000.00"), headers: [("Idempotency-Key", "k-2")])
+            #expect(correction.json?["return"]?["version"] == .number("2"))
+            let versions = try await call(app, .GET, "/api/v1/taxpayers/\(taxpayers[0])/returns/vat:2023-Q2", token: t)
+            guard case .array(let vs)? = versions.json else { Issue.record("no versions: \(versions.body)"); return }
+            #expect(vs.count == 2 && vs[0]["tax"] == .string("500.00") && vs[1]["version"] == .number("2"))
+            let corrections = try await store.auditCount(action: "correct_return")
+            #expect(corrections == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func badInputNamesTheFieldAndWritesNothing(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let store = Store(app.db)
+            let tp = try await store.boundTaxpayers(user: "user-company").sorted()[0]
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            let before = try await store.count("return_versions")
+            let r = try await call(app, .POST, "/api/v1/taxpayers/\(tp)/returns", token: t, body: vatQ2.replacingOccurrences(of: "\"0.03\"", with: "\"0.01\""))
+            #expect(r.status == .badRequest)
+            #expect(r.json?["error"]?["field"] == .string("vat.sales[0].rate"))
+            let noRule = try await call(app, .POST, "/api/v1/taxpayers/\(tp)/returns", token: t, body: vatQ2.replacingOccurrences(of: "2023-Q2", with: "2028-Q2"))
+            #expect(noRule.status == .unprocessableEntity && noRule.json?["error"]?["code"] == .string("no_rule"))
+            let after = try await store.count("return_versions")
+            #expect(after == before)
+            let anonymous = try await call(app, .POST, "/api/v1/taxpayers/\(tp)/returns", body: vatQ2)
+            #expect(anonymous.status == .unauthorized)
+        }
+    }
+
+    /// Every role against every endpoint, on its own taxpayer and on one outside its reach.
+    @Test(arguments: Backend.allCases)
+    func authorizationMatrix(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let store = Store(app.db)
+            let own = try await store.boundTaxpayers(user: "user-company").sorted()[0]
+            let pudongTaxpayer = try await store.taxpayer(own)!  // demo binds Pudong taxpayers to the company user
+            #expect(pudongTaxpayer.office_id == "13101150100")
+            let huangpu = try await store.taxpayers(inOffices: ["13101010100"], search: nil, limit: 1)[0].id
+            let logins = [("admin", "huiqi-admin"), ("shanghai", "huiqi-supervisor"), ("pudong", "huiqi-officer"),
+                          ("huangpu", "huiqi-officer"), ("company", "huiqi-taxpayer")]
+            // expected (read own-pudong, file own-pudong, read huangpu, file huangpu)
+            let expected: [String: (HTTPStatus, HTTPStatus, HTTPStatus, HTTPStatus)] = [
+                "admin": (.ok, .forbidden, .ok, .forbidden),
+                "shanghai": (.ok, .forbidden, .ok, .forbidden),
+                "pudong": (.ok, .created, .notFound, .notFound),
+                "huangpu": (.notFound, .notFound, .ok, .created),
+                "company": (.ok, .created, .notFound, .notFound),
+            ]
+            for (login, password) in logins {
+                let t = try await token(app, login, password)
+                let e = expected[login]!
+                let readOwn = try await call(app, .GET, "/api/v1/taxpayers/\(own)", token: t).status
+                let fileOwn = try await call(app, .POST, "/api/v1/taxpayers/\(own)/returns", token: t, body: vatQ2).status
+                let readOther = try await call(app, .GET, "/api/v1/taxpayers/\(huangpu)/returns", token: t).status
+                let fileOther = try await call(app, .POST, "/api/v1/taxpayers/\(huangpu)/returns", token: t, body: vatQ2).status
+                #expect(readOwn == e.0 && fileOwn == e.1 && readOther == e.2 && fileOther == e.3,
+                        "\(login): \(readOwn) \(fileOwn) \(readOther) \(fileOther)")
+                // A taxpayer that does not exist looks the same as one outside reach.
+                let missing = try await call(app, .GET, "/api/v1/taxpayers/91310115MA00000000/returns", token: t)
+                #expect(missing.status == .notFound)
+            }
+            let badToken = try await call(app, .GET, "/api/v1/taxpayers/\(own)", token: "not-a-token")
+            #expect(badToken.status == .unauthorized)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func loginIsRateLimited(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            for _ in 0..<5 {
+                let r = try await call(app, .POST, "/api/v1/login", body: #"{"login":"pudong","password":"wrong"}"#)
+                #expect(r.status == .unauthorized)
+            }
+            let locked = try await call(app, .POST, "/api/v1/login", body: #"{"login":"pudong","password":"huiqi-officer"}"#)
+            #expect(locked.status == .forbidden)
+        }
+    }
+}
