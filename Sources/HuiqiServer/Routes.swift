@@ -59,12 +59,7 @@ struct LoginBody: Content { let login: String; let password: String }
     let s = req.application.platform
     let search = req.query[String.self, at: "q"]
     let offices = s.access.listableOffices(actor)
-    let rows: [TaxpayerRow]
-    if let offices {
-        rows = offices.isEmpty ? [] : try await s.store.taxpayers(inOffices: offices, search: search, limit: 100)
-    } else {
-        rows = try await s.store.taxpayers(inOffices: Set(try await s.store.officeSubtree("10000000000")), search: search, limit: 100)
-    }
+    let rows = offices?.isEmpty == true ? [] : try await s.store.taxpayers(inOffices: offices, search: search, limit: 100)
     let visible = actor.role == .taxpayer ? try await actor.boundTaxpayers.asyncCompactMap { try await s.store.taxpayer($0) } : rows
     return try jsonResponse(.ok, visible)
 }

@@ -89,9 +89,11 @@ public struct Store: Sendable {
     public func taxpayer(_ id: String) async throws -> TaxpayerRow? {
         try await db.select().columns("*").from("taxpayers").where("id", .equal, id).first(decoding: TaxpayerRow.self)
     }
-    /// Taxpayers of the given offices, optionally filtered by a credit-code prefix or a name fragment.
-    public func taxpayers(inOffices offices: Set<String>, search: String?, limit: Int) async throws -> [TaxpayerRow] {
-        var q = db.select().columns("*").from("taxpayers").where("office_id", .in, Array(offices))
+    /// Taxpayers of the given offices (nil: of every office), optionally filtered by a credit-code prefix or a
+    /// name fragment.
+    public func taxpayers(inOffices offices: Set<String>?, search: String?, limit: Int) async throws -> [TaxpayerRow] {
+        var q = db.select().columns("*").from("taxpayers")
+        if let offices { q = q.where("office_id", .in, Array(offices)) }
         if let search, !search.isEmpty {
             q = q.where { $0.where("id", .like, "\(search)%").orWhere("name", .like, "%\(search)%") }
         }

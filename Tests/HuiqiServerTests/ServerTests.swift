@@ -158,6 +158,29 @@ let vatQ2 = #"{"vat":{"period":"2023-Q2","sales":[{"kind":"goods","amount":"2000
         }
     }
 
+    /// Listing and search reveal only taxpayers within reach.
+    @Test(arguments: Backend.allCases)
+    func listingStaysWithinReach(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            func ids(_ login: String, _ password: String, _ query: String = "") async throws -> [String] {
+                let r = try await call(app, .GET, "/api/v1/taxpayers\(query)", token: try await token(app, login, password))
+                guard case .array(let rows)? = r.json else { return [] }
+                return rows.compactMap { if case .string(let id)? = $0["id"] { return id }; return nil }
+            }
+            let pudong = try await ids("pudong", "huiqi-officer"), huangpu = try await ids("huangpu", "huiqi-officer")
+            #expect(pudong.count == 40 && huangpu.count == 20)  // 60 demo taxpayers: two thirds in Pudong
+            #expect(Set(pudong).isDisjoint(with: huangpu))
+            let supervisor = try await ids("shanghai", "huiqi-supervisor"), admin = try await ids("admin", "huiqi-admin")
+            let company = try await ids("company", "huiqi-taxpayer")
+            let crossSearch = try await ids("huangpu", "huiqi-officer", "?q=91310115")
+            let ownSearch = try await ids("pudong", "huiqi-officer", "?q=91310115MA0000001")
+            #expect(supervisor.count == 60 && admin.count == 60)
+            #expect(company.sorted() == ["91310115MA0000001Y", "91310115MA00000022"])
+            #expect(crossSearch.isEmpty)
+            #expect(ownSearch.contains("91310115MA0000001Y"))
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func loginIsRateLimited(_ backend: Backend) async throws {
         try await withHuiqi(backend) { app in
