@@ -122,9 +122,11 @@ extension Engine {
             ex.cite(v["eit.slpe.flat_inclusion"]!.cite)
             ex.step(zh: "优惠：全部所得减按25%计入、按20%计税，实际 \(rules.halvedRate.percent)", en: "preference: the whole income at 25% × 20% = \(rules.halvedRate.percent)")
         }
-        ex.cite(rules.year >= 2018 ? v["eit.averaging"]!.cite.description : "国家税务总局公告2019年第2号")
+        ex.cite(v["eit.averaging"]!.cite)
         ex.assume("U13", zh: "查账征收（或核定应税所得率且已算出应纳税所得额）", en: "查账征收 (or a deemed profit rate with the taxable income already computed)")
-        if rules.year >= 2023 { ex.assume("RULES §3.1", zh: "分支机构的数据已与总机构汇总", en: "branch figures already combined with the head office") }
+        if case .flag(true)? = (try? parameters.version("eit.slpe.branches_combined", on: Day(year: rules.year, month: 1, day: 1)!))?.value {
+            ex.assume("RULES §3.1", zh: "分支机构的数据已与总机构汇总", en: "branch figures already combined with the head office")
+        }
         if rules.averagingUnconfirmed { ex.flag("U10", zh: "按季度平均值计算从业人数和资产总额", en: "head count and assets averaged by the quarterly method") }
         if rules.prepaymentUnconfirmed { ex.flag("U11", zh: "按2019年累计方法计算预缴", en: "prepayments computed with the 2019 cumulative method") }
         ex.assume("U33", zh: "已预缴税额为本案以前季度的计算结果", en: "amount prepaid so far = this case's computed payables of earlier quarters")

@@ -178,7 +178,7 @@ extension Engine {
                 if s.specialInvoice {
                     ex.flag("U3", zh: "第\(i)行开具专票，不免税，按 \(r.percent) 计税（\(sv!.cite)）", en: "line \(i) is on a 专票: never exempt, taxed at \(r.percent) (\(sv!.cite))")
                     if r != s.rate { ex.cite(sv!.cite) }
-                    if rules.period.firstDay.year >= 2023 {
+                    if case .flag(true)? = (try? parameters.version("vat.rate3.reduction_waivable", on: rules.period.firstDay))?.value {
                         ex.assume("U3", zh: "纳税人未放弃减按1%征收", en: "the 1% reduction was not waived for this 专票")
                     }
                 } else if r != s.rate, let tv { ex.cite(tv.cite) }
