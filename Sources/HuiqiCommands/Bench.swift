@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import HuiqiRules
+import HuiqiServices
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks (run from a release build).", subcommands: [EngineBench.self, CalcBench.self])
@@ -89,18 +90,10 @@ struct Bench: ParsableCommand {
 /// A seeded synthetic population (SplitMix64), reproducible for a seed: kinds, regions, sales lines of every
 /// kind (专票, 差额, immovables at 5%), and four EIT quarters with growing income for enterprises.
 struct SyntheticPopulation {
-    var state: UInt64
+    var random: SplitMix64
     let vat: Bool, eit: Bool
-    init(seed: UInt64, vat: Bool = true, eit: Bool = true) { state = seed; self.vat = vat; self.eit = eit }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: UInt64) -> Int64 { Int64(next() % n) }
+    init(seed: UInt64, vat: Bool = true, eit: Bool = true) { random = SplitMix64(seed: seed); self.vat = vat; self.eit = eit }
+    mutating func below(_ n: UInt64) -> Int64 { random.below(n) }
 
     mutating func fill(_ p: inout Population, count: Int) {
         p.removeAll()

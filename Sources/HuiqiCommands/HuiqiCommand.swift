@@ -75,7 +75,6 @@ public enum CalcOutput {
 
     public static func explanationText(_ d: Determination) -> String {
         var out: [String] = []
-        let fields = d.json
         for (title, ex) in d.explanations {
             out.append("== \(title)")
             for (i, (zh, en)) in zip(ex.traceZh, ex.traceEn).enumerated() {
@@ -86,7 +85,6 @@ public enum CalcOutput {
             if !ex.flags.isEmpty { out.append("未确认 Unconfirmed: " + ex.flags.map { "\($0.code) \($0.messageEn)" }.joined(separator: "; ")) }
             out.append("")
         }
-        _ = fields
         return out.joined(separator: "\n")
     }
 }

@@ -34,11 +34,12 @@ struct Platform: Sendable {
     let store: Store
     let filing: FilingService
     let auth: AuthService
-    let access: Access
     let engine: Engine
     let metrics: PrometheusCollectorRegistry
     let filings: Counter
     let requests: Counter
+    /// The one authorization decision point, shared with the filing service.
+    var access: Access { filing.access }
 }
 
 struct PlatformKey: StorageKey { typealias Value = Platform }
@@ -67,7 +68,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     let store = Store(app.db)
     let registry = PrometheusCollectorRegistry()
     app.platform = Platform(store: store, filing: FilingService(store: store, engine: engine, now: settings.now),
-                            auth: AuthService(store: store, now: settings.now), access: Access(store: store), engine: engine,
+                            auth: AuthService(store: store, now: settings.now), engine: engine,
                             metrics: registry, filings: registry.makeCounter(name: "huiqi_filings_total", help: "Returns filed"),
                             requests: registry.makeCounter(name: "huiqi_http_requests_total", help: "HTTP requests served"))
     app.middleware.use(ErrorMapping())

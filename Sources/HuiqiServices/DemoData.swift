@@ -19,18 +19,18 @@ public enum DemoData {
             OfficeRow(id: "13101010100", parent_id: "13101010000", name: "黄浦区税务局第一税务所", level: "branch", region_code: "310101"),
         ]
         try await store.insert(offices: offices)
-        var rng = SeededRandom(seed: 2014)
+        var rng = SplitMix64(seed: 2014)
         var rows: [TaxpayerRow] = []
         let names = ["商贸", "科技", "餐饮", "建筑", "咨询", "物流", "制造", "文化"]
         for i in 0..<count {
-            let kindRoll = rng.next(100)
+            let kindRoll = rng.below(100)
             let kind = kindRoll < 60 ? "enterprise" : (kindRoll < 65 ? "unit" : (kindRoll < 95 ? "individual_business" : "individual"))
             let pudong = i % 3 != 0
             let body = String(format: "9131%@MA%07d", pudong ? "0115" : "0101", i)
             let id = body + String(CreditCode.checkCharacter(for: body)!)
             rows.append(TaxpayerRow(id: id, name: "上海\(names[i % names.count])\(kind == "individual_business" ? "个体户" : "有限公司")\(i)",
-                                    kind: kind, vat_status: rng.next(10) == 0 ? "general" : "small_scale",
-                                    industry: rng.next(4) == 0 ? "industrial" : "other", restricted_industry: rng.next(50) == 0,
+                                    kind: kind, vat_status: rng.below(10) == 0 ? "general" : "small_scale",
+                                    industry: rng.below(4) == 0 ? "industrial" : "other", restricted_industry: rng.below(50) == 0,
                                     region: pudong ? "310115" : "310101", office_id: pudong ? "13101150100" : "13101010100",
                                     registered_on: "20\(10 + i % 12)-0\(1 + i % 9)-01"))
         }
@@ -53,7 +53,7 @@ public enum DemoData {
         for t in rows where t.vat_status == "small_scale" {
             for year in [2024, 2025] {
                 for q in 1...4 {
-                    let amount = Money(fen: rng.next(40_000_000))
+                    let amount = Money(fen: rng.below(40_000_000))
                     let period = TaxPeriod.quarter(year: year, quarter: q)
                     var c = Case(taxpayer: t.facts, vat: VATReturn(period: period, sales: [Sale(kind: t.kind == "individual" ? .services : .goods, amount: amount, rate: Rate(ppm: 30_000))]))
                     c.taxpayer = t.facts
@@ -68,18 +68,5 @@ public enum DemoData {
         }
         try await store.insert(versions: versions)
         return logins
-    }
-}
-
-/// SplitMix64: reproducible demo data.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next(_ n: UInt64) -> Int64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int64((z ^ (z >> 31)) % n)
     }
 }

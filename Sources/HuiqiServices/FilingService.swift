@@ -44,7 +44,7 @@ public struct FilingService: Sendable {
         }
         c.taxpayer = taxpayer.facts
         let d = try engine.determine(c)
-        let (section, returnID, period, tax, relief) = describe(c, d)
+        let (section, returnID, period, tax, relief) = describe(d)
         var prompts: [Prompt] = []
         if let declaredTax, declaredTax != tax {
             prompts.append(declaredTax > tax
@@ -92,7 +92,7 @@ public struct FilingService: Sendable {
     }
 
     /// Section, return identity, period, tax and relief of the single section of a determination.
-    func describe(_ c: Case, _ d: Determination) -> (String, String, String, Money, Money) {
+    func describe(_ d: Determination) -> (String, String, String, Money, Money) {
         if let v = d.vat { return ("vat", "vat:\(v.period)", v.period.description, v.tax, v.relief) }
         if let e = d.eit, let q = e.quarters.last {
             return ("eit", "eit:\(e.year)-Q\(q.quarter)", "\(e.year)-Q\(q.quarter)", q.step.payable, q.step.relief.rounded())

@@ -43,8 +43,7 @@ extension Engine {
         }
         let names = ["bt.threshold.kind", "bt.exemption.eligible_kinds", "bt.exemption.limit.monthly", "bt.exemption.limit.quarterly",
                      "bt.individual.uses_qizhengdian", "bt.individual.qizhengdian.monthly_range"]
-        let signature = { (d: Day) in names.map { (try? self.parameters.version($0, on: d))?.from.description ?? "-" } }
-        if let changed = months.dropFirst().first(where: { signature($0) != signature(months[0]) }) {
+        if let changed = parameters.firstChange(of: names, keys: [nil], in: bt.period) {
             throw Refusal(.notSupported, "business_tax.period", zh: "\(bt.period) 季度内规则于 \(changed) 发生变化：请按月提供营业额",
                           en: "the rules change on \(changed), inside \(bt.period): give the turnover month by month", rule: "§0.2")
         }

@@ -108,13 +108,17 @@ public enum CaseDecoder {
         for (i, item) in items.enumerated() {
             let p = "eit.quarters[\(i)]"
             var q = try Fields(item, path: p)
-            let emp = try q.pair("employees", integer: true)
-            let assets = try q.pair("assets", integer: false)
+            let emp = try q.pair("employees", zh: "从业人数应为非负整数", en: "head count must be a non-negative integer") {
+                Int64($0).flatMap { $0 >= 0 ? $0 : nil }
+            }
+            let assets = try q.pair("assets", zh: "资产总额应为非负金额", en: "assets must be a non-negative amount") {
+                Money(decimal: $0).flatMap { $0 >= .zero ? $0 : nil }
+            }
             guard let income = try q.money("taxable_income_ytd") else {
                 throw .invalid("\(p).taxable_income_ytd", zh: "缺少累计应纳税所得额", en: "taxable_income_ytd is required")
             }
             try q.finish()
-            quarters.append(EITQuarter(employees: (emp.0.fen, emp.1.fen), assets: assets, taxableIncomeYTD: income))
+            quarters.append(EITQuarter(employees: emp, assets: assets, taxableIncomeYTD: income))
         }
         var annual: Money?
         if let a = f.take("annual") {
@@ -276,27 +280,20 @@ struct Fields {
         }
         return p
     }
-    /// [start, end]: two non-negative integers (head count) or two amounts (assets).
-    mutating func pair(_ key: String, integer: Bool) throws(Refusal) -> (Money, Money) {
+    /// [start, end]: two values (strings or plain numbers) that `parse` accepts; otherwise the element is named.
+    mutating func pair<T>(_ key: String, zh: String, en: String, _ parse: (String) -> T?) throws(Refusal) -> (T, T) {
         let p = at(key)
         guard case .array(let a)? = take(key), a.count == 2 else {
             throw .invalid(p, zh: "\(p) 应为 [期初, 期末] 两个数", en: "\(p) must be [start, end]")
         }
-        var out: [Money] = []
+        var out: [T] = []
         for (i, v) in a.enumerated() {
-            let text: String?
-            switch v { case .number(let s), .string(let s): text = s; default: text = nil }
-            if integer {
-                guard let t = text, let n = Int64(t), n >= 0 else {
-                    throw .invalid("\(p)[\(i)]", zh: "从业人数应为非负整数", en: "head count must be a non-negative integer")
-                }
-                out.append(Money(fen: n))
-            } else {
-                guard let t = text, let m = Money(decimal: t), m >= .zero else {
-                    throw .invalid("\(p)[\(i)]", zh: "资产总额应为非负金额", en: "assets must be a non-negative amount")
-                }
-                out.append(m)
+            switch v {
+            case .number(let text), .string(let text):
+                if let value = parse(text) { out.append(value); continue }
+            default: break
             }
+            throw .invalid("\(p)[\(i)]", zh: zh, en: en)
         }
         return (out[0], out[1])
     }

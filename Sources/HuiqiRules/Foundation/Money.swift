@@ -4,7 +4,6 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var fen: Int64
     public init(fen: Int64) { self.fen = fen }
     public static let zero = Money(fen: 0)
-    public static func yuan(_ y: Int64) -> Money { Money(fen: y * 100) }
 
     /// Parses a decimal string in yuan with at most two decimals ("300000.00", "12.5", "80000").
     /// Returns nil for anything else (signs other than a leading '-', exponents, more decimals, overflow).
@@ -44,7 +43,6 @@ public struct Rate: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var ppm: Int64
     public init(ppm: Int64) { self.ppm = ppm }
     public static let zero = Rate(ppm: 0)
-    public static let one = Rate(ppm: scale)
 
     public init?(decimal text: String) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
@@ -100,8 +98,6 @@ public struct Exact: Hashable, Comparable, Sendable {
 
     /// money × rate, exact.
     @inlinable public static func product(_ m: Money, _ r: Rate) -> Exact { Exact(units: Int128(m.fen) &* Int128(r.ppm)) }
-    /// self × rate, exact only if the result stays on the 10⁻⁸ grid; otherwise the caller must divide later.
-    public func times(_ r: Rate) -> (numerator: Exact, divisor: Int64) { (Exact(units: units * Int128(r.ppm)), Rate.scale) }
 
     /// Rounds half-up (away from zero at exactly half) to the fen. The fast path stays in 64-bit arithmetic.
     @inlinable public func rounded() -> Money {
@@ -128,7 +124,6 @@ public struct Exact: Hashable, Comparable, Sendable {
         let q = (a * 2 + d) / (d * 2)
         return Money(fen: Int64(negative ? -q : q))
     }
-    public var isNegative: Bool { units < 0 }
 }
 
 extension Character {

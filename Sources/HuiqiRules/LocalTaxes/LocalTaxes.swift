@@ -40,16 +40,12 @@ public struct LocalTaxesDetermination: Sendable {
 extension Engine {
     func determineLocalTaxes(_ lt: LocalTaxesReturn, taxpayer: Taxpayer, vat: VATDetermination?) throws(Refusal) -> LocalTaxesDetermination {
         let d = lt.period.firstDay
-        if lt.period.isQuarterly, lt.period.months.count == 3 {
-            let last = Day.firstOf(year: lt.period.months[2].year, month: lt.period.months[2].month)
-            for n in ["sltf.beneficiaries", "sltf.ratio", "fee.exemption.education.limit.monthly", "fee.exemption.education.in_force"] {
-                for key in [nil, taxpayer.province] {
-                    let a = try? parameters.version(n, on: d, key: key), b = try? parameters.version(n, on: last, key: key)
-                    if a?.from != b?.from {
-                        throw Refusal(.notSupported, "local_taxes.period", zh: "\(lt.period) 季度内规则发生变化：请按月提供", en: "the rules change inside \(lt.period): give the period month by month", rule: "§0.2")
-                    }
-                }
-            }
+        // The city tax's move from the 1985 暂行条例 to the 2021 law (2021-09-01) kept its rates, so it is not consulted here.
+        let consulted = ["sltf.beneficiaries", "sltf.ratio", "fee.exemption.education.limit.monthly", "fee.exemption.education.in_force",
+                         "fee.exemption.education.confirmed"]
+        if let changed = parameters.firstChange(of: consulted, keys: [nil, taxpayer.province], in: lt.period) {
+            throw Refusal(.notSupported, "local_taxes.period", zh: "\(lt.period) 季度内规则于 \(changed) 发生变化：请按月提供",
+                          en: "the rules change on \(changed), inside \(lt.period): give the period month by month", rule: "§0.2")
         }
         func v(_ n: String, key: String? = nil) throws(Refusal) -> ParameterVersion {
             do { return try parameters.version(n, on: d, key: key) } catch { throw Refusal.noRule("local_taxes.period", error) }

@@ -62,6 +62,18 @@ public struct ParameterSet: Sendable {
         definitions[name]?.versions.contains { $0.covers(day) && $0.key != nil } ?? false
     }
 
+    /// The first month inside `period` whose versions of `names` (for each of `keys`) differ from those of the
+    /// period's first month; nil when one set of versions covers the whole period. A quarter with such a change
+    /// falls under two rule versions and is refused by the caller (RULES §0.2). Versions start on a month's first day.
+    public func firstChange(of names: [String], keys: [String?], in period: TaxPeriod) -> Day? {
+        let days = period.months.map { Day.firstOf(year: $0.year, month: $0.month) }
+        func signature(_ d: Day) -> [Day?] {
+            names.flatMap { n in keys.map { k in (try? version(n, on: d, key: k))?.from } }
+        }
+        let first = signature(days[0])
+        return days.dropFirst().first { signature($0) != first }
+    }
+
     /// Every version in force on `day`, sorted by name then key: what `huiqi rules --date` lists.
     public func inForce(on day: Day) -> [ParameterVersion] {
         definitions.values.flatMap { $0.versions.filter { $0.covers(day) } }

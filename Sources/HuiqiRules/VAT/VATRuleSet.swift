@@ -27,8 +27,6 @@ public struct VATRuleSet: Sendable {
     public let immovableInScope: Bool
     public let individualsUseQizhengdian: Bool
     public let allowedRates: [Rate]
-    public let treatment: [Treatment]        // indexed by RegionKey
-    public let specialRate: [Rate]           // indexed by RegionKey
     public let excludedKindsMask: UInt8      // bit per SaleKind never reduced
     /// Non-nil when the rate rules differ by region in this period: the GB/T 2260 prefix of Hubei.
     public let hubeiPrefix: String?
@@ -68,11 +66,7 @@ public struct VATRuleSet: Sendable {
         }
         if period.isQuarterly {
             let names = consulted + (individual ? consultedForIndividuals : [])
-            func signature(_ d: Day) -> [String] {
-                names.flatMap { n in ["hubei", "elsewhere"].map { k in (try? parameters.version(n, on: d, key: k)).map { "\(n)@\($0.from)" } ?? "\(n)@none" } }
-            }
-            let first = signature(months[0])
-            if let changed = months.dropFirst().first(where: { signature($0) != first }) {
+            if let changed = parameters.firstChange(of: names, keys: ["hubei", "elsewhere"], in: period) {
                 throw Refusal(.notSupported, "vat.period",
                               zh: "\(period) 季度内规则于 \(changed) 发生变化，案例无法区分各月销售额：请按月提供销售额",
                               en: "the rules change on \(changed), inside \(period); a quarterly case has no date per sale: give the sales month by month",
@@ -134,7 +128,7 @@ public struct VATRuleSet: Sendable {
         var set = VATRuleSet(period: period, limitKind: kind, eligibleKinds: eligible, limit: limit, monthlyLimit: monthly,
                           comparison: comparison, scope: scope, secondary: secondary, netMode: netMode, proration: proration,
                           specialCountsInTotal: specialCounts, immovableInScope: immovable, individualsUseQizhengdian: indiv,
-                          allowedRates: allowed, treatment: treatments, specialRate: special, excludedKindsMask: mask,
+                          allowedRates: allowed, excludedKindsMask: mask,
                           hubeiPrefix: hubei, versions: used)
         set.flat.allows3 = allowed.contains(rate3)
         set.flat.allows5 = allowed.contains(Rate(ppm: 50_000))
