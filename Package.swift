@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // Huiqi (惠企): small/micro enterprise tax relief, as code and as a platform.
 // Layers (see docs/architecture.md): huiqi (CLI) → HuiqiCommands → HuiqiRules, HuiqiCalendar.
-// HuiqiStore, HuiqiServices and HuiqiServer will sit between the commands and the pure libraries.
+// HuiqiServer (HTTP) → HuiqiServices (filing, access) → HuiqiStore (schema, SQL) sit between them.
 import PackageDescription
 
 let package = Package(
@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "Vapor", package: "vapor"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Metrics", package: "swift-metrics"),
-        ]),
+        ], resources: [.copy("Resources/openapi.json")]),
         .executableTarget(name: "huiqi", dependencies: ["HuiqiCommands"]),
         .testTarget(name: "HuiqiRulesTests", dependencies: ["HuiqiRules", "HuiqiDates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HuiqiCalendarTests", dependencies: ["HuiqiCalendar", "HuiqiDates"]),

@@ -2,6 +2,7 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
+import HuiqiCalendar
 import HuiqiRules
 import HuiqiServices
 import HuiqiStore
@@ -32,14 +33,16 @@ public struct ServerSettings: Sendable {
 /// The platform of one running app: the services, built once in `configure` and shared by the routes.
 struct Platform: Sendable {
     let store: Store
+    /// The one authorization decision point, shared by every service.
+    let access: Access
     let filing: FilingService
     let auth: AuthService
     let engine: Engine
+    /// The OpenAPI document of the JSON API (Resources/openapi.json), served at /openapi.json.
+    let openAPI: String
     let metrics: PrometheusCollectorRegistry
     let filings: Counter
     let requests: Counter
-    /// The one authorization decision point, shared with the filing service.
-    var access: Access { filing.access }
 }
 
 struct PlatformKey: StorageKey { typealias Value = Platform }
@@ -66,14 +69,18 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     try await app.autoMigrate()
     let engine = try Engine.bundled()
     let store = Store(app.db)
+    let access = Access(store: store)
     let registry = PrometheusCollectorRegistry()
-    app.platform = Platform(store: store, filing: FilingService(store: store, engine: engine, now: settings.now),
-                            auth: AuthService(store: store, now: settings.now), engine: engine,
+    app.platform = Platform(store: store, access: access,
+                            filing: FilingService(store: store, access: access, engine: engine, deadlines: try FilingDeadlines.bundled(), now: settings.now),
+                            auth: AuthService(store: store, access: access, now: settings.now), engine: engine,
+                            openAPI: try String(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "json")!, encoding: .utf8),
                             metrics: registry, filings: registry.makeCounter(name: "huiqi_filings_total", help: "Returns filed"),
                             requests: registry.makeCounter(name: "huiqi_http_requests_total", help: "HTTP requests served"))
     app.middleware.use(ErrorMapping())
     app.middleware.use(RequestCounter())
     try routes(app)
+    webRoutes(app)
     if settings.demo {
         return try await DemoData.load(into: store, engine: engine, taxpayers: settings.demoTaxpayers, now: settings.now())
     }

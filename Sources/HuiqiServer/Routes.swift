@@ -9,6 +9,7 @@ func routes(_ app: Application) throws {
     // Operations
     app.get("health", use: health)
     app.get("metrics", use: metrics)
+    app.get("openapi.json", use: openAPIDocument)
 
     // JSON API for accounting software (bearer tokens)
     let api = app.grouped("api", "v1")
@@ -18,6 +19,7 @@ func routes(_ app: Application) throws {
     authed.get("taxpayers", use: listTaxpayers)
     authed.get("taxpayers", ":taxpayer", use: showTaxpayer)
     authed.post("taxpayers", ":taxpayer", "returns", use: fileReturn)
+    authed.post("taxpayers", ":taxpayer", "returns", "preview", use: previewReturn)
     authed.get("taxpayers", ":taxpayer", "returns", use: listReturns)
     authed.get("taxpayers", ":taxpayer", "returns", ":return", use: showReturn)
 }
@@ -56,12 +58,7 @@ struct LoginBody: Content { let login: String; let password: String }
 
 @Sendable func listTaxpayers(_ req: Request) async throws -> Response {
     let actor = try req.auth.require(ActorBox.self).actor
-    let s = req.application.platform
-    let search = req.query[String.self, at: "q"]
-    let offices = s.access.listableOffices(actor)
-    let rows = offices?.isEmpty == true ? [] : try await s.store.taxpayers(inOffices: offices, search: search, limit: 100)
-    let visible = actor.role == .taxpayer ? try await actor.boundTaxpayers.asyncCompactMap { try await s.store.taxpayer($0) } : rows
-    return try jsonResponse(.ok, visible)
+    return try jsonResponse(.ok, try await req.application.platform.access.visibleTaxpayers(actor, search: req.query[String.self, at: "q"]))
 }
 
 @Sendable func showTaxpayer(_ req: Request) async throws -> Response {
@@ -70,22 +67,38 @@ struct LoginBody: Content { let login: String; let password: String }
     return try jsonResponse(.ok, t)
 }
 
+@Sendable func openAPIDocument(_ req: Request) async throws -> Response {
+    rawJSON(.ok, req.application.platform.openAPI)
+}
+
+/// The optional `Huiqi-Declared-Tax` header: the tax the taxpayer declares, checked against the computed one.
+func declaredTax(_ req: Request) throws -> Money? {
+    guard let d = req.headers.first(name: "Huiqi-Declared-Tax") else { return nil }
+    guard let m = Money(decimal: d), m >= .zero else {
+        throw ServiceError.invalid(field: "Huiqi-Declared-Tax", zh: "申报税额应为最多两位小数的非负金额", en: "declared tax must be a non-negative amount with at most two decimals")
+    }
+    return m
+}
+
 @Sendable func fileReturn(_ req: Request) async throws -> Response {
     let actor = try req.auth.require(ActorBox.self).actor
     let s = req.application.platform
-    var declared: Money?
-    if let d = req.headers.first(name: "Huiqi-Declared-Tax") {
-        guard let m = Money(decimal: d), m >= .zero else {
-            throw ServiceError.invalid(field: "Huiqi-Declared-Tax", zh: "申报税额应为最多两位小数的非负金额", en: "declared tax must be a non-negative amount with at most two decimals")
-        }
-        declared = m
-    }
     let filed = try await s.filing.file(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "", caseJSON: req.body.string ?? "",
-                                        declaredTax: declared, idempotencyKey: req.headers.first(name: "Idempotency-Key"),
+                                        declaredTax: try declaredTax(req), idempotencyKey: req.headers.first(name: "Idempotency-Key"),
                                         remote: req.remoteAddress?.description)
     if !filed.replayed { s.filings.increment() }
     let out = "{\"return\":\(ReturnView.json(filed.row).serialized(indent: nil)),\"replayed\":\(filed.replayed),\"prompts\":\(try encode(filed.prompts))}"
     return rawJSON(filed.replayed ? .ok : .created, out)
+}
+
+@Sendable func previewReturn(_ req: Request) async throws -> Response {
+    let actor = try req.auth.require(ActorBox.self).actor
+    let a = try await req.application.platform.filing.preview(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "",
+                                                              caseJSON: req.body.string ?? "", declaredTax: try declaredTax(req))
+    let out = JSON.object([("section", .string(a.section)), ("return_id", .string(a.returnID)), ("period", .string(a.period)),
+                           ("tax", .string(a.tax.description)), ("relief", .string(a.relief.description)),
+                           ("determination", a.determination.json)]).serialized(indent: nil)
+    return rawJSON(.ok, String(out.dropLast()) + ",\"prompts\":\(try encode(a.prompts))}")
 }
 
 @Sendable func listReturns(_ req: Request) async throws -> Response {
@@ -131,10 +144,3 @@ func rawJSON(_ status: HTTPResponseStatus, _ text: String) -> Response {
     return Response(status: status, headers: headers, body: .init(string: text))
 }
 
-extension Set {
-    func asyncCompactMap<T>(_ f: (Element) async throws -> T?) async rethrows -> [T] {
-        var out: [T] = []
-        for e in self { if let v = try await f(e) { out.append(v) } }
-        return out
-    }
-}

@@ -1,3 +1,4 @@
+import Foundation
 import HuiqiStore
 
 /// Who is asking: a user, their role, and the taxpayers and offices within their reach, resolved once per request.
@@ -64,4 +65,22 @@ public struct Access: Sendable {
         case .taxpayer: return []
         }
     }
+
+    /// The taxpayers the actor may see, filtered by a credit-code prefix or a name fragment, in credit-code order:
+    /// a taxpayer user's bound taxpayers; an officer's or supervisor's office subtree; everything for administrators.
+    public func visibleTaxpayers(_ actor: Actor, search: String?, limit: Int = 100) async throws -> [TaxpayerRow] {
+        let search = search?.trimmingCharacters(in: .whitespaces)
+        if actor.role == .taxpayer {
+            var rows: [TaxpayerRow] = []
+            for id in actor.boundTaxpayers.sorted() { if let t = try await store.taxpayer(id) { rows.append(t) } }
+            guard let search, !search.isEmpty else { return rows }
+            return rows.filter { $0.id.hasPrefix(search) || $0.name.contains(search) }
+        }
+        let offices = listableOffices(actor)
+        if offices?.isEmpty == true { return [] }
+        return try await store.taxpayers(inOffices: offices, search: search, limit: limit)
+    }
+
+    /// Whether the actor may file returns for a taxpayer it can see (taxpayer users and officers).
+    public func mayFile(_ actor: Actor) -> Bool { actor.role == .taxpayer || actor.role == .officer }
 }

@@ -3,7 +3,8 @@ import HuiqiRules
 import HuiqiStore
 
 /// A realistic demo: an office hierarchy (国家税务总局 → 上海市 → 浦东新区, 黄浦区 → 税务所), taxpayers of every kind
-/// with valid credit codes, two years of quarterly VAT returns computed by the engine, and one login per role.
+/// with valid credit codes, their filing frequencies, two years of VAT, EIT and business-income returns computed by
+/// the engine, and one login per role.
 public enum DemoData {
     public struct Login: Sendable { public let login: String, password: String, role: String, scope: String }
 
@@ -24,13 +25,16 @@ public enum DemoData {
         let names = ["商贸", "科技", "餐饮", "建筑", "咨询", "物流", "制造", "文化"]
         for i in 0..<count {
             let kindRoll = rng.below(100)
-            let kind = kindRoll < 60 ? "enterprise" : (kindRoll < 65 ? "unit" : (kindRoll < 95 ? "individual_business" : "individual"))
+            var kind = kindRoll < 60 ? "enterprise" : (kindRoll < 65 ? "unit" : (kindRoll < 95 ? "individual_business" : "individual"))
+            // The demo taxpayer login holds one small company and one 个体工商户.
+            if i == 1 { kind = "enterprise" } else if i == 2 { kind = "individual_business" }
+            let general = rng.below(10) == 0 && i > 2
             let pudong = i % 3 != 0
             let body = String(format: "9131%@MA%07d", pudong ? "0115" : "0101", i)
             let id = body + String(CreditCode.checkCharacter(for: body)!)
             rows.append(TaxpayerRow(id: id, name: "上海\(names[i % names.count])\(kind == "individual_business" ? "个体户" : "有限公司")\(i)",
-                                    kind: kind, vat_status: rng.below(10) == 0 ? "general" : "small_scale",
-                                    industry: rng.below(4) == 0 ? "industrial" : "other", restricted_industry: rng.below(50) == 0,
+                                    kind: kind, vat_status: general ? "general" : "small_scale",
+                                    industry: rng.below(4) == 0 ? "industrial" : "other", restricted_industry: rng.below(50) == 0 && i > 2,
                                     region: pudong ? "310115" : "310101", office_id: pudong ? "13101150100" : "13101010100",
                                     registered_on: "20\(10 + i % 12)-0\(1 + i % 9)-01"))
         }
@@ -47,22 +51,52 @@ public enum DemoData {
             UserRow(id: "user-\($0.login)", login: $0.login, password_hash: try AuthService.hash(password: $0.password), role: $0.role, office_id: officeOf[$0.login])
         })
         try await store.bind(user: "user-company", taxpayers: [rows[1].id, rows[2].id])
-        // Two years of quarterly VAT returns for the small-scale taxpayers, computed by the engine.
+        // Filing frequency (纳税期限) per year: one small-scale taxpayer in seven files VAT monthly.
+        let years = [2024, 2025, 2026]
+        let smallScale = rows.filter { $0.vat_status == "small_scale" }
+        let monthly = Set(smallScale.enumerated().filter { $0.offset % 7 == 6 }.map(\.element.id))
+        try await store.insert(frequencies: smallScale.flatMap { t in years.map { (t.id, $0, monthly.contains(t.id) ? "monthly" : "quarterly") } })
+        // Two years of returns, computed by the engine: VAT for small-scale taxpayers, EIT prepayments for
+        // enterprises, and the annual business income of 个体工商户.
         var versions: [ReturnVersionRow] = []
         let filedAt = ISO8601DateFormatter().string(from: now)
-        for t in rows where t.vat_status == "small_scale" {
+        func add(_ t: TaxpayerRow, _ c: Case, _ caseJSON: String) {
+            var c = c
+            c.taxpayer = t.facts
+            guard let d = try? engine.determine(c) else { return }
+            let (tax, relief) = FilingService.amounts(d)
+            let id = FilingService.identity(of: c)
+            versions.append(ReturnVersionRow(taxpayer_id: t.id, return_id: id.returnID, version: 1, section: id.section, period: id.period,
+                                             case_json: caseJSON, determination_json: d.json.serialized(indent: nil),
+                                             computed_tax_fen: tax.fen, relief_fen: relief.fen, declared_tax_fen: tax.fen,
+                                             idempotency_key: nil, filed_by: "user-admin", filed_at: filedAt))
+        }
+        for t in rows {
             for year in [2024, 2025] {
-                for q in 1...4 {
-                    let amount = Money(fen: rng.below(40_000_000))
-                    let period = TaxPeriod.quarter(year: year, quarter: q)
-                    var c = Case(taxpayer: t.facts, vat: VATReturn(period: period, sales: [Sale(kind: t.kind == "individual" ? .services : .goods, amount: amount, rate: Rate(ppm: 30_000))]))
-                    c.taxpayer = t.facts
-                    guard let d = try? engine.determine(c), let v = d.vat else { continue }
-                    let caseJSON = #"{"vat":{"period":"\#(period)","sales":[{"kind":"\#(c.vat!.sales[0].kind.name)","amount":"\#(amount)","rate":"0.03"}]}}"#
-                    versions.append(ReturnVersionRow(taxpayer_id: t.id, return_id: "vat:\(period)", version: 1, section: "vat", period: period.description,
-                                                     case_json: caseJSON, determination_json: d.json.serialized(indent: nil),
-                                                     computed_tax_fen: v.tax.fen, relief_fen: v.relief.fen, declared_tax_fen: v.tax.fen,
-                                                     idempotency_key: nil, filed_by: "user-admin", filed_at: filedAt))
+                if t.vat_status == "small_scale" {
+                    let periods = monthly.contains(t.id) ? (1...12).map { TaxPeriod.month(year: year, month: $0) } : (1...4).map { TaxPeriod.quarter(year: year, quarter: $0) }
+                    for period in periods {
+                        let amount = Money(fen: rng.below(period.isQuarterly ? 40_000_000 : 13_000_000))
+                        let kind: SaleKind = t.kind == "individual" ? .services : .goods
+                        add(t, Case(taxpayer: t.facts, vat: VATReturn(period: period, sales: [Sale(kind: kind, amount: amount, rate: Rate(ppm: 30_000))])),
+                            #"{"vat":{"period":"\#(period)","sales":[{"kind":"\#(kind.name)","amount":"\#(amount)","rate":"0.03"}]}}"#)
+                    }
+                }
+                if t.kind == "enterprise" {
+                    let staff = Int64(rng.below(120)), assets = Money(fen: rng.below(600_000_000_00))
+                    var quarters: [EITQuarter] = [], ytd = Money.zero
+                    for _ in 1...4 {
+                        ytd = ytd + Money(fen: rng.below(120_000_00))
+                        quarters.append(EITQuarter(employees: (staff, staff), assets: (assets, assets), taxableIncomeYTD: ytd))
+                        let body = quarters.map { FilingService.quarterJSON(employees: ($0.employeesStart, $0.employeesEnd), assets: ($0.assetsStart, $0.assetsEnd), ytd: $0.taxableIncomeYTD) }
+                        add(t, Case(taxpayer: t.facts, eit: EITReturn(year: year, quarters: quarters)),
+                            JSON.object([("eit", .object([("year", .number("\(year)")), ("quarters", .array(body))]))]).serialized(indent: nil))
+                    }
+                }
+                if t.kind == "individual_business" {
+                    let income = Money(fen: rng.below(300_000_00))
+                    add(t, Case(taxpayer: t.facts, businessIncome: BusinessIncomeReturn(year: year, taxableIncome: income, otherRelief: .zero)),
+                        #"{"business_income":{"year":\#(year),"taxable_income":"\#(income)","other_relief":"0"}}"#)
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import HuiqiCalendar
 import HuiqiRules
 import HuiqiStore
 
@@ -11,10 +12,19 @@ public struct FiledReturn: Sendable {
     public let prompts: [Prompt]
 }
 
-public struct Prompt: Sendable, Codable, Equatable {
-    public let code: String
-    public let zh: String
-    public let en: String
+/// What the engine and the registry make of a return before it is stored: the form's preview, the API's
+/// `preview`, and the first half of filing.
+public struct Assessment: Sendable {
+    public let taxpayer: TaxpayerRow
+    public let determination: Determination
+    public let caseJSON: String
+    public let section: String
+    public let returnID: String
+    public let period: String
+    /// Tax due for this return after relief (for EIT: this quarter's prepayment).
+    public let tax: Money
+    public let relief: Money
+    public let prompts: [Prompt]
 }
 
 /// Filing (申报): the engine computes the relief, the declared figure is checked against it, and the return is
@@ -23,10 +33,11 @@ public struct FilingService: Sendable {
     public let store: Store
     public let access: Access
     public let engine: Engine
+    public let deadlines: FilingDeadlines
     public let now: @Sendable () -> Date
 
-    public init(store: Store, engine: Engine, now: @escaping @Sendable () -> Date) {
-        self.store = store; access = Access(store: store); self.engine = engine; self.now = now
+    public init(store: Store, access: Access, engine: Engine, deadlines: FilingDeadlines, now: @escaping @Sendable () -> Date) {
+        self.store = store; self.access = access; self.engine = engine; self.deadlines = deadlines; self.now = now
     }
 
     /// Files one return for `taxpayerID`. The body is a CASES.md case holding exactly one of `vat`, `eit`,
@@ -37,14 +48,52 @@ public struct FilingService: Sendable {
         if let key = idempotencyKey, let existing = try await store.version(taxpayer: taxpayerID, idempotencyKey: key) {
             return FiledReturn(row: existing, replayed: true, prompts: [])
         }
+        let a = try await assess(taxpayer, caseJSON: caseJSON, declaredTax: declaredTax)
+        let filedAt = ISO8601DateFormatter().string(from: now())
+        var row = ReturnVersionRow(taxpayer_id: taxpayerID, return_id: a.returnID, version: 0, section: a.section, period: a.period,
+                                   case_json: a.caseJSON, determination_json: a.determination.json.serialized(indent: nil),
+                                   computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
+                                   idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: filedAt)
+        for _ in 0..<5 {
+            do {
+                row.version = try await store.appendVersion(row, auditID: UUID().uuidString, remote: remote,
+                                                            detail: "tax \(a.tax), relief \(a.relief), declared \(declaredTax?.description ?? "-")")
+                return FiledReturn(row: row, replayed: false, prompts: a.prompts)
+            } catch {
+                // A concurrent filing took this version number (primary key) or this idempotency key: look again.
+                if let key = idempotencyKey, let existing = try await store.version(taxpayer: taxpayerID, idempotencyKey: key) {
+                    return FiledReturn(row: existing, replayed: true, prompts: [])
+                }
+                if !Self.isConflict(error) { throw error }
+            }
+        }
+        throw ServiceError.invalid(field: "case", zh: "并发申报冲突，请重试", en: "concurrent filings conflicted; try again")
+    }
+
+    /// A failed append is a conflict (try again) when a concurrent filing took the version number: a unique
+    /// violation (PostgreSQL SQLSTATE 23505, SQLite "UNIQUE constraint failed"). Anything else is rethrown.
+    static func isConflict(_ error: any Error) -> Bool {
+        let text = String(reflecting: error)
+        return text.contains("23505") || text.contains("UNIQUE constraint failed")
+    }
+
+    /// Computes a return without storing it: the determination, the registry checks and the prompts.
+    public func preview(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?) async throws -> Assessment {
+        try await assess(try await access.fileableTaxpayer(taxpayerID, by: actor), caseJSON: caseJSON, declaredTax: declaredTax)
+    }
+
+    func assess(_ taxpayer: TaxpayerRow, caseJSON: String, declaredTax: Money?) async throws -> Assessment {
         var c = try CaseDecoder.decode(try Self.caseWithoutTaxpayer(caseJSON))
         let sections = [c.vat != nil, c.eit != nil, c.businessIncome != nil].filter { $0 }.count
         guard sections == 1, c.localTaxes == nil, c.businessTax == nil else {
             throw ServiceError.invalid(field: "case", zh: "一次申报只能包含 vat、eit、business_income 之一", en: "a return holds exactly one of vat, eit, business_income")
         }
         c.taxpayer = taxpayer.facts
+        let today = Self.chinaDay(now())
+        let identity = Self.identity(of: c)
+        try await checkRegistry(taxpayer, c, identity, today: today)
         let d = try engine.determine(c)
-        let (section, returnID, period, tax, relief) = describe(d)
+        let (tax, relief) = Self.amounts(d)
         var prompts: [Prompt] = []
         if let declaredTax, declaredTax != tax {
             prompts.append(declaredTax > tax
@@ -53,27 +102,69 @@ public struct FilingService: Sendable {
                 : Prompt(code: "relief_not_due", zh: "申报税额 \(declaredTax) 低于计算的 \(tax)：申报的减免超过政策规定",
                          en: "declared tax \(declaredTax) is below the computed \(tax): relief claimed but not due"))
         }
-        for _ in 0..<3 {
-            let version = try await store.nextVersion(taxpayer: taxpayerID, returnID: returnID)
-            let row = ReturnVersionRow(taxpayer_id: taxpayerID, return_id: returnID, version: version, section: section, period: period,
-                                       case_json: caseJSON, determination_json: d.json.serialized(indent: nil),
-                                       computed_tax_fen: tax.fen, relief_fen: relief.fen, declared_tax_fen: declaredTax?.fen,
-                                       idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: ISO8601DateFormatter().string(from: now()))
-            do {
-                try await store.insert(versions: [row])
-            } catch {
-                // A concurrent filing took this version number (primary key) or this idempotency key: look again.
-                if let key = idempotencyKey, let existing = try await store.version(taxpayer: taxpayerID, idempotencyKey: key) {
-                    return FiledReturn(row: existing, replayed: true, prompts: [])
-                }
-                continue
-            }
-            try await store.audit(AuditRow(id: UUID().uuidString, at: row.filed_at, user_id: actor.userID,
-                                            action: version == 1 ? "file_return" : "correct_return",
-                                            object: "\(taxpayerID)/\(returnID)/v\(version)", detail: "tax \(tax), relief \(relief)", remote: remote))
-            return FiledReturn(row: row, replayed: false, prompts: prompts)
+        let earlier = try await store.currentReturns(taxpayer: taxpayer.id, section: identity.section, year: identity.year)
+            .filter { $0.return_id != identity.returnID }
+        prompts += FilingPrompts.earlierReturns(c, d, earlier: earlier, registeredOn: Day(iso: taxpayer.registered_on))
+        prompts += FilingPrompts.deadline(identity.deadlineMonth, annual: c.businessIncome != nil, deadlines: deadlines, today: today)
+        return Assessment(taxpayer: taxpayer, determination: d, caseJSON: caseJSON, section: identity.section, returnID: identity.returnID,
+                          period: identity.period, tax: tax, relief: relief, prompts: prompts)
+    }
+
+    /// A return's identity: which section, which return (section and period), and when it is due.
+    struct Identity { let section: String, returnID: String, period: String, year: Int, lastDay: Day, field: String, deadlineMonth: (Int, Int) }
+
+    static func identity(of c: Case) -> Identity {
+        func after(_ d: Day) -> (Int, Int) { d.month == 12 ? (d.year + 1, 1) : (d.year, d.month + 1) }
+        if let v = c.vat {
+            return Identity(section: "vat", returnID: "vat:\(v.period)", period: v.period.description, year: v.period.year,
+                            lastDay: v.period.lastDay, field: "vat.period", deadlineMonth: after(v.period.lastDay))
         }
-        throw ServiceError.invalid(field: "case", zh: "并发申报冲突，请重试", en: "concurrent filings conflicted; try again")
+        if let e = c.eit {
+            let q = e.startQuarter + e.quarters.count - 1
+            let last = TaxPeriod.quarter(year: e.year, quarter: q).lastDay
+            return Identity(section: "eit", returnID: "eit:\(e.year)-Q\(q)", period: "\(e.year)-Q\(q)", year: e.year, lastDay: last,
+                            field: "eit.year", deadlineMonth: after(last))
+        }
+        let b = c.businessIncome!
+        return Identity(section: "business_income", returnID: "business_income:\(b.year)", period: "\(b.year)", year: b.year,
+                        lastDay: Day.lastOf(year: b.year, month: 12), field: "business_income.year", deadlineMonth: (b.year + 1, 3))
+    }
+
+    /// The registry's facts that a return must agree with: the period has ended, lies within the taxpayer's
+    /// registration, and (VAT) matches the filing frequency (纳税期限) registered for that year.
+    func checkRegistry(_ t: TaxpayerRow, _ c: Case, _ id: Identity, today: Day) async throws {
+        if id.lastDay >= today {
+            throw ServiceError.invalid(field: id.field, zh: "所属期 \(id.period) 尚未结束，不能申报", en: "the period \(id.period) has not ended yet; it cannot be filed")
+        }
+        if let reg = Day(iso: t.registered_on), id.lastDay < reg {
+            throw ServiceError.invalid(field: id.field, zh: "所属期 \(id.period) 早于税务登记日期 \(reg)", en: "the period \(id.period) ends before the registration on \(reg)")
+        }
+        if let gone = t.deregistered_on.flatMap(Day.init(iso:)), let first = c.vat?.period.firstDay ?? Day(year: id.year, month: 1, day: 1), first > gone {
+            throw ServiceError.invalid(field: id.field, zh: "所属期 \(id.period) 晚于注销日期 \(gone)", en: "the period \(id.period) begins after the deregistration on \(gone)")
+        }
+        guard let v = c.vat else { return }
+        guard let frequency = try await store.vatFrequency(taxpayer: t.id, year: v.period.year) else {
+            throw ServiceError.invalid(field: "vat.period", zh: "登记信息中没有 \(v.period.year) 年度的增值税纳税期限（按月或按季），请先向主管税务机关登记",
+                                       en: "undetermined: needs the VAT filing frequency (monthly or quarterly) registered for \(v.period.year)")
+        }
+        if (frequency == "quarterly") != v.period.isQuarterly {
+            let zh = frequency == "quarterly" ? "按季" : "按月", en = frequency
+            throw ServiceError.invalid(field: "vat.period", zh: "\(v.period.year) 年度登记为\(zh)申报，所属期 \(v.period) 不符",
+                                       en: "the taxpayer files \(en) in \(v.period.year); period \(v.period) does not match")
+        }
+    }
+
+    /// Tax and relief of the single section of a determination (EIT: this quarter's prepayment).
+    static func amounts(_ d: Determination) -> (Money, Money) {
+        if let v = d.vat { return (v.tax, v.relief) }
+        if let e = d.eit, let q = e.quarters.last { return (q.step.payable, q.step.relief.rounded()) }
+        let b = d.businessIncome!
+        return (b.tax, b.relief)
+    }
+
+    /// Today in China (UTC+8, no daylight saving), the day that deadlines and periods are measured in.
+    static func chinaDay(_ date: Date) -> Day {
+        Day(ordinal: Int(((date.timeIntervalSince1970 + 8 * 3600) / 86_400).rounded(.down)))
     }
 
     /// The body of a filing is a CASES.md case without `taxpayer`: the facts come from the registry, so a body
@@ -91,14 +182,10 @@ public struct FilingService: Sendable {
         return .object([("taxpayer", .object([]))] + kv)
     }
 
-    /// Section, return identity, period, tax and relief of the single section of a determination.
-    func describe(_ d: Determination) -> (String, String, String, Money, Money) {
-        if let v = d.vat { return ("vat", "vat:\(v.period)", v.period.description, v.tax, v.relief) }
-        if let e = d.eit, let q = e.quarters.last {
-            return ("eit", "eit:\(e.year)-Q\(q.quarter)", "\(e.year)-Q\(q.quarter)", q.step.payable, q.step.relief.rounded())
-        }
-        let b = d.businessIncome!
-        return ("business_income", "business_income:\(b.year)", "\(b.year)", b.tax, b.relief)
+    /// The stored case of a return version, decoded again (it was valid when it was filed).
+    public static func storedCase(_ row: ReturnVersionRow) -> Case? {
+        guard let json = try? caseWithoutTaxpayer(row.case_json) else { return nil }
+        return try? CaseDecoder.decode(json)
     }
 
     /// The versions of one return, oldest first.

@@ -5,7 +5,8 @@ import SQLKit
 /// Plain SQL that SQLite and PostgreSQL both accept. Every per-taxpayer table has `taxpayer_id` in its primary
 /// key, so the schema can be distributed by taxpayer (Citus); offices and users are small reference tables.
 public enum HuiqiMigrations {
-    public static let all: [any AsyncMigration] = [M001Offices(), M002Taxpayers(), M003Users(), M004Returns(), M005AuditLog()]
+    public static let all: [any AsyncMigration] = [M001Offices(), M002Taxpayers(), M003Users(), M004Returns(), M005AuditLog(),
+                                                   M006FilingFrequencyAndSessions()]
 }
 
 struct M001Offices: AsyncMigration {
@@ -128,6 +129,34 @@ struct M005AuditLog: AsyncMigration {
         try await sql(database).raw("CREATE INDEX audit_log_at ON audit_log(at)").run()
     }
     func revert(on database: any Database) async throws { try await sql(database).raw("DROP TABLE audit_log").run() }
+}
+
+struct M006FilingFrequencyAndSessions: AsyncMigration {
+    var name: String { "006_vat_frequencies_web_sessions" }
+    func prepare(on database: any Database) async throws {
+        let db = sql(database)
+        // 纳税期限: a small-scale taxpayer files VAT monthly or quarterly, chosen for a whole year.
+        try await db.raw("""
+            CREATE TABLE vat_filing_frequencies (
+              taxpayer_id TEXT NOT NULL REFERENCES taxpayers(id),
+              year INTEGER NOT NULL,
+              frequency TEXT NOT NULL CHECK (frequency IN ('monthly','quarterly')),
+              PRIMARY KEY (taxpayer_id, year)
+            )
+            """).run()
+        // Web sessions: the cookie holds a random token, stored only as its SHA-256, and expires.
+        try await db.raw("""
+            CREATE TABLE web_sessions (
+              token_hash TEXT PRIMARY KEY,
+              user_id TEXT NOT NULL REFERENCES users(id),
+              created_at TEXT NOT NULL,
+              expires_at TEXT NOT NULL
+            )
+            """).run()
+    }
+    func revert(on database: any Database) async throws {
+        for t in ["web_sessions", "vat_filing_frequencies"] { try await sql(database).raw("DROP TABLE \(unsafeRaw: t)").run() }
+    }
 }
 
 func sql(_ database: any Database) -> any SQLDatabase {

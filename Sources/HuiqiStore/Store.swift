@@ -60,8 +60,10 @@ public struct AuditRow: Codable, Sendable {
 /// Schema-level queries. Knows tables and SQL, nothing of HTTP or of who may do what (that is HuiqiServices).
 public struct Store: Sendable {
     public let db: any SQLDatabase
-    public init(_ database: any Database) { db = sql(database) }
-    public init(sql: any SQLDatabase) { db = sql }
+    /// The Fluent database, for transactions.
+    let database: (any Database)?
+    public init(_ database: any Database) { db = sql(database); self.database = database }
+    public init(sql: any SQLDatabase) { db = sql; database = nil }
 
     // MARK: offices
     public func insert(offices: [OfficeRow]) async throws {
@@ -147,13 +149,84 @@ public struct Store: Sendable {
         var seen = Set<String>()
         return rows.filter { seen.insert($0.return_id).inserted }
     }
+    /// The current version of each return of one section whose period is in `year` (EIT quarters, VAT periods).
+    public func currentReturns(taxpayer: String, section: String, year: Int) async throws -> [ReturnVersionRow] {
+        let rows = try await db.select().columns("*").from("return_versions").where("taxpayer_id", .equal, taxpayer)
+            .where("section", .equal, section).where("period", .like, "\(year)%")
+            .orderBy("return_id").orderBy("version", .descending).all(decoding: ReturnVersionRow.self)
+        var seen = Set<String>()
+        return rows.filter { seen.insert($0.return_id).inserted }
+    }
+
+    /// Appends the next version of a return and its audit entry atomically, and returns the version number.
+    /// The version is `max + 1`, computed by the database in the same statement; a concurrent filing that took the
+    /// same number fails on the primary key and the caller tries again. On PostgreSQL both inserts are one
+    /// statement (one round trip, one commit); SQLite cannot nest an INSERT in a WITH, so it uses a transaction.
+    public func appendVersion(_ r: ReturnVersionRow, auditID: String, remote: String?, detail: String) async throws -> Int {
+        let object = "\(r.taxpayer_id)/\(r.return_id)/v"
+        let insert: SQLQueryString = """
+            INSERT INTO return_versions (taxpayer_id, return_id, version, section, period, case_json, determination_json,
+                computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at)
+            SELECT \(bind: r.taxpayer_id), \(bind: r.return_id), COALESCE(MAX(version), 0) + 1, \(bind: r.section), \(bind: r.period),
+                \(bind: r.case_json), \(bind: r.determination_json), \(bind: r.computed_tax_fen), \(bind: r.relief_fen),
+                \(bind: r.declared_tax_fen), \(bind: r.idempotency_key), \(bind: r.filed_by), \(bind: r.filed_at)
+            FROM return_versions WHERE taxpayer_id = \(bind: r.taxpayer_id) AND return_id = \(bind: r.return_id)
+            RETURNING version
+            """
+        if db.dialect.name == "postgresql" {
+            let row = try await db.raw("""
+                WITH v AS (\(insert)),
+                a AS (INSERT INTO audit_log (id, at, user_id, action, object, detail, remote)
+                      SELECT \(bind: auditID), \(bind: r.filed_at), \(bind: r.filed_by),
+                             CASE WHEN version = 1 THEN 'file_return' ELSE 'correct_return' END,
+                             \(bind: object) || version, \(bind: detail), \(bind: remote) FROM v)
+                SELECT version FROM v
+                """).first()
+            return try row!.decode(column: "version", as: Int.self)
+        }
+        guard let database else { throw StoreError.noTransactions }
+        return try await database.transaction { tx in
+            let db = sql(tx)
+            let version = try await db.raw(insert).first()!.decode(column: "version", as: Int.self)
+            try await db.insert(into: "audit_log").model(AuditRow(id: auditID, at: r.filed_at, user_id: r.filed_by,
+                action: version == 1 ? "file_return" : "correct_return", object: "\(object)\(version)", detail: detail, remote: remote),
+                nilEncodingStrategy: .asNil).run()
+            return version
+        }
+    }
+
     public func insert(versions: [ReturnVersionRow]) async throws {
         for chunk in versions.chunked(200) { try await db.insert(into: "return_versions").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
     }
-    public func nextVersion(taxpayer: String, returnID: String) async throws -> Int {
-        let row = try await db.select().column(SQLFunction("max", args: SQLIdentifier("version")), as: "v").from("return_versions")
-            .where("taxpayer_id", .equal, taxpayer).where("return_id", .equal, returnID).first()
-        return (try row?.decodeNil(column: "v") == false ? try row!.decode(column: "v", as: Int.self) : 0) + 1
+
+    // MARK: VAT filing frequency (纳税期限), one per taxpayer and year
+    public func insert(frequencies: [(taxpayer: String, year: Int, frequency: String)]) async throws {
+        for chunk in frequencies.chunked(300) {
+            let builder = db.insert(into: "vat_filing_frequencies").columns("taxpayer_id", "year", "frequency")
+            for f in chunk { builder.values(SQLBind(f.taxpayer), SQLBind(f.year), SQLBind(f.frequency)) }
+            try await builder.run()
+        }
+    }
+    /// `monthly` or `quarterly`, or nil when the registry holds nothing for that year.
+    public func vatFrequency(taxpayer: String, year: Int) async throws -> String? {
+        try await db.select().column("frequency").from("vat_filing_frequencies").where("taxpayer_id", .equal, taxpayer)
+            .where("year", .equal, year).first()?.decode(column: "frequency", as: String.self)
+    }
+
+    // MARK: web sessions
+    public func insert(sessionHash: String, user: String, at: String, expires: String) async throws {
+        try await db.insert(into: "web_sessions").columns("token_hash", "user_id", "created_at", "expires_at")
+            .values(SQLBind(sessionHash), SQLBind(user), SQLBind(at), SQLBind(expires)).run()
+    }
+    /// The user of a session that has not expired at `now` (ISO text compares in time order).
+    public func user(sessionHash: String, now: String) async throws -> UserRow? {
+        guard let row = try await db.select().column("user_id").from("web_sessions").where("token_hash", .equal, sessionHash)
+            .where("expires_at", .greaterThan, now).first() else { return nil }
+        return try await user(id: try row.decode(column: "user_id", as: String.self))
+    }
+    /// Logging out ends the session (sessions are credentials, not records: they may be deleted).
+    public func deleteSession(hash: String) async throws {
+        try await db.delete(from: "web_sessions").where("token_hash", .equal, hash).run()
     }
 
     // MARK: audit
@@ -167,6 +240,8 @@ public struct Store: Sendable {
         return try row?.decode(column: "n", as: Int.self) ?? 0
     }
 }
+
+public enum StoreError: Error { case noTransactions }
 
 extension Array {
     func chunked(_ n: Int) -> [ArraySlice<Element>] {

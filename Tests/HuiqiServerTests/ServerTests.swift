@@ -37,7 +37,13 @@ func withHuiqi(_ backend: Backend, _ body: (Application) async throws -> Void) a
     }, body)
 }
 
-struct Reply { let status: HTTPStatus; let body: String; var json: JSON? { try? JSONParser.parse(body) } }
+struct Reply {
+    let status: HTTPStatus
+    let body: String
+    var location: String? = nil
+    var json: JSON? { try? JSONParser.parse(body) }
+    init(status: HTTPStatus, body: String) { self.status = status; self.body = body }
+}
 
 func call(_ app: Application, _ method: HTTPMethod, _ path: String, token: String? = nil, body: String? = nil,
           headers extra: [(String, String)] = []) async throws -> Reply {
@@ -57,7 +63,7 @@ func token(_ app: Application, _ login: String, _ password: String) async throws
     return t
 }
 
-let vatQ2 = #"{"vat":{"period":"2023-Q2","sales":[{"kind":"goods","amount":"200000.00","rate":"0.03"},{"kind":"goods","amount":"50000.00","rate":"0.03","special_invoice":true}]}}"#
+let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"200000.00","rate":"0.03"},{"kind":"goods","amount":"50000.00","rate":"0.03","special_invoice":true}]}}"#
 
 @Suite struct ServerTests {
     @Test(arguments: Backend.allCases)
@@ -85,6 +91,8 @@ let vatQ2 = #"{"vat":{"period":"2023-Q2","sales":[{"kind":"goods","amount":"2000
             #expect(first.json?["return"]?["tax"] == .string("500.00"))
             #expect(first.json?["return"]?["determination"]?["vat"]?["relief"] == .string("7000.00"))
             #expect(first.body.contains("relief_not_claimed"))
+            // Filed on 2026-05-28, after the April deadline (2026-04-20 in the official table): a reminder.
+            #expect(first.body.contains("deadline_passed") && first.body.contains("2026-04-20"))
             // The same key again: one return, the same version.
             let replay = try await call(app, .POST, "/api/v1/taxpayers/\(taxpayers[0])/returns", token: t, body: vatQ2, headers: [("Idempotency-Key", "k-1")])
             #expect(replay.status == .ok && replay.json?["replayed"] == .bool(true))
@@ -94,7 +102,7 @@ let vatQ2 = #"{"vat":{"period":"2023-Q2","sales":[{"kind":"goods","amount":"2000
             let correction = try await call(app, .POST, "/api/v1/taxpayers/\(taxpayers[0])/returns", token: t,
                                             body: vatQ2.replacingOccurrences(of: "200000.00", with: "100000.00"), headers: [("Idempotency-Key", "k-2")])
             #expect(correction.json?["return"]?["version"] == .number("2"))
-            let versions = try await call(app, .GET, "/api/v1/taxpayers/\(taxpayers[0])/returns/vat:2023-Q2", token: t)
+            let versions = try await call(app, .GET, "/api/v1/taxpayers/\(taxpayers[0])/returns/vat:2026-Q1", token: t)
             guard case .array(let vs)? = versions.json else { Issue.record("no versions: \(versions.body)"); return }
             #expect(vs.count == 2 && vs[0]["tax"] == .string("500.00") && vs[1]["version"] == .number("2"))
             let corrections = try await store.auditCount(action: "correct_return")
@@ -112,8 +120,18 @@ let vatQ2 = #"{"vat":{"period":"2023-Q2","sales":[{"kind":"goods","amount":"2000
             let r = try await call(app, .POST, "/api/v1/taxpayers/\(tp)/returns", token: t, body: vatQ2.replacingOccurrences(of: "\"0.03\"", with: "\"0.01\""))
             #expect(r.status == .badRequest)
             #expect(r.json?["error"]?["field"] == .string("vat.sales[0].rate"))
-            let noRule = try await call(app, .POST, "/api/v1/taxpayers/\(tp)/returns", token: t, body: vatQ2.replacingOccurrences(of: "2023-Q2", with: "2028-Q2"))
-            #expect(noRule.status == .unprocessableEntity && noRule.json?["error"]?["code"] == .string("no_rule"))
+            // The registry decides: a period not ended yet, a year without a registered filing frequency, a
+            // monthly period for a quarterly filer, a period before registration.
+            for (period, field, needle) in [("2026-Q3", "vat.period", "has not ended"), ("2023-Q2", "vat.period", "filing frequency"),
+                                            ("2026-02", "vat.period", "files quarterly"), ("2010-Q2", "vat.period", "before the registration")] {
+                let r = try await call(app, .POST, "/api/v1/taxpayers/\(tp)/returns", token: t, body: vatQ2.replacingOccurrences(of: "2026-Q1", with: period))
+                #expect(r.status == .badRequest && r.json?["error"]?["field"] == .string(field) && r.body.contains(needle), "\(period): \(r.body)")
+            }
+            // The engine refuses what its rules refuse (422): an EIT return for a 个体工商户 (not an enterprise).
+            let individual = try await store.boundTaxpayers(user: "user-company").sorted()[1]
+            let notApplicable = try await call(app, .POST, "/api/v1/taxpayers/\(individual)/returns", token: t,
+                                               body: #"{"eit":{"year":2025,"quarters":[{"employees":[1,1],"assets":["1","1"],"taxable_income_ytd":"1"}]}}"#)
+            #expect(notApplicable.status.code >= 400 && notApplicable.status.code < 500 && notApplicable.json?["error"]?["field"] == .string("taxpayer.kind"), "\(notApplicable.body)")
             let after = try await store.count("return_versions")
             #expect(after == before)
             let anonymous = try await call(app, .POST, "/api/v1/taxpayers/\(tp)/returns", body: vatQ2)

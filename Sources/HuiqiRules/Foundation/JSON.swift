@@ -23,6 +23,10 @@ public indirect enum JSON: Equatable, Sendable {
         if case .object(let kv) = self { return kv.first { $0.0 == key }?.1 }
         return nil
     }
+    public subscript(index: Int) -> JSON? {
+        if case .array(let list) = self, list.indices.contains(index) { return list[index] }
+        return nil
+    }
 
     /// Serialises with the keys in the order given; `indent` nil gives one line.
     public func serialized(indent: Int? = 2) -> String {

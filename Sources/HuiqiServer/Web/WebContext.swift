@@ -1,0 +1,59 @@
+import HuiqiServices
+import Vapor
+
+/// What every page needs to know about the request: the language, the signed-in actor (if any) and the
+/// session's CSRF token. Built once per request by `WebSession`.
+struct WebContext: Sendable {
+    let lang: Lang
+    let actor: Actor?
+    let session: String?
+    var csrf: String? { session.map(AuthService.csrfToken(session:)) }
+    func t(_ zh: String, _ en: String) -> String { lang.t(zh, en) }
+}
+
+struct WebContextKey: StorageKey { typealias Value = WebContext }
+
+enum WebCookie {
+    static let session = "huiqi_session"
+    static let lang = "huiqi_lang"
+}
+
+/// Resolves the session cookie into the actor (an expired or unknown session is simply signed out) and the
+/// language from `?lang=` or its cookie; remembers a language chosen by query.
+struct WebSession: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let chosen = request.query[String.self, at: "lang"].flatMap(Lang.init(rawValue:))
+        let lang = chosen ?? request.cookies[WebCookie.lang].flatMap { Lang(rawValue: $0.string) } ?? .zh
+        let session = request.cookies[WebCookie.session]?.string
+        var actor: Actor?
+        if let session { actor = try? await request.application.platform.auth.actor(session: session) }
+        request.storage[WebContextKey.self] = WebContext(lang: lang, actor: actor, session: actor == nil ? nil : session)
+        let response = try await next.respond(to: request)
+        if let chosen {
+            response.cookies[WebCookie.lang] = HTTPCookies.Value(string: chosen.rawValue, maxAge: 365 * 86_400, path: "/", isHTTPOnly: true, sameSite: .lax)
+        }
+        return response
+    }
+}
+
+extension Request {
+    var web: WebContext { storage[WebContextKey.self] ?? WebContext(lang: .zh, actor: nil, session: nil) }
+
+    /// The signed-in actor, or a redirect to the login page.
+    func signedIn() throws -> Actor {
+        guard let actor = web.actor else { throw Abort.redirect(to: WebPath.login.href, redirectType: .normal) }
+        return actor
+    }
+
+    /// The posted form, after checking its CSRF token against the session's (every form carries it).
+    func postedForm() throws -> [String: String] {
+        let form = (try? content.decode([String: String].self)) ?? [:]
+        guard let expected = web.csrf, let given = form["csrf"], given.utf8.count == expected.utf8.count,
+              zip(given.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
+            throw WebError.csrf
+        }
+        return form
+    }
+}
+
+enum WebError: Error { case csrf }

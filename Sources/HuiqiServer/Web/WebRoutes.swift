@@ -1,0 +1,158 @@
+import Foundation
+import HuiqiRules
+import HuiqiServices
+import HuiqiStore
+import Vapor
+
+/// The web pages: taxpayer portal and officer workspace, Chinese first with an English switch, plain HTML
+/// forms (no JavaScript). Handlers parse the form, call one service function and render a page.
+func webRoutes(_ app: Application) {
+    let web = app.grouped(WebSession(), WebErrors())
+    web.get(WebPath.Pattern.home.pathComponents, use: home)
+    web.get(WebPath.Pattern.login.pathComponents, use: loginPage)
+    web.post(WebPath.Pattern.login.pathComponents, use: loginSubmit)
+    web.post(WebPath.Pattern.logout.pathComponents, use: logoutSubmit)
+    web.get(WebPath.Pattern.taxpayers.pathComponents, use: taxpayersPage)
+    web.get(WebPath.Pattern.taxpayer.pathComponents, use: taxpayerPage)
+    web.get(WebPath.Pattern.file.pathComponents, use: returnFormPage)
+    web.post(WebPath.Pattern.file.pathComponents, use: returnFormSubmit)
+    web.get(WebPath.Pattern.returnPage.pathComponents, use: returnPage)
+}
+
+extension Array where Element == String {
+    var pathComponents: [PathComponent] { map { PathComponent(stringLiteral: $0) } }
+}
+
+@Sendable func home(_ req: Request) async throws -> Response {
+    req.redirect(to: req.web.actor == nil ? WebPath.login.href : WebPath.taxpayers(search: nil).href)
+}
+
+@Sendable func loginPage(_ req: Request) async throws -> Response {
+    LoginPage.render(req, error: nil, status: .ok)
+}
+
+@Sendable func loginSubmit(_ req: Request) async throws -> Response {
+    let form = (try? req.content.decode([String: String].self)) ?? [:]
+    let ctx = req.web
+    do {
+        guard let (token, _) = try await req.application.platform.auth.startSession(form["login"] ?? "", password: form["password"] ?? "",
+                                                                                      remote: req.remoteAddress?.description) else {
+            return LoginPage.render(req, error: ctx.t("用户名或密码错误", "invalid login or password"), status: .unauthorized)
+        }
+        let response = req.redirect(to: WebPath.taxpayers(search: nil).href, redirectType: .normal)
+        response.cookies[WebCookie.session] = HTTPCookies.Value(string: token, maxAge: Int(req.application.platform.auth.sessionSeconds),
+                                                                path: "/", isHTTPOnly: true, sameSite: .lax)
+        return response
+    } catch ServiceError.forbidden(let why) {
+        return LoginPage.render(req, error: why, status: .tooManyRequests)
+    }
+}
+
+@Sendable func logoutSubmit(_ req: Request) async throws -> Response {
+    _ = try req.postedForm()
+    if let session = req.web.session { try await req.application.platform.auth.endSession(session) }
+    let response = req.redirect(to: WebPath.login.href, redirectType: .normal)
+    response.cookies[WebCookie.session] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
+    return response
+}
+
+@Sendable func taxpayersPage(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let search = req.query[String.self, at: "q"]
+    let rows = try await req.application.platform.access.visibleTaxpayers(actor, search: search)
+    return TaxpayerPages.list(req, rows: rows, search: search ?? "")
+}
+
+@Sendable func taxpayerPage(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let p = req.application.platform
+    let id = req.parameters.get("taxpayer") ?? ""
+    let t = try await p.access.readableTaxpayer(id, by: actor)
+    let returns = try await p.filing.currentReturns(by: actor, taxpayerID: id)
+    return TaxpayerPages.detail(req, taxpayer: t, returns: returns, mayFile: p.access.mayFile(actor))
+}
+
+@Sendable func returnFormPage(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let p = req.application.platform
+    let id = req.parameters.get("taxpayer") ?? ""
+    guard let form = WebPath.ReturnForm(rawValue: req.parameters.get("form") ?? "") else { throw ServiceError.notFound }
+    let t = try await p.access.fileableTaxpayer(id, by: actor)
+    var values: [String: String] = [:]
+    if let from = req.query[String.self, at: "from"] {
+        let versions = try await p.filing.versions(by: actor, taxpayerID: id, returnID: from)
+        if let c = versions.last.flatMap(FilingService.storedCase) { values = ReturnForms.values(of: c, form) }
+        values["declared_tax"] = versions.last.flatMap { $0.declared_tax_fen.map { Money(fen: $0).description } } ?? ""
+    }
+    return ReturnFormPage.render(req, taxpayer: t, form: form, values: values, correcting: req.query[String.self, at: "from"])
+}
+
+@Sendable func returnFormSubmit(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let p = req.application.platform
+    let id = req.parameters.get("taxpayer") ?? ""
+    guard let form = WebPath.ReturnForm(rawValue: req.parameters.get("form") ?? "") else { throw ServiceError.notFound }
+    let values = try req.postedForm()
+    let t = try await p.access.fileableTaxpayer(id, by: actor)
+    let ctx = req.web
+    func again(_ error: HTML?, assessment: Assessment? = nil, status: HTTPStatus = .ok) -> Response {
+        ReturnFormPage.render(req, taxpayer: t, form: form, values: values, correcting: values["correcting"], error: error,
+                              assessment: assessment, status: status)
+    }
+    do {
+        let caseJSON = try await ReturnForms.caseJSON(form, values, taxpayer: id, actor: actor, filing: p.filing)
+        let declaredText = (values["declared_tax"] ?? "").trimmingCharacters(in: .whitespaces)
+        var declared: Money?
+        if !declaredText.isEmpty {
+            guard let m = Money(decimal: declaredText), m >= .zero else {
+                throw ServiceError.invalid(field: "declared_tax", zh: "申报税额应为最多两位小数的非负金额", en: "declared tax must be a non-negative amount with at most two decimals")
+            }
+            declared = m
+        }
+        let assessment = try await p.filing.preview(by: actor, taxpayerID: id, caseJSON: caseJSON, declaredTax: declared)
+        guard values["action"] == "submit" else { return again(nil, assessment: assessment) }
+        guard let declared else {
+            return again(Layout.error(field: "declared_tax", message: ctx.t("请填写申报税额（可采用计算结果）", "give the tax you declare (the computed amount is a valid choice)")),
+                         assessment: assessment, status: .badRequest)
+        }
+        guard values["confirm"] == "on" else {
+            return again(Layout.error(field: "confirm", message: ctx.t("请勾选确认后再提交申报", "tick the confirmation before filing")),
+                         assessment: assessment, status: .badRequest)
+        }
+        let filed = try await p.filing.file(by: actor, taxpayerID: id, caseJSON: caseJSON, declaredTax: declared,
+                                            idempotencyKey: values["idempotency_key"].flatMap { $0.isEmpty ? nil : "web:" + $0 },
+                                            remote: req.remoteAddress?.description)
+        if !filed.replayed { p.filings.increment() }
+        let versions = try await p.filing.versions(by: actor, taxpayerID: id, returnID: filed.row.return_id)
+        return ReturnPage.render(req, taxpayer: t, versions: versions, prompts: filed.prompts, justFiled: true)
+    } catch let r as Refusal {
+        return again(Layout.error(field: r.path, message: ctx.t(r.messageZh, r.messageEn)), status: r.code == .invalidInput ? .badRequest : .unprocessableEntity)
+    } catch let ServiceError.invalid(field, zh, en) {
+        return again(Layout.error(field: field, message: ctx.t(zh, en)), status: .badRequest)
+    }
+}
+
+@Sendable func returnPage(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let p = req.application.platform
+    let id = req.parameters.get("taxpayer") ?? ""
+    let t = try await p.access.readableTaxpayer(id, by: actor)
+    let versions = try await p.filing.versions(by: actor, taxpayerID: id, returnID: req.parameters.get("return") ?? "")
+    return ReturnPage.render(req, taxpayer: t, versions: versions, prompts: [], justFiled: false)
+}
+
+/// Turns service errors into pages: out of reach is 404 (reveals nothing), read-only is 403, a bad CSRF token 403.
+struct WebErrors: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let t = request.web
+        do { return try await next.respond(to: request) }
+        catch ServiceError.notFound {
+            return Layout.page(request, title: t.t("未找到", "Not found"), status: .notFound, "<p>\(t.t("没有这个页面，或您无权查看。", "There is no such page, or it is not within your reach."))</p>")
+        } catch ServiceError.forbidden(let why) {
+            return Layout.page(request, title: t.t("不允许", "Not allowed"), status: .forbidden, "<p>\(why)</p>")
+        } catch WebError.csrf {
+            return Layout.page(request, title: t.t("请求无效", "Invalid request"), status: .forbidden,
+                               "<p>\(t.t("表单已过期或来源不明，请返回重新提交。", "The form expired or did not come from this site; go back and submit it again."))</p>")
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import HuiqiServer
+import HuiqiStore
+import Testing
+import Vapor
+
+/// The web pages in a real browser: headless Chromium (Debian's `chromium`), driven through `chromedriver`,
+/// against the app listening on a loopback port with a real SQLite database. No JavaScript is involved: the
+/// pages are plain forms. `.ci/run` installs both packages and sets HUIQI_REQUIRE_BROWSER=1, so a missing
+/// browser fails CI instead of skipping.
+@Suite(.serialized) struct BrowserTests {
+    @Test func taxpayerFilesVATAndEITAndCorrectsAReturn() async throws {
+        let app = try await Application.make(.testing)
+        let browser: WebDriver
+        do {
+            guard let started = try await WebDriver.start(client: app.client) else {
+                if ProcessInfo.processInfo.environment["HUIQI_REQUIRE_BROWSER"] == "1" { Issue.record("chromedriver is not installed") }
+                try await app.asyncShutdown()
+                return
+            }
+            browser = started
+        } catch {
+            Issue.record("could not start headless Chromium: \(error)")
+            try await app.asyncShutdown()
+            return
+        }
+        do {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-browser-\(UUID()).sqlite").path
+            try await configure(app, ServerSettings(database: .sqlite(path: path), demo: true, demoTaxpayers: 60,
+                                                    now: { Date(timeIntervalSince1970: 1_780_000_000) }))
+            try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+            let port = app.http.server.shared.localAddress?.port ?? 0
+            let site = "http://127.0.0.1:\(port)"
+            let enterprise = "91310115MA0000001Y"
+
+            // Log in: a wrong password stays on the login page with an error, the right one opens the portal.
+            try await browser.open(site + "/login")
+            try await browser.type("#login", "company")
+            try await browser.type("#password", "wrong")
+            try await browser.click("#submit")
+            #expect(try await browser.text("#error").contains("用户名或密码错误"))
+            try await browser.type("#login", "company")
+            try await browser.type("#password", "huiqi-taxpayer")
+            try await browser.click("#submit")
+            #expect(try await browser.text("#taxpayers").contains(enterprise))
+            #expect(try await browser.currentURL().hasSuffix("/taxpayers"))
+
+            // A quarterly VAT return: compute the relief first, then declare and confirm.
+            try await browser.open(site + "/taxpayers/\(enterprise)")
+            try await browser.click("#file-vat")
+            try await browser.type("#period", "2026-Q1")
+            try await browser.type("#amount0", "200000.00")
+            try await browser.type("#amount1", "50000.00")
+            try await browser.click("#special1")
+            try await browser.click("#preview")
+            #expect(try await browser.text("#computed-tax") == "500.00")
+            #expect(try await browser.text("#determination").contains("减免税额"))
+            #expect(try await browser.text("#rules").contains("公告"))
+            try await browser.click("#submit")
+            #expect(try await browser.text("#error").contains("confirm"))
+            try await browser.click("#confirm")
+            try await browser.click("#submit")
+            #expect(try await browser.text("#filed").contains("第 1 版"))
+            #expect(try await browser.text("#prompts").contains("申报期限"))
+
+            // Correct it (更正申报): the form comes back filled; a smaller sale gives version 2.
+            try await browser.click("#correct")
+            try await browser.type("#amount0", "100000.00")
+            try await browser.type("#declared_tax", "")
+            try await browser.click("#preview")
+            try await browser.click("#confirm")
+            try await browser.click("#submit")
+            #expect(try await browser.text("#filed").contains("第 2 版"))
+            #expect(try await browser.text("#versions").contains("2"))
+
+            // An EIT prepayment for 2026-Q1: a 小型微利企业 pays 5% of its taxable income.
+            try await browser.open(site + "/taxpayers/\(enterprise)/file/eit")
+            try await browser.type("#year", "2026")
+            try await browser.type("#quarter", "1")
+            try await browser.type("#employees_start", "20")
+            try await browser.type("#employees_end", "22")
+            try await browser.type("#assets_start", "3000000")
+            try await browser.type("#assets_end", "3200000")
+            try await browser.type("#taxable_income_ytd", "400000")
+            try await browser.click("#preview")
+            #expect(try await browser.text("#computed-tax") == "20000.00")
+            try await browser.click("#confirm")
+            try await browser.click("#submit")
+            #expect(try await browser.text("#filed").contains("第 1 版"))
+
+            // English on request, remembered for the next page.
+            try await browser.open(site + "/taxpayers?lang=en")
+            try await browser.open(site + "/taxpayers/\(enterprise)")
+            #expect(try await browser.text("#logout") == "Log out")
+            #expect(try await browser.text("#returns").contains("eit:2026-Q1"))
+
+            let store = Store(app.db)
+            #expect(try await store.versions(taxpayer: enterprise, returnID: "vat:2026-Q1").count == 2)
+        } catch {
+            Issue.record("browser flow failed: \(error)\npage: \(await browser.pageText().prefix(1500))")
+        }
+        await browser.quit()
+        await app.server.shutdown()
+        try await app.asyncShutdown()
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import HuiqiRules
+import Testing
+import Vapor
+
+/// The API as the OpenAPI document served at /openapi.json describes it: every route is documented and every
+/// documented operation exists; real responses of every documented kind validate against their schemas.
+struct OpenAPIDocument {
+    let doc: JSON
+
+    /// The JSON schema of the response with `status` to `method path` (a documented path template).
+    func responseSchema(_ method: String, _ template: String, _ status: Int) -> JSON? {
+        doc["paths"]?[template]?[method.lowercased()]?["responses"]?["\(status)"]?["content"].flatMap { content -> JSON? in
+            guard case .object(let kv) = content else { return nil }
+            return kv.first?.1["schema"]
+        }
+    }
+
+    func isDocumented(_ method: String, _ template: String, _ status: Int) -> Bool {
+        doc["paths"]?[template]?[method.lowercased()]?["responses"]?["\(status)"] != nil
+    }
+
+    /// Problems found validating `value` against `schema` (a subset of JSON Schema: $ref, type, required,
+    /// properties, items, enum, minItems, maxItems, minimum, maximum, pattern).
+    func problems(_ value: JSON, _ schema: JSON, at path: String = "$") -> [String] {
+        if case .string(let ref)? = schema["$ref"] {
+            let name = String(ref.split(separator: "/").last ?? "")
+            guard let target = doc["components"]?["schemas"]?[name] else { return ["\(path): unknown $ref \(ref)"] }
+            return problems(value, target, at: path)
+        }
+        var out: [String] = []
+        let types: [String]
+        switch schema["type"] {
+        case .string(let t)?: types = [t]
+        case .array(let list)?: types = list.compactMap { if case .string(let s) = $0 { return s }; return nil }
+        default: types = []
+        }
+        if !types.isEmpty && !types.contains(where: { Self.matches(value, $0) }) { return ["\(path): expected \(types), got \(value.serialized(indent: nil).prefix(60))"] }
+        if case .array(let allowed)? = schema["enum"], !allowed.contains(value) { out.append("\(path): \(value.serialized(indent: nil)) not in enum") }
+        if case .string(let s) = value, case .string(let pattern)? = schema["pattern"], s.range(of: pattern, options: .regularExpression) == nil {
+            out.append("\(path): \(s) does not match \(pattern)")
+        }
+        if case .object(let kv) = value {
+            if case .array(let required)? = schema["required"] {
+                for case .string(let key) in required where !kv.contains(where: { $0.0 == key }) { out.append("\(path): missing \(key)") }
+            }
+            if case .object(let props)? = schema["properties"] {
+                for (key, sub) in props { if let v = value[key] { out += problems(v, sub, at: "\(path).\(key)") } }
+            }
+        }
+        if case .array(let items) = value {
+            if case .number(let n)? = schema["minItems"], items.count < Int(n)! { out.append("\(path): fewer than \(n) items") }
+            if case .number(let n)? = schema["maxItems"], items.count > Int(n)! { out.append("\(path): more than \(n) items") }
+            if let sub = schema["items"] { for (i, v) in items.enumerated() { out += problems(v, sub, at: "\(path)[\(i)]") } }
+        }
+        return out
+    }
+
+    static func matches(_ v: JSON, _ type: String) -> Bool {
+        switch (type, v) {
+        case ("object", .object), ("array", .array), ("string", .string), ("boolean", .bool), ("null", .null), ("number", .number): return true
+        case ("integer", .number(let n)): return Int(n) != nil
+        default: return false
+        }
+    }
+}
+
+@Suite struct OpenAPITests {
+    @Test func everyRouteIsDocumentedAndEveryResponseMatches() async throws {
+        try await withHuiqi(.sqlite) { app in
+            let served = try await call(app, .GET, "/openapi.json")
+            #expect(served.status == .ok)
+            let api = OpenAPIDocument(doc: try JSONParser.parse(served.body))
+            guard case .object(let paths)? = api.doc["paths"] else { Issue.record("no paths"); return }
+
+            // Routes and document agree, both ways (web pages are HTML and not part of the API).
+            var routes = Set<String>()
+            for r in app.routes.all {
+                let template = "/" + r.path.map { c -> String in
+                    if case .parameter(let name) = c { return "{\(name)}" }
+                    return c.description
+                }.joined(separator: "/")
+                guard template.hasPrefix("/api/") || ["/health", "/metrics", "/openapi.json"].contains(template) else { continue }
+                routes.insert("\(r.method.rawValue) \(template)")
+            }
+            var documented = Set<String>()
+            for (template, item) in paths {
+                guard case .object(let ops) = item else { continue }
+                for (method, _) in ops { documented.insert("\(method.uppercased()) \(template)") }
+            }
+            #expect(routes == documented, "undocumented: \(routes.subtracting(documented)); not routed: \(documented.subtracting(routes))")
+
+            // Real responses, each checked against the schema documented for its status.
+            var checked = 0
+            func check(_ method: HTTPMethod, _ path: String, _ template: String, token: String? = nil, body: String? = nil,
+                       headers: [(String, String)] = [], expect status: HTTPStatus) async throws -> Reply {
+                let r = try await call(app, method, path, token: token, body: body, headers: headers)
+                #expect(r.status == status, "\(method) \(path): \(r.status) \(r.body.prefix(200))")
+                #expect(api.isDocumented(method.rawValue, template, Int(r.status.code)), "\(method) \(template) \(r.status.code) is not documented")
+                if let schema = api.responseSchema(method.rawValue, template, Int(r.status.code)), let json = r.json {
+                    let problems = api.problems(json, schema)
+                    #expect(problems.isEmpty, "\(method) \(template) \(r.status.code): \(problems.prefix(5))")
+                }
+                checked += 1
+                return r
+            }
+            let tp = "91310115MA0000001Y", other = "91310101MA00000003"
+            let vat = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"350000.00","rate":"0.03"}]}}"#
+            _ = try await check(.GET, "/health", "/health", expect: .ok)
+            _ = try await check(.POST, "/api/v1/login", "/api/v1/login", body: #"{"login":"company","password":"no"}"#, expect: .unauthorized)
+            let login = try await check(.POST, "/api/v1/login", "/api/v1/login", body: #"{"login":"company","password":"huiqi-taxpayer"}"#, expect: .ok)
+            guard case .string(let t)? = login.json?["token"] else { Issue.record("no token"); return }
+            _ = try await check(.POST, "/api/v1/login", "/api/v1/login", body: "{}", expect: .badRequest)
+            _ = try await check(.GET, "/api/v1/taxpayers", "/api/v1/taxpayers", expect: .unauthorized)
+            _ = try await check(.GET, "/api/v1/taxpayers", "/api/v1/taxpayers", token: t, expect: .ok)
+            _ = try await check(.GET, "/api/v1/taxpayers/\(tp)", "/api/v1/taxpayers/{taxpayer}", token: t, expect: .ok)
+            _ = try await check(.GET, "/api/v1/taxpayers/\(other)", "/api/v1/taxpayers/{taxpayer}", token: t, expect: .notFound)
+            let caseText = try String(contentsOfFile: "examples/company-2023-q2.json", encoding: .utf8)
+            _ = try await check(.POST, "/api/v1/calc", "/api/v1/calc", token: t, body: caseText, expect: .ok)
+            _ = try await check(.POST, "/api/v1/calc", "/api/v1/calc", token: t, body: "{", expect: .badRequest)
+            _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns/preview", "/api/v1/taxpayers/{taxpayer}/returns/preview", token: t, body: vat, expect: .ok)
+            _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: t, body: vat,
+                                headers: [("Idempotency-Key", "oa-1"), ("Huiqi-Declared-Tax", "3500.00")], expect: .created)
+            _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: t, body: vat,
+                                headers: [("Idempotency-Key", "oa-1")], expect: .ok)
+            _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: t,
+                                body: vat.replacingOccurrences(of: "2026-Q1", with: "2027-Q1"), expect: .badRequest)
+            _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: t,
+                                body: #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"-5","rate":"0.03"}]}}"#, expect: .badRequest)
+            _ = try await check(.GET, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: t, expect: .ok)
+            _ = try await check(.GET, "/api/v1/taxpayers/\(tp)/returns/vat:2026-Q1", "/api/v1/taxpayers/{taxpayer}/returns/{return}", token: t, expect: .ok)
+            _ = try await check(.GET, "/api/v1/taxpayers/\(tp)/returns/vat:1999-Q1", "/api/v1/taxpayers/{taxpayer}/returns/{return}", token: t, expect: .notFound)
+            let supervisor = try await token(app, "shanghai", "huiqi-supervisor")
+            _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: supervisor, body: vat, expect: .forbidden)
+            #expect(checked == 19)
+        }
+    }
+}
