@@ -63,8 +63,11 @@ struct LoginBody: Content { let login: String; let password: String }
 
 @Sendable func showTaxpayer(_ req: Request) async throws -> Response {
     let actor = try req.auth.require(ActorBox.self).actor
-    let t = try await req.application.platform.access.readableTaxpayer(req.parameters.get("taxpayer") ?? "", by: actor)
-    return try jsonResponse(.ok, t)
+    let p = req.application.platform
+    let t = try await p.access.readableTaxpayer(req.parameters.get("taxpayer") ?? "", by: actor)
+    let frequencies = try await p.store.vatFrequencies(taxpayer: t.id)
+    let registry = String(try encode(t).dropLast())
+    return rawJSON(.ok, registry + ",\"vat_frequencies\":" + (try encode(Dictionary(uniqueKeysWithValues: frequencies.map { ("\($0.key)", $0.value) }))) + "}")
 }
 
 @Sendable func openAPIDocument(_ req: Request) async throws -> Response {

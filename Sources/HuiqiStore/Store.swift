@@ -207,6 +207,13 @@ public struct Store: Sendable {
             try await builder.run()
         }
     }
+    /// Every registered year's frequency, by year.
+    public func vatFrequencies(taxpayer: String) async throws -> [Int: String] {
+        let rows = try await db.select().columns("year", "frequency").from("vat_filing_frequencies").where("taxpayer_id", .equal, taxpayer).all()
+        var out: [Int: String] = [:]
+        for r in rows { out[try r.decode(column: "year", as: Int.self)] = try r.decode(column: "frequency", as: String.self) }
+        return out
+    }
     /// `monthly` or `quarterly`, or nil when the registry holds nothing for that year.
     public func vatFrequency(taxpayer: String, year: Int) async throws -> String? {
         try await db.select().column("frequency").from("vat_filing_frequencies").where("taxpayer_id", .equal, taxpayer)

@@ -21,7 +21,7 @@ struct OpenAPIDocument {
     }
 
     /// Problems found validating `value` against `schema` (a subset of JSON Schema: $ref, type, required,
-    /// properties, items, enum, minItems, maxItems, minimum, maximum, pattern).
+    /// properties, additionalProperties, allOf, items, enum, minItems, maxItems, pattern).
     func problems(_ value: JSON, _ schema: JSON, at path: String = "$") -> [String] {
         if case .string(let ref)? = schema["$ref"] {
             let name = String(ref.split(separator: "/").last ?? "")
@@ -29,6 +29,7 @@ struct OpenAPIDocument {
             return problems(value, target, at: path)
         }
         var out: [String] = []
+        if case .array(let all)? = schema["allOf"] { for sub in all { out += problems(value, sub, at: path) } }
         let types: [String]
         switch schema["type"] {
         case .string(let t)?: types = [t]
@@ -41,6 +42,9 @@ struct OpenAPIDocument {
             out.append("\(path): \(s) does not match \(pattern)")
         }
         if case .object(let kv) = value {
+            if let extra = schema["additionalProperties"], case .object(let declared)? = schema["properties"] ?? .object([]) {
+                for (key, v) in kv where !declared.contains(where: { $0.0 == key }) { out += problems(v, extra, at: "\(path).\(key)") }
+            }
             if case .array(let required)? = schema["required"] {
                 for case .string(let key) in required where !kv.contains(where: { $0.0 == key }) { out.append("\(path): missing \(key)") }
             }

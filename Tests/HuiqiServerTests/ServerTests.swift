@@ -134,6 +134,9 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
             #expect(notApplicable.status.code >= 400 && notApplicable.status.code < 500 && notApplicable.json?["error"]?["field"] == .string("taxpayer.kind"), "\(notApplicable.body)")
             let after = try await store.count("return_versions")
             #expect(after == before)
+            // The registry's filing frequency per year is part of the taxpayer's record.
+            let record = try await call(app, .GET, "/api/v1/taxpayers/\(tp)", token: t)
+            #expect(record.json?["vat_frequencies"]?["2026"] == .string("quarterly") && record.json?["vat_frequencies"]?["2023"] == nil)
             let anonymous = try await call(app, .POST, "/api/v1/taxpayers/\(tp)/returns", body: vatQ2)
             #expect(anonymous.status == .unauthorized)
         }
