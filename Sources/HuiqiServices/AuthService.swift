@@ -30,16 +30,16 @@ public final class AuthService: Sendable {
     public func login(_ login: String, password: String, remote: String?) async throws -> (token: String, actor: Actor)? {
         guard let user = try await verify(login, password: password, remote: remote) else { return nil }
         let token = Self.randomToken()
-        try await store.insert(tokenHash: Self.digest(token), user: user.id, at: ISO8601DateFormatter().string(from: now()))
+        try await store.insert(tokenHash: Self.digest(token), user: user.id, at: now().formatted(.iso8601))
         return (token, try await access.actor(for: user))
     }
 
     /// Checks the password and opens a web session; the token goes into an HttpOnly cookie.
     public func startSession(_ login: String, password: String, remote: String?) async throws -> (token: String, actor: Actor)? {
         guard let user = try await verify(login, password: password, remote: remote) else { return nil }
-        let token = Self.randomToken(), t = now(), f = ISO8601DateFormatter()
-        try await store.insert(sessionHash: Self.digest("session:" + token), user: user.id, at: f.string(from: t),
-                               expires: f.string(from: t.addingTimeInterval(sessionSeconds)))
+        let token = Self.randomToken(), t = now()
+        try await store.insert(sessionHash: Self.digest("session:" + token), user: user.id, at: t.formatted(.iso8601),
+                               expires: t.addingTimeInterval(sessionSeconds).formatted(.iso8601))
         return (token, try await access.actor(for: user))
     }
 
@@ -54,7 +54,7 @@ public final class AuthService: Sendable {
         let t = now()
         let recent = failures.withLock { $0[login, default: []].filter { t.timeIntervalSince($0) < window } }
         if recent.count >= maxFailures { throw ServiceError.forbidden("too many failed logins; wait \(Int(window / 60)) minutes / 登录失败次数过多，请\(Int(window / 60))分钟后再试") }
-        let stamp = ISO8601DateFormatter().string(from: t)
+        let stamp = t.formatted(.iso8601)
         guard let user = try await store.user(login: login), try Bcrypt.verify(password, created: user.password_hash) else {
             failures.withLock { $0[login] = recent + [t] }
             try await store.audit(AuditRow(id: UUID().uuidString, at: stamp, user_id: nil, action: "login_failed", object: login, detail: "", remote: remote))
@@ -74,7 +74,7 @@ public final class AuthService: Sendable {
     public func actor(session: String) async throws -> Actor {
         let t = now()
         return try await cachedActor(key: Self.digest("session:" + session)) {
-            try await self.store.user(sessionHash: $0, now: ISO8601DateFormatter().string(from: t))
+            try await self.store.user(sessionHash: $0, now: t.formatted(.iso8601))
         }
     }
 

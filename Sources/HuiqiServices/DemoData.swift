@@ -59,7 +59,7 @@ public enum DemoData {
         // Two years of returns, computed by the engine: VAT for small-scale taxpayers, EIT prepayments for
         // enterprises, and the annual business income of 个体工商户.
         var versions: [ReturnVersionRow] = []
-        let filedAt = ISO8601DateFormatter().string(from: now)
+        let filedAt = now.formatted(.iso8601)
         func add(_ t: TaxpayerRow, _ c: Case, _ caseJSON: String) {
             var c = c
             c.taxpayer = t.facts

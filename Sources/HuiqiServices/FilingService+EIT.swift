@@ -26,7 +26,7 @@ extension FilingService {
         let earlier = try await store.currentReturns(taxpayer: taxpayerID, section: "eit", year: year)
         var quarters: [JSON] = []
         for k in startQuarter..<quarter {
-            guard let row = earlier.first(where: { $0.period == "\(year)-Q\(k)" }), let q = Self.storedCase(row)?.eit?.quarters.last else {
+            guard let row = earlier.first(where: { $0.period == "\(year)-Q\(k)" }), let q = Self.storedCase(row.caseJSON)?.eit?.quarters.last else {
                 throw ServiceError.invalid(field: "eit.quarters",
                                            zh: "无法计算：需要先申报 \(year) 年第\(k)季度的预缴申报（平均值和累计预缴要用到）",
                                            en: "undetermined: needs the \(year)-Q\(k) prepayment return first (the averages and the cumulative prepayment use it)")

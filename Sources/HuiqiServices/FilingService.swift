@@ -49,7 +49,7 @@ public struct FilingService: Sendable {
             return FiledReturn(row: existing, replayed: true, prompts: [])
         }
         let a = try await assess(taxpayer, caseJSON: caseJSON, declaredTax: declaredTax)
-        let filedAt = ISO8601DateFormatter().string(from: now())
+        let filedAt = now().formatted(.iso8601)
         var row = ReturnVersionRow(taxpayer_id: taxpayerID, return_id: a.returnID, version: 0, section: a.section, period: a.period,
                                    case_json: a.caseJSON, determination_json: a.determination.json.serialized(indent: nil),
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
@@ -103,7 +103,7 @@ public struct FilingService: Sendable {
                          en: "declared tax \(declaredTax) is below the computed \(tax): relief claimed but not due"))
         }
         let earlier = try await store.currentReturns(taxpayer: taxpayer.id, section: identity.section, year: identity.year)
-            .filter { $0.return_id != identity.returnID }
+            .filter { $0.returnID != identity.returnID }
         prompts += FilingPrompts.earlierReturns(c, d, earlier: earlier, registeredOn: Day(iso: taxpayer.registered_on))
         prompts += FilingPrompts.deadline(identity.deadlineMonth, annual: c.businessIncome != nil, deadlines: deadlines, today: today)
         return Assessment(taxpayer: taxpayer, determination: d, caseJSON: caseJSON, section: identity.section, returnID: identity.returnID,
@@ -183,8 +183,8 @@ public struct FilingService: Sendable {
     }
 
     /// The stored case of a return version, decoded again (it was valid when it was filed).
-    public static func storedCase(_ row: ReturnVersionRow) -> Case? {
-        guard let json = try? caseWithoutTaxpayer(row.case_json) else { return nil }
+    public static func storedCase(_ caseJSON: String) -> Case? {
+        guard let json = try? caseWithoutTaxpayer(caseJSON) else { return nil }
         return try? CaseDecoder.decode(json)
     }
 

@@ -15,7 +15,7 @@ enum FilingPrompts {
     /// Earlier returns of the year: periods not filed (from registration on), and for EIT prepayments the
     /// cumulative figures: income to date going backwards, quarters that differ from what was filed, and an
     /// overpayment carried to later quarters.
-    static func earlierReturns(_ c: Case, _ d: Determination, earlier: [ReturnVersionRow], registeredOn: Day?) -> [Prompt] {
+    static func earlierReturns(_ c: Case, _ d: Determination, earlier: [FiledPeriod], registeredOn: Day?) -> [Prompt] {
         var prompts: [Prompt] = []
         let filed = Set(earlier.map(\.period))
         var expected: [String] = []
@@ -47,7 +47,7 @@ enum FilingPrompts {
         }
         for row in earlier {
             guard let k = Int(row.period.split(separator: "Q").last ?? ""), k >= e.startQuarter, k - e.startQuarter < e.quarters.count - 1,
-                  let stored = FilingService.storedCase(row)?.eit?.quarters.last else { continue }
+                  let stored = FilingService.storedCase(row.caseJSON)?.eit?.quarters.last else { continue }
             let mine = e.quarters[k - e.startQuarter]
             if mine.employeesStart != stored.employeesStart || mine.employeesEnd != stored.employeesEnd || mine.assetsStart != stored.assetsStart
                 || mine.assetsEnd != stored.assetsEnd || mine.taxableIncomeYTD != stored.taxableIncomeYTD {

@@ -6,7 +6,7 @@ import SQLKit
 /// key, so the schema can be distributed by taxpayer (Citus); offices and users are small reference tables.
 public enum HuiqiMigrations {
     public static let all: [any AsyncMigration] = [M001Offices(), M002Taxpayers(), M003Users(), M004Returns(), M005AuditLog(),
-                                                   M006FilingFrequencyAndSessions()]
+                                                   M006FilingFrequencyAndSessions(), M007CurrentReturns()]
 }
 
 struct M001Offices: AsyncMigration {
@@ -157,6 +157,33 @@ struct M006FilingFrequencyAndSessions: AsyncMigration {
     func revert(on database: any Database) async throws {
         for t in ["web_sessions", "vat_filing_frequencies"] { try await sql(database).raw("DROP TABLE \(unsafeRaw: t)").run() }
     }
+}
+
+struct M007CurrentReturns: AsyncMigration {
+    var name: String { "007_current_returns" }
+    func prepare(on database: any Database) async throws {
+        let db = sql(database)
+        // The current version of each return: a pointer kept next to the append-only versions, so that filing finds
+        // the next version number and the year's earlier returns without scanning every correction ever filed.
+        // The row lock of the upsert also serializes concurrent corrections of one return.
+        try await db.raw("""
+            CREATE TABLE current_returns (
+              taxpayer_id TEXT NOT NULL REFERENCES taxpayers(id),
+              return_id TEXT NOT NULL,
+              section TEXT NOT NULL,
+              period TEXT NOT NULL,
+              version INTEGER NOT NULL CHECK (version >= 1),
+              case_json TEXT NOT NULL,
+              PRIMARY KEY (taxpayer_id, return_id)
+            )
+            """).run()
+        try await db.raw("""
+            INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json)
+            SELECT r.taxpayer_id, r.return_id, r.section, r.period, r.version, r.case_json FROM return_versions r
+            WHERE r.version = (SELECT MAX(v.version) FROM return_versions v WHERE v.taxpayer_id = r.taxpayer_id AND v.return_id = r.return_id)
+            """).run()
+    }
+    func revert(on database: any Database) async throws { try await sql(database).raw("DROP TABLE current_returns").run() }
 }
 
 func sql(_ database: any Database) -> any SQLDatabase {

@@ -49,6 +49,11 @@ public struct ReturnVersionRow: Codable, Sendable, Equatable {
     }
 }
 
+/// The current version of one return, as the filing prompts read it.
+public struct FiledPeriod: Sendable {
+    public let returnID: String, period: String, version: Int, caseJSON: String
+}
+
 /// One entry of the audit log: who, when, what, from where.
 public struct AuditRow: Codable, Sendable {
     public var id: String, at: String, user_id: String?, action: String, object: String, detail: String, remote: String?
@@ -144,38 +149,49 @@ public struct Store: Sendable {
     }
     /// The current (highest) version of every return of a taxpayer.
     public func currentReturns(taxpayer: String) async throws -> [ReturnVersionRow] {
-        let rows = try await db.select().columns("*").from("return_versions").where("taxpayer_id", .equal, taxpayer)
-            .orderBy("return_id").orderBy("version", .descending).all(decoding: ReturnVersionRow.self)
-        var seen = Set<String>()
-        return rows.filter { seen.insert($0.return_id).inserted }
+        try await db.raw("""
+            SELECT r.* FROM current_returns c JOIN return_versions r
+              ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version
+            WHERE c.taxpayer_id = \(bind: taxpayer) ORDER BY r.return_id
+            """).all(decoding: ReturnVersionRow.self)
     }
-    /// The current version of each return of one section whose period is in `year` (EIT quarters, VAT periods).
-    public func currentReturns(taxpayer: String, section: String, year: Int) async throws -> [ReturnVersionRow] {
-        let rows = try await db.select().columns("*").from("return_versions").where("taxpayer_id", .equal, taxpayer)
-            .where("section", .equal, section).where("period", .like, "\(year)%")
-            .orderBy("return_id").orderBy("version", .descending).all(decoding: ReturnVersionRow.self)
-        var seen = Set<String>()
-        return rows.filter { seen.insert($0.return_id).inserted }
+
+    /// The current version of each return of one section whose period is in `year` (EIT quarters, VAT periods),
+    /// with the columns the prompts read.
+    public func currentReturns(taxpayer: String, section: String, year: Int) async throws -> [FiledPeriod] {
+        try await db.select().columns("return_id", "period", "version", "case_json").from("current_returns")
+            .where("taxpayer_id", .equal, taxpayer).where("section", .equal, section).where("period", .like, "\(year)%")
+            .orderBy("return_id").all().map { row in
+                FiledPeriod(returnID: try row.decode(column: "return_id", as: String.self), period: try row.decode(column: "period", as: String.self),
+                            version: try row.decode(column: "version", as: Int.self), caseJSON: try row.decode(column: "case_json", as: String.self))
+            }
     }
 
     /// Appends the next version of a return and its audit entry atomically, and returns the version number.
-    /// The version is `max + 1`, computed by the database in the same statement; a concurrent filing that took the
-    /// same number fails on the primary key and the caller tries again. On PostgreSQL both inserts are one
-    /// statement (one round trip, one commit); SQLite cannot nest an INSERT in a WITH, so it uses a transaction.
+    /// The version comes from the `current_returns` pointer, advanced by an upsert whose row lock serializes
+    /// concurrent corrections of the same return. On PostgreSQL the three writes are one statement (one round trip,
+    /// one commit); SQLite cannot nest writes in a WITH, so it runs them in a transaction.
     public func appendVersion(_ r: ReturnVersionRow, auditID: String, remote: String?, detail: String) async throws -> Int {
         let object = "\(r.taxpayer_id)/\(r.return_id)/v"
-        let insert: SQLQueryString = """
-            INSERT INTO return_versions (taxpayer_id, return_id, version, section, period, case_json, determination_json,
-                computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at)
-            SELECT \(bind: r.taxpayer_id), \(bind: r.return_id), COALESCE(MAX(version), 0) + 1, \(bind: r.section), \(bind: r.period),
-                \(bind: r.case_json), \(bind: r.determination_json), \(bind: r.computed_tax_fen), \(bind: r.relief_fen),
-                \(bind: r.declared_tax_fen), \(bind: r.idempotency_key), \(bind: r.filed_by), \(bind: r.filed_at)
-            FROM return_versions WHERE taxpayer_id = \(bind: r.taxpayer_id) AND return_id = \(bind: r.return_id)
+        let advance: SQLQueryString = """
+            INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json)
+            VALUES (\(bind: r.taxpayer_id), \(bind: r.return_id), \(bind: r.section), \(bind: r.period), 1, \(bind: r.case_json))
+            ON CONFLICT (taxpayer_id, return_id) DO UPDATE SET version = current_returns.version + 1, case_json = excluded.case_json
             RETURNING version
             """
+        @Sendable func insertVersion(_ version: SQLQueryString) -> SQLQueryString {
+            """
+            INSERT INTO return_versions (taxpayer_id, return_id, version, section, period, case_json, determination_json,
+                computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at)
+            SELECT \(bind: r.taxpayer_id), \(bind: r.return_id), \(version), \(bind: r.section), \(bind: r.period),
+                \(bind: r.case_json), \(bind: r.determination_json), \(bind: r.computed_tax_fen), \(bind: r.relief_fen),
+                \(bind: r.declared_tax_fen), \(bind: r.idempotency_key), \(bind: r.filed_by), \(bind: r.filed_at)
+            """
+        }
         if db.dialect.name == "postgresql" {
             let row = try await db.raw("""
-                WITH v AS (\(insert)),
+                WITH c AS (\(advance)),
+                v AS (\(insertVersion("c.version")) FROM c RETURNING version),
                 a AS (INSERT INTO audit_log (id, at, user_id, action, object, detail, remote)
                       SELECT \(bind: auditID), \(bind: r.filed_at), \(bind: r.filed_by),
                              CASE WHEN version = 1 THEN 'file_return' ELSE 'correct_return' END,
@@ -187,7 +203,8 @@ public struct Store: Sendable {
         guard let database else { throw StoreError.noTransactions }
         return try await database.transaction { tx in
             let db = sql(tx)
-            let version = try await db.raw(insert).first()!.decode(column: "version", as: Int.self)
+            let version = try await db.raw(advance).first()!.decode(column: "version", as: Int.self)
+            try await db.raw(insertVersion("\(bind: version)")).run()
             try await db.insert(into: "audit_log").model(AuditRow(id: auditID, at: r.filed_at, user_id: r.filed_by,
                 action: version == 1 ? "file_return" : "correct_return", object: "\(object)\(version)", detail: detail, remote: remote),
                 nilEncodingStrategy: .asNil).run()
@@ -195,8 +212,14 @@ public struct Store: Sendable {
         }
     }
 
+    /// Bulk load of first versions (the demo): the versions and their `current_returns` pointers.
     public func insert(versions: [ReturnVersionRow]) async throws {
-        for chunk in versions.chunked(200) { try await db.insert(into: "return_versions").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
+        for chunk in versions.chunked(200) {
+            try await db.insert(into: "return_versions").models(Array(chunk), nilEncodingStrategy: .asNil).run()
+            let pointers = db.insert(into: "current_returns").columns("taxpayer_id", "return_id", "section", "period", "version", "case_json")
+            for r in chunk { pointers.values(SQLBind(r.taxpayer_id), SQLBind(r.return_id), SQLBind(r.section), SQLBind(r.period), SQLBind(r.version), SQLBind(r.case_json)) }
+            try await pointers.run()
+        }
     }
 
     // MARK: VAT filing frequency (纳税期限), one per taxpayer and year

@@ -68,6 +68,8 @@ import Vapor
             try await browser.type("#amount0", "100000.00")
             try await browser.type("#declared_tax", "")
             try await browser.click("#preview")
+            // Wait for the computed page before ticking: a click that submits returns before the next page loads.
+            #expect(try await browser.text("#computed-tax") == "500.00")
             try await browser.click("#confirm")
             try await browser.click("#submit")
             #expect(try await browser.text("#filed").contains("第 2 版"))

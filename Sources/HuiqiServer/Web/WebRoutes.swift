@@ -81,7 +81,7 @@ extension Array where Element == String {
     var values: [String: String] = [:]
     if let from = req.query[String.self, at: "from"] {
         let versions = try await p.filing.versions(by: actor, taxpayerID: id, returnID: from)
-        if let c = versions.last.flatMap(FilingService.storedCase) { values = ReturnForms.values(of: c, form) }
+        if let c = versions.last.flatMap { FilingService.storedCase($0.case_json) } { values = ReturnForms.values(of: c, form) }
         values["declared_tax"] = versions.last.flatMap { $0.declared_tax_fen.map { Money(fen: $0).description } } ?? ""
     }
     return ReturnFormPage.render(req, taxpayer: t, form: form, values: values, correcting: req.query[String.self, at: "from"])
