@@ -10,11 +10,24 @@ struct Serve: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Port to listen on.") var port = 8080
     @ArgumentParser.Option(help: "postgres://… for PostgreSQL, or an SQLite file path (default: DATABASE_URL, else huiqi.sqlite).") var database: String?
     @ArgumentParser.Flag(help: "Fill an empty database with demo offices, taxpayers, returns and one login per role.") var demo = false
+    @ArgumentParser.Option(help: "Log format: text (for people) or json (one object per line, for production; default: HUIQI_LOG_FORMAT, else text).")
+    var logFormat: String?
+    @ArgumentParser.Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
 
     func run() async throws {
         let location = DatabaseLocation(database ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "huiqi.sqlite")
-        var env = Environment(name: "production", arguments: ["huiqi", "serve", "--hostname", hostname, "--port", "\(port)"])
-        try LoggingSystem.bootstrap(from: &env)
+        let env = Environment(name: "production", arguments: ["huiqi", "serve", "--hostname", hostname, "--port", "\(port)"])
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            printError("huiqi serve: --log-level must be one of trace, debug, info, notice, warning, error, critical")
+            throw ExitCode(2)
+        }
+        switch logFormat ?? ProcessInfo.processInfo.environment["HUIQI_LOG_FORMAT"] ?? "text" {
+        case "json": LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+        case "text": LoggingSystem.bootstrap { var h = StreamLogHandler.standardOutput(label: $0); h.logLevel = level; return h }
+        default:
+            printError("huiqi serve: --log-format must be text or json")
+            throw ExitCode(2)
+        }
         let app = try await Application.make(env)
         do {
             let logins = try await configure(app, ServerSettings(database: location, demo: demo))
@@ -22,7 +35,10 @@ struct Serve: AsyncParsableCommand {
                 print("Demo logins / 演示账号:")
                 for l in logins { print("  \(l.role)\t\(l.login)\t\(l.password)\t\(l.scope)") }
             }
+            // Vapor's serve command stops on SIGINT and SIGTERM: it stops accepting connections, lets the requests in
+            // flight finish, and returns; then the database pools close.
             try await app.execute()
+            app.logger.notice("huiqi stopped: connections drained, shutting down the database pools")
         } catch {
             try? await app.asyncShutdown()
             throw error
