@@ -2,7 +2,8 @@ import Foundation
 import HuiqiRules
 import HuiqiStore
 
-/// A realistic demo: an office hierarchy (国家税务总局 → 上海市 → 浦东新区, 黄浦区 → 税务所), taxpayers of every kind
+/// A realistic demo: an office hierarchy (国家税务总局 → 上海市 → 浦东新区, 黄浦区 → 税务所, and 江苏省 → 苏州市 → 苏州工业园区 →
+/// 税务所), taxpayers of every kind
 /// with valid credit codes, their filing frequencies, two years of VAT, EIT and business-income returns computed by
 /// the engine, and one login per role.
 public enum DemoData {
@@ -18,6 +19,10 @@ public enum DemoData {
             OfficeRow(id: "13101010000", parent_id: "13100000000", name: "国家税务总局上海市黄浦区税务局", level: "district", region_code: "310101"),
             OfficeRow(id: "13101150100", parent_id: "13101150000", name: "浦东新区税务局第一税务所", level: "branch", region_code: "310115"),
             OfficeRow(id: "13101010100", parent_id: "13101010000", name: "黄浦区税务局第一税务所", level: "branch", region_code: "310101"),
+            OfficeRow(id: "13200000000", parent_id: "10000000000", name: "国家税务总局江苏省税务局", level: "province", region_code: "320000"),
+            OfficeRow(id: "13205000000", parent_id: "13200000000", name: "国家税务总局苏州市税务局", level: "city", region_code: "320500"),
+            OfficeRow(id: "13205710000", parent_id: "13205000000", name: "国家税务总局苏州工业园区税务局", level: "district", region_code: "320571"),
+            OfficeRow(id: "13205710100", parent_id: "13205710000", name: "苏州工业园区税务局第一税务所", level: "branch", region_code: "320571"),
         ]
         try await store.insert(offices: offices)
         var rng = SplitMix64(seed: 2014)
@@ -29,13 +34,14 @@ public enum DemoData {
             // The demo taxpayer login holds one small company and one 个体工商户.
             if i == 1 { kind = "enterprise" } else if i == 2 { kind = "individual_business" }
             let general = rng.below(10) == 0 && i > 2
-            let pudong = i % 3 != 0
-            let body = String(format: "9131%@MA%07d", pudong ? "0115" : "0101", i)
+            // One taxpayer in five in 苏州工业园区; of the others, two thirds in 浦东新区 and one third in 黄浦区.
+            let (region, office) = i % 5 == 4 ? ("320571", "13205710100") : i % 3 != 0 ? ("310115", "13101150100") : ("310101", "13101010100")
+            let body = String(format: "91%@MA%07d", region, i)
             let id = body + String(CreditCode.checkCharacter(for: body)!)
-            rows.append(TaxpayerRow(id: id, name: "上海\(names[i % names.count])\(kind == "individual_business" ? "个体户" : "有限公司")\(i)",
+            rows.append(TaxpayerRow(id: id, name: "\(region.hasPrefix("32") ? "苏州" : "上海")\(names[i % names.count])\(kind == "individual_business" ? "个体户" : "有限公司")\(i)",
                                     kind: kind, vat_status: general ? "general" : "small_scale",
                                     industry: rng.below(4) == 0 ? "industrial" : "other", restricted_industry: rng.below(50) == 0 && i > 2,
-                                    region: pudong ? "310115" : "310101", office_id: pudong ? "13101150100" : "13101010100",
+                                    region: region, office_id: office,
                                     registered_on: "20\(10 + i % 12)-0\(1 + i % 9)-01"))
         }
         try await store.insert(taxpayers: rows)
@@ -44,9 +50,10 @@ public enum DemoData {
             Login(login: "shanghai", password: "huiqi-supervisor", role: "supervisor", scope: "国家税务总局上海市税务局"),
             Login(login: "pudong", password: "huiqi-officer", role: "officer", scope: "浦东新区税务局"),
             Login(login: "huangpu", password: "huiqi-officer", role: "officer", scope: "黄浦区税务局"),
+            Login(login: "suzhou", password: "huiqi-supervisor", role: "supervisor", scope: "苏州市税务局"),
             Login(login: "company", password: "huiqi-taxpayer", role: "taxpayer", scope: "\(rows[1].id), \(rows[2].id)"),
         ]
-        let officeOf = ["shanghai": "13100000000", "pudong": "13101150000", "huangpu": "13101010000"]
+        let officeOf = ["shanghai": "13100000000", "pudong": "13101150000", "huangpu": "13101010000", "suzhou": "13205000000"]
         try await store.insert(users: try logins.map {
             UserRow(id: "user-\($0.login)", login: $0.login, password_hash: try AuthService.hash(password: $0.password), role: $0.role, office_id: officeOf[$0.login])
         })

@@ -152,13 +152,15 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
             #expect(pudongTaxpayer.office_id == "13101150100")
             let huangpu = try await store.taxpayers(inOffices: ["13101010100"], search: nil, limit: 1)[0].id
             let logins = [("admin", "huiqi-admin"), ("shanghai", "huiqi-supervisor"), ("pudong", "huiqi-officer"),
-                          ("huangpu", "huiqi-officer"), ("company", "huiqi-taxpayer")]
+                          ("huangpu", "huiqi-officer"), ("suzhou", "huiqi-supervisor"), ("company", "huiqi-taxpayer")]
             // expected (read own-pudong, file own-pudong, read huangpu, file huangpu)
             let expected: [String: (HTTPStatus, HTTPStatus, HTTPStatus, HTTPStatus)] = [
                 "admin": (.ok, .forbidden, .ok, .forbidden),
                 "shanghai": (.ok, .forbidden, .ok, .forbidden),
                 "pudong": (.ok, .created, .notFound, .notFound),
                 "huangpu": (.notFound, .notFound, .ok, .created),
+                // A city supervisor in another province sees neither.
+                "suzhou": (.notFound, .notFound, .notFound, .notFound),
                 "company": (.ok, .created, .notFound, .notFound),
             ]
             for (login, password) in logins {
@@ -189,13 +191,16 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
                 return rows.compactMap { if case .string(let id)? = $0["id"] { return id }; return nil }
             }
             let pudong = try await ids("pudong", "huiqi-officer"), huangpu = try await ids("huangpu", "huiqi-officer")
-            #expect(pudong.count == 40 && huangpu.count == 20)  // 60 demo taxpayers: two thirds in Pudong
+            // 60 demo taxpayers: 12 in 苏州工业园区 (i % 5 == 4); of the 48 others, 32 in 浦东 and 16 in 黄浦.
+            #expect(pudong.count == 32 && huangpu.count == 16)
             #expect(Set(pudong).isDisjoint(with: huangpu))
+            let suzhou = try await ids("suzhou", "huiqi-supervisor")
+            #expect(suzhou.count == 12 && suzhou.allSatisfy { $0.hasPrefix("91320571") })
             let supervisor = try await ids("shanghai", "huiqi-supervisor"), admin = try await ids("admin", "huiqi-admin")
             let company = try await ids("company", "huiqi-taxpayer")
             let crossSearch = try await ids("huangpu", "huiqi-officer", "?q=91310115")
             let ownSearch = try await ids("pudong", "huiqi-officer", "?q=91310115MA0000001")
-            #expect(supervisor.count == 60 && admin.count == 60)
+            #expect(supervisor.count == 48 && admin.count == 60)
             #expect(company.sorted() == ["91310115MA0000001Y", "91310115MA00000022"])
             #expect(crossSearch.isEmpty)
             #expect(ownSearch.contains("91310115MA0000001Y"))

@@ -82,6 +82,14 @@ extension Reply {
             // The return page offers the correction, prefilled from the stored case.
             let correction = try await web.request(.GET, "/taxpayers/\(tp)/file/vat?from=vat:2026-Q1")
             #expect(correction.body.contains("value=\"200000.00\"") && correction.body.contains("value=\"2026-Q1\""))
+            // The 个体工商户's annual business income: 2025 was filed in the demo, so this is version 2. Taxable
+            // income 80000 with 2000 of other relief: tax 6500, halving relief (6500 − 2000) × 50% = 2250, due 6500 − 2000 − 2250 = 2250
+            // (财政部 税务总局公告2023年第12号, CASES.md example).
+            let individual = "91310115MA00000022"
+            let bi = try await web.request(.POST, "/taxpayers/\(individual)/file/business-income",
+                                           form: [("year", "2025"), ("taxable_income", "80000"), ("other_relief", "2000"), ("action", "submit"),
+                                                  ("declared_tax", "2250.00"), ("confirm", "on"), ("csrf", csrf)])
+            #expect(bi.status == .ok && bi.body.contains("第 2 版") && bi.body.contains("2250.00"), "\(bi.body.prefix(600))")
             // Logging out ends the session.
             _ = try await web.request(.POST, "/logout", form: [("csrf", csrf)])
             #expect(try await web.request(.GET, "/taxpayers").location == "/login")

@@ -42,9 +42,11 @@ enum Layout {
         }
     }
 
-    /// A form error or a refusal, naming the field in both languages' terms.
-    static func error(field: String, message: String) -> HTML {
-        "<div class=\"error\" role=\"alert\" id=\"error\"><strong>\(field.isEmpty ? "" : field + ": ")</strong>\(message)</div>"
+    /// A form error or a refusal: the field (its case path, as the API names it) and the message in both
+    /// languages, the page's language first.
+    static func error(field: String, zh: String, en: String, _ lang: Lang) -> HTML {
+        let (first, second) = lang == .zh ? (zh, en) : (en, zh)
+        return "<div class=\"error\" role=\"alert\" id=\"error\"><strong>\(field.isEmpty ? "" : field + ": ")</strong>\(first)<br><span class=\"muted\">\(second)</span></div>"
     }
 
     static func prompts(_ prompts: [Prompt], _ lang: Lang) -> HTML {

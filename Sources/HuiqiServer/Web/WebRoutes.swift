@@ -33,18 +33,17 @@ extension Array where Element == String {
 
 @Sendable func loginSubmit(_ req: Request) async throws -> Response {
     let form = (try? req.content.decode([String: String].self)) ?? [:]
-    let ctx = req.web
     do {
         guard let (token, _) = try await req.application.platform.auth.startSession(form["login"] ?? "", password: form["password"] ?? "",
                                                                                       remote: req.remoteAddress?.description) else {
-            return LoginPage.render(req, error: ctx.t("用户名或密码错误", "invalid login or password"), status: .unauthorized)
+            return LoginPage.render(req, error: ("用户名或密码错误", "invalid login or password"), status: .unauthorized)
         }
         let response = req.redirect(to: WebPath.taxpayers(search: nil).href, redirectType: .normal)
         response.cookies[WebCookie.session] = HTTPCookies.Value(string: token, maxAge: Int(req.application.platform.auth.sessionSeconds),
                                                                 path: "/", isHTTPOnly: true, sameSite: .lax)
         return response
-    } catch ServiceError.forbidden(let why) {
-        return LoginPage.render(req, error: why, status: .tooManyRequests)
+    } catch ServiceError.forbidden {
+        return LoginPage.render(req, error: ("登录失败次数过多，请5分钟后再试", "too many failed logins; wait 5 minutes"), status: .tooManyRequests)
     }
 }
 
@@ -112,11 +111,11 @@ extension Array where Element == String {
         let assessment = try await p.filing.preview(by: actor, taxpayerID: id, caseJSON: caseJSON, declaredTax: declared)
         guard values["action"] == "submit" else { return again(nil, assessment: assessment) }
         guard let declared else {
-            return again(Layout.error(field: "declared_tax", message: ctx.t("请填写申报税额（可采用计算结果）", "give the tax you declare (the computed amount is a valid choice)")),
+            return again(Layout.error(field: "declared_tax", zh: "请填写申报税额（可采用计算结果）", en: "give the tax you declare (the computed amount is a valid choice)", ctx.lang),
                          assessment: assessment, status: .badRequest)
         }
         guard values["confirm"] == "on" else {
-            return again(Layout.error(field: "confirm", message: ctx.t("请勾选确认后再提交申报", "tick the confirmation before filing")),
+            return again(Layout.error(field: "confirm", zh: "请勾选确认后再提交申报", en: "tick the confirmation before filing", ctx.lang),
                          assessment: assessment, status: .badRequest)
         }
         let filed = try await p.filing.file(by: actor, taxpayerID: id, caseJSON: caseJSON, declaredTax: declared,
@@ -126,9 +125,9 @@ extension Array where Element == String {
         let versions = try await p.filing.versions(by: actor, taxpayerID: id, returnID: filed.row.return_id)
         return ReturnPage.render(req, taxpayer: t, versions: versions, prompts: filed.prompts, justFiled: true)
     } catch let r as Refusal {
-        return again(Layout.error(field: r.path, message: ctx.t(r.messageZh, r.messageEn)), status: r.code == .invalidInput ? .badRequest : .unprocessableEntity)
+        return again(Layout.error(field: r.path, zh: r.messageZh, en: r.messageEn, ctx.lang), status: r.code == .invalidInput ? .badRequest : .unprocessableEntity)
     } catch let ServiceError.invalid(field, zh, en) {
-        return again(Layout.error(field: field, message: ctx.t(zh, en)), status: .badRequest)
+        return again(Layout.error(field: field, zh: zh, en: en, ctx.lang), status: .badRequest)
     }
 }
 
