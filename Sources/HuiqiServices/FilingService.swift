@@ -45,36 +45,29 @@ public struct FilingService: Sendable {
     public func file(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?,
                      idempotencyKey: String?, remote: String?) async throws -> FiledReturn {
         let taxpayer = try await access.fileableTaxpayer(taxpayerID, by: actor)
-        if let key = idempotencyKey, let existing = try await store.version(taxpayer: taxpayerID, idempotencyKey: key) {
-            return FiledReturn(row: existing, replayed: true, prompts: [])
+        // The idempotency key is checked only when something fails: the unique (taxpayer_id, idempotency_key)
+        // index refuses a second insert atomically, so the common path costs no extra round trip.
+        func replay(after error: any Error) async throws -> FiledReturn {
+            if let key = idempotencyKey, let existing = try await store.version(taxpayer: taxpayerID, idempotencyKey: key) {
+                return FiledReturn(row: existing, replayed: true, prompts: [])
+            }
+            throw error
         }
-        let a = try await assess(taxpayer, caseJSON: caseJSON, declaredTax: declaredTax)
-        let filedAt = now().formatted(.iso8601)
+        let a: Assessment
+        do { a = try await assess(taxpayer, caseJSON: caseJSON, declaredTax: declaredTax) } catch { return try await replay(after: error) }
         var row = ReturnVersionRow(taxpayer_id: taxpayerID, return_id: a.returnID, version: 0, section: a.section, period: a.period,
                                    case_json: a.caseJSON, determination_json: a.determination.json.serialized(indent: nil),
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
-                                   idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: filedAt)
-        for _ in 0..<5 {
-            do {
-                row.version = try await store.appendVersion(row, auditID: UUID().uuidString, remote: remote,
-                                                            detail: "tax \(a.tax), relief \(a.relief), declared \(declaredTax?.description ?? "-")")
-                return FiledReturn(row: row, replayed: false, prompts: a.prompts)
-            } catch {
-                // A concurrent filing took this version number (primary key) or this idempotency key: look again.
-                if let key = idempotencyKey, let existing = try await store.version(taxpayer: taxpayerID, idempotencyKey: key) {
-                    return FiledReturn(row: existing, replayed: true, prompts: [])
-                }
-                if !Self.isConflict(error) { throw error }
-            }
+                                   idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: now().formatted(.iso8601))
+        do {
+            // The version number comes from the return's `current_returns` row, whose lock serializes concurrent
+            // corrections of one return: no retry loop is needed.
+            row.version = try await store.appendVersion(row, auditID: UUID().uuidString, remote: remote,
+                                                        detail: "tax \(a.tax), relief \(a.relief), declared \(declaredTax?.description ?? "-")")
+        } catch {
+            return try await replay(after: error)
         }
-        throw ServiceError.invalid(field: "case", zh: "并发申报冲突，请重试", en: "concurrent filings conflicted; try again")
-    }
-
-    /// A failed append is a conflict (try again) when a concurrent filing took the version number: a unique
-    /// violation (PostgreSQL SQLSTATE 23505, SQLite "UNIQUE constraint failed"). Anything else is rethrown.
-    static func isConflict(_ error: any Error) -> Bool {
-        let text = String(reflecting: error)
-        return text.contains("23505") || text.contains("UNIQUE constraint failed")
+        return FiledReturn(row: row, replayed: false, prompts: a.prompts)
     }
 
     /// Computes a return without storing it: the determination, the registry checks and the prompts.

@@ -110,6 +110,28 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
         }
     }
 
+    /// Concurrent corrections of one return get consecutive versions; concurrent submits with one key file once.
+    @Test(arguments: Backend.allCases)
+    func concurrentFilingsOfOneReturn(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let store = Store(app.db)
+            let tp = try await store.boundTaxpayers(user: "user-company").sorted()[0]
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for i in 0..<8 {
+                    group.addTask { try await call(app, .POST, "/api/v1/taxpayers/\(tp)/returns", token: t, body: vatQ2, headers: [("Idempotency-Key", "c-\(i)")]).status }
+                    group.addTask { try await call(app, .POST, "/api/v1/taxpayers/\(tp)/returns", token: t, body: vatQ2, headers: [("Idempotency-Key", "same")]).status }
+                }
+                return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 9 && statuses.filter { $0 == .ok }.count == 7, "\(statuses)")
+            let versions = try await store.versions(taxpayer: tp, returnID: "vat:2026-Q1").map(\.version)
+            #expect(versions == Array(1...9))
+            let filed = try await store.auditCount(action: "file_return"), corrected = try await store.auditCount(action: "correct_return")
+            #expect(filed == 1 && corrected == 8)
+        }
+    }
+
     @Test(arguments: Backend.allCases)
     func badInputNamesTheFieldAndWritesNothing(_ backend: Backend) async throws {
         try await withHuiqi(backend) { app in
