@@ -116,6 +116,7 @@ struct SyntheticPopulation {
                 p.lines.deduction.append(saleKind == 2 && below(10) == 0 ? amount / 4 : 0)
                 p.lines.ratePPM.append(saleKind == 4 ? 50_000 : 30_000)
                 p.lines.special.append(below(10) == 0)
+                p.lines.waived.append(false)
             }
             p.lineStart.append(Int32(p.lines.count))
             if kind == 0 && eit {

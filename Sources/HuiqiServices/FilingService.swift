@@ -21,6 +21,8 @@ public struct Assessment: Sendable {
     public let section: String
     public let returnID: String
     public let period: String
+    /// The period's last day: the day whose rules apply (a period across a rule change is refused by the engine).
+    public let lastDay: Day
     /// Tax due for this return after relief (for EIT: this quarter's prepayment).
     public let tax: Money
     public let relief: Money
@@ -56,7 +58,7 @@ public struct FilingService: Sendable {
         let a: Assessment
         do { a = try await assess(taxpayer, caseJSON: caseJSON, declaredTax: declaredTax) } catch { return try await replay(after: error) }
         var row = ReturnVersionRow(taxpayer_id: taxpayerID, return_id: a.returnID, version: 0, section: a.section, period: a.period,
-                                   case_json: a.caseJSON, determination_json: a.determination.json.serialized(indent: nil),
+                                   case_json: a.caseJSON, determination_json: storedDetermination(a),
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
                                    idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: now().formatted(.iso8601))
         do {
@@ -68,6 +70,17 @@ public struct FilingService: Sendable {
             return try await replay(after: error)
         }
         return FiledReturn(row: row, replayed: false, prompts: a.prompts)
+    }
+
+    /// The determination as stored with the return: the engine's output plus `parameters`, the version of every
+    /// parameter of the section in force for the period (`name[key]@from`), so that a return filed today can be
+    /// explained after the law changes.
+    func storedDetermination(_ a: Assessment) -> String {
+        let prefix = a.section == "business_income" ? "pit.business." : a.section + "."
+        let versions = engine.parameters.inForce(on: a.lastDay).filter { $0.name.hasPrefix(prefix) }
+            .map { JSON.string("\($0.name)\($0.key.map { "[\($0)]" } ?? "")@\($0.from)") }
+        guard case .object(let kv) = a.determination.json else { return a.determination.json.serialized(indent: nil) }
+        return JSON.object(kv + [("parameters", .array(versions))]).serialized(indent: nil)
     }
 
     /// Computes a return without storing it: the determination, the registry checks and the prompts.
@@ -100,7 +113,7 @@ public struct FilingService: Sendable {
         prompts += FilingPrompts.earlierReturns(c, d, earlier: earlier, registeredOn: Day(iso: taxpayer.registered_on))
         prompts += FilingPrompts.deadline(identity.deadlineMonth, annual: c.businessIncome != nil, deadlines: deadlines, today: today)
         return Assessment(taxpayer: taxpayer, determination: d, caseJSON: caseJSON, section: identity.section, returnID: identity.returnID,
-                          period: identity.period, tax: tax, relief: relief, prompts: prompts)
+                          period: identity.period, lastDay: identity.lastDay, tax: tax, relief: relief, prompts: prompts)
     }
 
     /// A return's identity: which section, which return (section and period), and when it is due.

@@ -60,15 +60,18 @@ public enum SaleKind: UInt8, Sendable, CaseIterable {
 }
 
 /// One sales line of a VAT return: sales excluding VAT, the statutory levy rate (征收率) before relief,
-/// an optional 差额 deduction and whether it was invoiced on a 增值税专用发票.
+/// an optional 差额 deduction, whether it was invoiced on a 增值税专用发票, and whether the taxpayer waived the 1%
+/// reduction for that 专票 to invoice it at 3% (放弃减税, 国家税务总局公告2023年第1号; 2026年第4号 第四条).
 public struct Sale: Sendable {
     public var kind: SaleKind
     public var amount: Money
     public var rate: Rate
     public var deduction: Money
     public var specialInvoice: Bool
-    public init(kind: SaleKind, amount: Money, rate: Rate, deduction: Money = .zero, specialInvoice: Bool = false) {
+    public var waiveReduction: Bool
+    public init(kind: SaleKind, amount: Money, rate: Rate, deduction: Money = .zero, specialInvoice: Bool = false, waiveReduction: Bool = false) {
         self.kind = kind; self.amount = amount; self.rate = rate; self.deduction = deduction; self.specialInvoice = specialInvoice
+        self.waiveReduction = waiveReduction
     }
     /// base = amount − deduction (差额).
     public var base: Money { amount - deduction }

@@ -79,8 +79,13 @@ public enum CaseDecoder {
                 throw .invalid("\(p).deduction", zh: "差额扣除额应在 0 与销售额之间", en: "deduction must be between 0 and amount")
             }
             let special = try s.bool("special_invoice") ?? false
+            let waive = try s.bool("waive_reduction") ?? false
+            if waive && !special {
+                throw .invalid("\(p).waive_reduction", zh: "只有开具专用发票的销售可以放弃减税（按3%开票）",
+                               en: "only a sale invoiced on a 专票 can waive the reduction (to invoice it at 3%)")
+            }
             try s.finish()
-            sales.append(Sale(kind: kind, amount: amount, rate: rate, deduction: deduction, specialInvoice: special))
+            sales.append(Sale(kind: kind, amount: amount, rate: rate, deduction: deduction, specialInvoice: special, waiveReduction: waive))
         }
         var months: Int?
         if let m = try f.integer("months_operated") {

@@ -55,6 +55,17 @@ extension Engine {
             provincialVersion = v
             return m
         }
+        // 放弃减税: only where the law allows it (from 2023) and only for a line the 1% reduction would reach.
+        for (i, s) in vat.sales.enumerated() where s.waiveReduction {
+            let waivable = (try? parameters.version("vat.rate3.reduction_waivable", on: vat.period.firstDay))?.value == .flag(true)
+            let reducible = s.rate == VATRuleSet.rate3 && (rules.excludedKindsMask >> s.kind.rawValue) & 1 == 0
+            guard waivable && reducible else {
+                throw Refusal(.notApplicable, "vat.sales[\(i)].waive_reduction",
+                              zh: waivable ? "该销售不适用减按1%征收，无减税可放弃" : "\(vat.period) 没有可放弃的减按1%征收政策（自2023年起）",
+                              en: waivable ? "this sale is not under the 1% reduction: there is nothing to waive" : "there is no 1% reduction to waive in \(vat.period) (from 2023 only)",
+                              rule: "§1.5")
+            }
+        }
         let lines = VATLines(sales: vat.sales)
         let evaluated = lines.withView { view in
             Result { () throws(Refusal) -> VATOutcome in try VATKernel.evaluate(rules, test: test, key: key, kind: kind, lines: view, range: 0..<lines.count) }
@@ -164,7 +175,7 @@ extension Engine {
         }
         for i in vat.sales.indices {
             let s = vat.sales[i]
-            let f = VATKernel.fate(rules, o, key: key, kind: s.kind.rawValue, special: s.specialInvoice, ratePPM: s.rate.ppm)
+            let f = VATKernel.fate(rules, o, key: key, kind: s.kind.rawValue, special: s.specialInvoice, waived: s.waiveReduction, ratePPM: s.rate.ppm)
             let tv = v[key == 1 ? "vat.rate3.treatment#hubei" : "vat.rate3.treatment#elsewhere"]
             let sv = v[key == 1 ? "vat.rate3.special_invoice_rate#hubei" : "vat.rate3.special_invoice_rate#elsewhere"]
             switch f {
@@ -178,8 +189,13 @@ extension Engine {
                 if s.specialInvoice {
                     ex.flag("U3", zh: "第\(i)行开具专票，不免税，按 \(r.percent) 计税（\(sv!.cite)）", en: "line \(i) is on a 专票: never exempt, taxed at \(r.percent) (\(sv!.cite))")
                     if r != s.rate { ex.cite(sv!.cite) }
-                    if case .flag(true)? = (try? parameters.version("vat.rate3.reduction_waivable", on: rules.period.firstDay))?.value {
-                        ex.assume("U3", zh: "纳税人未放弃减按1%征收", en: "the 1% reduction was not waived for this 专票")
+                    if let w = try? parameters.version("vat.rate3.reduction_waivable", on: rules.period.firstDay), w.value == .flag(true) {
+                        if s.waiveReduction {
+                            ex.step(zh: "第\(i)行：纳税人放弃减税，按 \(r.percent) 开具专用发票（\(w.cite)）", en: "line \(i): the taxpayer waived the reduction and invoices at \(r.percent) (\(w.cite))")
+                            ex.cite(w.cite)
+                        } else {
+                            ex.assume("U3", zh: "纳税人未放弃减按1%征收", en: "the 1% reduction was not waived for this 专票")
+                        }
                     }
                 } else if r != s.rate, let tv { ex.cite(tv.cite) }
             }

@@ -6,6 +6,8 @@ public struct VATLines: Sendable {
     public var deduction: [Int64] = []    // fen
     public var ratePPM: [Int64] = []
     public var special: [Bool] = []
+    /// A 专票 line whose 1% reduction the taxpayer waived: taxed at its levy rate.
+    public var waived: [Bool] = []
     public init() {}
     public init(sales: [Sale]) {
         reserve(sales.count)
@@ -13,14 +15,15 @@ public struct VATLines: Sendable {
     }
     public mutating func reserve(_ n: Int) {
         kind.reserveCapacity(n); amount.reserveCapacity(n); deduction.reserveCapacity(n); ratePPM.reserveCapacity(n); special.reserveCapacity(n)
+        waived.reserveCapacity(n)
     }
     public mutating func append(_ s: Sale) {
         kind.append(s.kind.rawValue); amount.append(s.amount.fen); deduction.append(s.deduction.fen)
-        ratePPM.append(s.rate.ppm); special.append(s.specialInvoice)
+        ratePPM.append(s.rate.ppm); special.append(s.specialInvoice); waived.append(s.waiveReduction)
     }
     public mutating func removeAll() {
         kind.removeAll(keepingCapacity: true); amount.removeAll(keepingCapacity: true); deduction.removeAll(keepingCapacity: true)
-        ratePPM.removeAll(keepingCapacity: true); special.removeAll(keepingCapacity: true)
+        ratePPM.removeAll(keepingCapacity: true); special.removeAll(keepingCapacity: true); waived.removeAll(keepingCapacity: true)
     }
     public var count: Int { kind.count }
 }
@@ -33,6 +36,7 @@ public struct VATLinesView: @unchecked Sendable {
     public let deduction: UnsafeBufferPointer<Int64>
     public let ratePPM: UnsafeBufferPointer<Int64>
     public let special: UnsafeBufferPointer<Bool>
+    public let waived: UnsafeBufferPointer<Bool>
 }
 
 extension VATLines {
@@ -42,7 +46,9 @@ extension VATLines {
                 try deduction.withUnsafeBufferPointer { d in
                     try ratePPM.withUnsafeBufferPointer { r in
                         try special.withUnsafeBufferPointer { s in
-                            try body(VATLinesView(kind: k, amount: a, deduction: d, ratePPM: r, special: s))
+                            try waived.withUnsafeBufferPointer { w in
+                                try body(VATLinesView(kind: k, amount: a, deduction: d, ratePPM: r, special: s, waived: w))
+                            }
                         }
                     }
                 }
@@ -238,7 +244,8 @@ public enum VATKernel {
         let treatment = Treatment3(rules, key: key)
         for i in range {
             let base = lines.amount[i] - lines.deduction[i]
-            let (limitExempt, rate) = lineRate(rules, o, treatment, kind: lines.kind[i], special: lines.special[i], ratePPM: lines.ratePPM[i])
+            let (limitExempt, rate) = lineRate(rules, o, treatment, kind: lines.kind[i], special: lines.special[i], waived: lines.waived[i],
+                                               ratePPM: lines.ratePPM[i])
             let exempt = limitExempt || rate < 0
             o.exemptFen += exempt ? base : 0
             o.tax.units &+= Int128(base) &* Int128(exempt ? 0 : rate)
@@ -265,26 +272,27 @@ public enum VATKernel {
     /// and the rate it is taxed at otherwise (−1 = exempt under §1.5). Written without branches on line data.
     @inline(__always)
     static func lineRate(_ rules: VATRuleSet, _ o: VATOutcome, _ t: Treatment3,
-                         kind: UInt8, special: Bool, ratePPM: Int64) -> (limitExempt: Bool, ratePPM: Int64) {
+                         kind: UInt8, special: Bool, waived: Bool, ratePPM: Int64) -> (limitExempt: Bool, ratePPM: Int64) {
         let g = group(rules.scope, kind)
         let passedBits = bit(o.passed.0) | (bit(o.passed.1) << 1)
         let groupPassed = (passedBits >> UInt8(g)) & 1
         let secondary = bit(o.secondaryApplied) & bit(kind != SaleKind.immovable.rawValue)
         let limitExempt = (bit(!special) & (groupPassed | secondary)) == 1
-        return (limitExempt, treatedRate(t, kind: kind, special: special, ratePPM: ratePPM))
+        return (limitExempt, treatedRate(t, kind: kind, special: special, waived: waived, ratePPM: ratePPM))
     }
 
     /// The rate of a line the limit did not exempt (RULES §1.5): the 3% treatment, or the case rate; −1 = exempt.
+    /// A 专票 whose reduction was waived keeps the case rate.
     @inline(__always)
-    static func treatedRate(_ t: Treatment3, kind: UInt8, special: Bool, ratePPM: Int64) -> Int64 {
-        let reduced = (bit(ratePPM == VATRuleSet.rate3.ppm) & ((t.excludedKindsMask >> kind) & 1 ^ 1)) == 1
+    static func treatedRate(_ t: Treatment3, kind: UInt8, special: Bool, waived: Bool, ratePPM: Int64) -> Int64 {
+        let reduced = (bit(ratePPM == VATRuleSet.rate3.ppm) & ((t.excludedKindsMask >> kind) & 1 ^ 1) & bit(!waived)) == 1
         return reduced ? (special ? t.specialPPM : t.ordinaryPPM) : ratePPM
     }
 
     /// One line's fate, for the trace: the same computation as the kernel's loop.
     public static func fate(_ rules: VATRuleSet, _ o: VATOutcome, key: VATRuleSet.RegionKey,
-                            kind: UInt8, special: Bool, ratePPM: Int64) -> VATLineFate {
-        let (limitExempt, rate) = lineRate(rules, o, Treatment3(rules, key: key), kind: kind, special: special, ratePPM: ratePPM)
+                            kind: UInt8, special: Bool, waived: Bool, ratePPM: Int64) -> VATLineFate {
+        let (limitExempt, rate) = lineRate(rules, o, Treatment3(rules, key: key), kind: kind, special: special, waived: waived, ratePPM: ratePPM)
         if limitExempt { return .exemptByLimit }
         return rate < 0 ? .exemptByTreatment : .taxed(Rate(ppm: rate))
     }

@@ -37,13 +37,15 @@ enum ReturnForms {
                 <td><input name="amount\(i)" id="amount\(i)" value="\(v["amount\(i)"] ?? "")" size="12"></td>
                 <td><select name="rate\(i)" id="rate\(i)">\(rates)</select></td>
                 <td><input name="deduction\(i)" id="deduction\(i)" value="\(v["deduction\(i)"] ?? "")" size="10"></td>
-                <td><input type="checkbox" name="special\(i)" id="special\(i)"\(v["special\(i)"] != nil ? " checked" : "")></td></tr>
+                <td><input type="checkbox" name="special\(i)" id="special\(i)"\(v["special\(i)"] != nil ? " checked" : "")></td>
+                <td><input type="checkbox" name="waive\(i)" id="waive\(i)"\(v["waive\(i)"] != nil ? " checked" : "")></td></tr>
                 """)
             }
             return """
             \(input("period", "所属期", "Period", hint: "2026-Q1 / 2026-03"))
             <table><tr><th>#</th><th>\(lang.t("项目", "Kind"))</th><th>\(lang.t("不含税销售额（元）", "Sales excl. VAT (yuan)"))</th>
-            <th>\(lang.t("征收率", "Levy rate"))</th><th>\(lang.t("差额扣除（元）", "Deduction (yuan)"))</th><th>\(lang.t("开具专票", "Special invoice"))</th></tr>
+            <th>\(lang.t("征收率", "Levy rate"))</th><th>\(lang.t("差额扣除（元）", "Deduction (yuan)"))</th><th>\(lang.t("开具专票", "Special invoice"))</th>
+            <th>\(lang.t("放弃减税（专票按3%开具）", "Waive the reduction (专票 at 3%)"))</th></tr>
             \(lines)</table>
             """
         case .eit:
@@ -84,6 +86,7 @@ enum ReturnForms {
                                               ("rate", .string(value("rate\(i)").isEmpty ? "0.03" : value("rate\(i)")))]
                 if !value("deduction\(i)").isEmpty { line.append(("deduction", .string(value("deduction\(i)")))) }
                 if v["special\(i)"] != nil { line.append(("special_invoice", .bool(true))) }
+                if v["waive\(i)"] != nil { line.append(("waive_reduction", .bool(true))) }
                 sales.append(.object(line))
             }
             return JSON.object([("vat", .object([("period", .string(value("period"))), ("sales", .array(sales))]))]).serialized(indent: nil)
@@ -118,6 +121,7 @@ enum ReturnForms {
                 v["kind\(i)"] = s.kind.name; v["amount\(i)"] = s.amount.description; v["rate\(i)"] = s.rate.description
                 if s.deduction != .zero { v["deduction\(i)"] = s.deduction.description }
                 if s.specialInvoice { v["special\(i)"] = "on" }
+                if s.waiveReduction { v["waive\(i)"] = "on" }
             }
         }
         if let e = c.eit, let q = e.quarters.last {
