@@ -166,42 +166,66 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
         }
     }
 
-    /// Every role against every endpoint, on its own taxpayer and on one outside its reach.
+    /// Every role against every endpoint (API and web pages), on a Pudong taxpayer and on a Huangpu one.
     @Test(arguments: Backend.allCases)
     func authorizationMatrix(_ backend: Backend) async throws {
         try await withHuiqi(backend) { app in
             let store = Store(app.db)
-            let own = try await store.boundTaxpayers(user: "user-company").sorted()[0]
-            let pudongTaxpayer = try await store.taxpayer(own)!  // demo binds Pudong taxpayers to the company user
-            #expect(pudongTaxpayer.office_id == "13101150100")
+            let pudong = try await store.boundTaxpayers(user: "user-company").sorted()[0]  // the company user's own
+            #expect(try await store.taxpayer(pudong)?.office_id == "13101150100")
             let huangpu = try await store.taxpayers(inOffices: ["13101010100"], search: nil, limit: 1)[0].id
-            let logins = [("admin", "huiqi-admin"), ("shanghai", "huiqi-supervisor"), ("pudong", "huiqi-officer"),
-                          ("huangpu", "huiqi-officer"), ("suzhou", "huiqi-supervisor"), ("company", "huiqi-taxpayer")]
-            // expected (read own-pudong, file own-pudong, read huangpu, file huangpu)
-            let expected: [String: (HTTPStatus, HTTPStatus, HTTPStatus, HTTPStatus)] = [
-                "admin": (.ok, .forbidden, .ok, .forbidden),
-                "shanghai": (.ok, .forbidden, .ok, .forbidden),
-                "pudong": (.ok, .created, .notFound, .notFound),
-                "huangpu": (.notFound, .notFound, .ok, .created),
-                // A city supervisor in another province sees neither.
-                "suzhou": (.notFound, .notFound, .notFound, .notFound),
-                "company": (.ok, .created, .notFound, .notFound),
+            let targets = [pudong, huangpu]
+            var returnOf: [String: String] = [:]
+            for t in targets { returnOf[t] = try await store.currentReturns(taxpayer: t).first?.return_id }
+            /// What a role may do with each target: none (404, reveals nothing), read (writes 403) or write.
+            enum Reach { case none, read, write }
+            let logins: [(String, String, [Reach])] = [
+                ("admin", "huiqi-admin", [.read, .read]),
+                ("shanghai", "huiqi-supervisor", [.read, .read]),     // province supervisor: both districts, read-only
+                ("pudong", "huiqi-officer", [.write, .none]),
+                ("huangpu", "huiqi-officer", [.none, .write]),
+                ("suzhou", "huiqi-supervisor", [.none, .none]),       // a city supervisor in another province
+                ("company", "huiqi-taxpayer", [.write, .none]),       // bound to the Pudong taxpayer only
             ]
-            for (login, password) in logins {
+            for (login, password, reach) in logins {
                 let t = try await token(app, login, password)
-                let e = expected[login]!
-                let readOwn = try await call(app, .GET, "/api/v1/taxpayers/\(own)", token: t).status
-                let fileOwn = try await call(app, .POST, "/api/v1/taxpayers/\(own)/returns", token: t, body: vatQ2).status
-                let readOther = try await call(app, .GET, "/api/v1/taxpayers/\(huangpu)/returns", token: t).status
-                let fileOther = try await call(app, .POST, "/api/v1/taxpayers/\(huangpu)/returns", token: t, body: vatQ2).status
-                #expect(readOwn == e.0 && fileOwn == e.1 && readOther == e.2 && fileOther == e.3,
-                        "\(login): \(readOwn) \(fileOwn) \(readOther) \(fileOther)")
+                var web = WebClient(app: app)
+                let csrf = try await web.login(login, password)
+                for (target, r) in zip(targets, reach) {
+                    let read: HTTPStatus = r == .none ? .notFound : .ok
+                    func write(_ ok: HTTPStatus) -> HTTPStatus { r == .write ? ok : r == .read ? .forbidden : .notFound }
+                    let rid = returnOf[target] ?? "none"
+                    let observed: [(String, HTTPStatus, HTTPStatus)] = [
+                        ("GET taxpayer", try await call(app, .GET, "/api/v1/taxpayers/\(target)", token: t).status, read),
+                        ("GET returns", try await call(app, .GET, "/api/v1/taxpayers/\(target)/returns", token: t).status, read),
+                        ("GET return", try await call(app, .GET, "/api/v1/taxpayers/\(target)/returns/\(rid)", token: t).status, read),
+                        ("POST preview", try await call(app, .POST, "/api/v1/taxpayers/\(target)/returns/preview", token: t, body: vatQ2).status, write(.ok)),
+                        ("POST returns", try await call(app, .POST, "/api/v1/taxpayers/\(target)/returns", token: t, body: vatQ2).status, write(.created)),
+                        ("page taxpayer", try await web.request(.GET, "/taxpayers/\(target)").status, read),
+                        ("page return", try await web.request(.GET, "/taxpayers/\(target)/returns/\(rid)").status, read),
+                        ("page form", try await web.request(.GET, "/taxpayers/\(target)/file/vat").status, write(.ok)),
+                        ("page preview", try await web.request(.POST, "/taxpayers/\(target)/file/vat", form: [("period", "2026-Q1"), ("kind0", "goods"),
+                            ("amount0", "1000.00"), ("rate0", "0.03"), ("action", "preview"), ("csrf", csrf)]).status, write(.ok)),
+                    ]
+                    for (what, got, want) in observed { #expect(got == want, "\(login) \(what) \(target): \(got), expected \(want)") }
+                    // Searching does not reveal a taxpayer out of reach either.
+                    let found = try await call(app, .GET, "/api/v1/taxpayers?q=\(target)", token: t).body.contains(target)
+                    #expect(found == (r != .none), "\(login) search \(target)")
+                }
+                // Endpoints without taxpayer data are open to every signed-in role.
+                #expect(try await call(app, .POST, "/api/v1/calc", token: t, body: try String(contentsOfFile: "examples/company-2023-q2.json", encoding: .utf8)).status == .ok)
+                #expect(try await call(app, .GET, "/api/v1/taxpayers", token: t).status == .ok)
                 // A taxpayer that does not exist looks the same as one outside reach.
-                let missing = try await call(app, .GET, "/api/v1/taxpayers/91310115MA00000000/returns", token: t)
-                #expect(missing.status == .notFound)
+                #expect(try await call(app, .GET, "/api/v1/taxpayers/91310115MA00000000/returns", token: t).status == .notFound)
             }
-            let badToken = try await call(app, .GET, "/api/v1/taxpayers/\(own)", token: "not-a-token")
-            #expect(badToken.status == .unauthorized)
+            // Without credentials: 401 from the API, the login page from the web.
+            for path in ["/api/v1/taxpayers", "/api/v1/taxpayers/\(pudong)", "/api/v1/taxpayers/\(pudong)/returns"] {
+                #expect(try await call(app, .GET, path).status == .unauthorized)
+                #expect(try await call(app, .GET, path, token: "not-a-token").status == .unauthorized)
+            }
+            #expect(try await call(app, .POST, "/api/v1/calc", body: "{}").status == .unauthorized)
+            var anonymous = WebClient(app: app)
+            #expect(try await anonymous.request(.GET, "/taxpayers/\(pudong)").location == "/login")
         }
     }
 
