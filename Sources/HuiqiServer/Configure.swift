@@ -36,6 +36,7 @@ struct Platform: Sendable {
     /// The one authorization decision point, shared by every service.
     let access: Access
     let filing: FilingService
+    let registry: RegistryService
     let auth: AuthService
     let engine: Engine
     /// The OpenAPI document of the JSON API (Resources/openapi.json), served at /openapi.json.
@@ -73,6 +74,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     let registry = PrometheusCollectorRegistry()
     app.platform = Platform(store: store, access: access,
                             filing: FilingService(store: store, access: access, engine: engine, deadlines: try FilingDeadlines.bundled(), now: settings.now),
+                            registry: RegistryService(store: store, access: access, now: settings.now),
                             auth: AuthService(store: store, access: access, now: settings.now), engine: engine,
                             openAPI: try String(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "json")!, encoding: .utf8),
                             metrics: registry, filings: registry.makeCounter(name: "huiqi_filings_total", help: "Returns filed"),

@@ -27,6 +27,8 @@ struct ErrorMapping: AsyncMiddleware {
             case .unauthenticated: return try jsonResponse(.unauthorized, ["error": "a valid bearer token is required / 需要有效的令牌"])
             case let .invalid(field, zh, en):
                 return rawJSON(.badRequest, Refusal.invalid(field, zh: zh, en: en).json.serialized(indent: nil))
+            case let .conflict(field, zh, en):
+                return rawJSON(.conflict, Refusal.invalid(field, zh: zh, en: en).json.serialized(indent: nil))
             }
         }
     }

@@ -17,6 +17,8 @@ func routes(_ app: Application) throws {
     let authed = api.grouped(BearerActor())
     authed.post("calc", use: calc)
     authed.get("taxpayers", use: listTaxpayers)
+    authed.post("taxpayers", use: registerTaxpayer)
+    authed.put("taxpayers", ":taxpayer", "vat-frequencies", ":year", use: setVATFrequency)
     authed.get("taxpayers", ":taxpayer", use: showTaxpayer)
     authed.post("taxpayers", ":taxpayer", "returns", use: fileReturn)
     authed.post("taxpayers", ":taxpayer", "returns", "preview", use: previewReturn)
@@ -68,6 +70,36 @@ struct LoginBody: Content { let login: String; let password: String }
     let frequencies = try await p.store.vatFrequencies(taxpayer: t.id)
     let registry = String(try encode(t).dropLast())
     return rawJSON(.ok, registry + ",\"vat_frequencies\":" + (try encode(Dictionary(uniqueKeysWithValues: frequencies.map { ("\($0.key)", $0.value) }))) + "}")
+}
+
+@Sendable func registerTaxpayer(_ req: Request) async throws -> Response {
+    let actor = try req.auth.require(ActorBox.self).actor
+    let row: TaxpayerRow
+    do { row = try req.content.decode(TaxpayerRow.self) } catch let DecodingError.keyNotFound(key, _) {
+        throw ServiceError.invalid(field: key.stringValue, zh: "缺少字段 \(key.stringValue)", en: "\(key.stringValue) is required")
+    } catch let DecodingError.typeMismatch(_, context) {
+        let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+        throw ServiceError.invalid(field: field, zh: "字段 \(field) 的类型不正确", en: "\(field) has the wrong type")
+    } catch {
+        throw ServiceError.invalid(field: "", zh: "请提供纳税人登记信息（JSON 对象）", en: "give the taxpayer's registration as a JSON object")
+    }
+    let t = try await req.application.platform.registry.register(by: actor, row, remote: req.remoteAddress?.description)
+    return try jsonResponse(.created, t)
+}
+
+struct FrequencyBody: Content { let frequency: String }
+
+@Sendable func setVATFrequency(_ req: Request) async throws -> Response {
+    let actor = try req.auth.require(ActorBox.self).actor
+    guard let body = try? req.content.decode(FrequencyBody.self) else {
+        throw ServiceError.invalid(field: "frequency", zh: "请提供 frequency（monthly 或 quarterly）", en: "give frequency (monthly or quarterly)")
+    }
+    guard let year = req.parameters.get("year", as: Int.self) else {
+        throw ServiceError.invalid(field: "year", zh: "年度应为整数", en: "year must be a whole number")
+    }
+    try await req.application.platform.registry.setVATFrequency(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "", year: year,
+                                                                 frequency: body.frequency, remote: req.remoteAddress?.description)
+    return try jsonResponse(.created, ["year": "\(year)", "frequency": body.frequency])
 }
 
 @Sendable func openAPIDocument(_ req: Request) async throws -> Response {

@@ -21,6 +21,8 @@ public enum ServiceError: Error, Equatable, Sendable {
     case forbidden(String)
     case unauthenticated
     case invalid(field: String, zh: String, en: String)
+    /// The request contradicts what is stored (a credit code registered twice, a frequency fixed for the year).
+    case conflict(field: String, zh: String, en: String)
 }
 
 /// The one place that decides who may see and do what (ARCHITECTURE: authorization lives in the services).

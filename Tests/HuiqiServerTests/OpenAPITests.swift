@@ -136,7 +136,17 @@ struct OpenAPIDocument {
             _ = try await check(.GET, "/api/v1/taxpayers/\(tp)/returns/vat:1999-Q1", "/api/v1/taxpayers/{taxpayer}/returns/{return}", token: t, expect: .notFound)
             let supervisor = try await token(app, "shanghai", "huiqi-supervisor")
             _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: supervisor, body: vat, expect: .forbidden)
-            #expect(checked == 19)
+            let officer = try await token(app, "pudong", "huiqi-officer")
+            let body = "91310115MA9WXYTR1"
+            let fresh = RegistryTests.taxpayer(body + String(CreditCode.checkCharacter(for: body)!))
+            _ = try await check(.POST, "/api/v1/taxpayers", "/api/v1/taxpayers", token: t, body: fresh, expect: .forbidden)
+            _ = try await check(.POST, "/api/v1/taxpayers", "/api/v1/taxpayers", token: officer, body: fresh, expect: .created)
+            _ = try await check(.POST, "/api/v1/taxpayers", "/api/v1/taxpayers", token: officer, body: fresh, expect: .conflict)
+            _ = try await check(.PUT, "/api/v1/taxpayers/\(tp)/vat-frequencies/2027", "/api/v1/taxpayers/{taxpayer}/vat-frequencies/{year}",
+                                token: officer, body: #"{"frequency":"monthly"}"#, expect: .created)
+            _ = try await check(.PUT, "/api/v1/taxpayers/\(tp)/vat-frequencies/2027", "/api/v1/taxpayers/{taxpayer}/vat-frequencies/{year}",
+                                token: officer, body: #"{"frequency":"quarterly"}"#, expect: .conflict)
+            #expect(checked == 24)
         }
     }
 }

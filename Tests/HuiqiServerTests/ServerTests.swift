@@ -179,15 +179,16 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
             for t in targets { returnOf[t] = try await store.currentReturns(taxpayer: t).first?.return_id }
             /// What a role may do with each target: none (404, reveals nothing), read (writes 403) or write.
             enum Reach { case none, read, write }
-            let logins: [(String, String, [Reach])] = [
-                ("admin", "huiqi-admin", [.read, .read]),
-                ("shanghai", "huiqi-supervisor", [.read, .read]),     // province supervisor: both districts, read-only
-                ("pudong", "huiqi-officer", [.write, .none]),
-                ("huangpu", "huiqi-officer", [.none, .write]),
-                ("suzhou", "huiqi-supervisor", [.none, .none]),       // a city supervisor in another province
-                ("company", "huiqi-taxpayer", [.write, .none]),       // bound to the Pudong taxpayer only
+            // Reach per target, and what registering a new taxpayer in the Pudong branch office answers.
+            let logins: [(String, String, [Reach], HTTPStatus)] = [
+                ("admin", "huiqi-admin", [.read, .read], .created),          // keeps the registry, files nothing
+                ("shanghai", "huiqi-supervisor", [.read, .read], .forbidden), // province supervisor: both districts, read-only
+                ("pudong", "huiqi-officer", [.write, .none], .created),
+                ("huangpu", "huiqi-officer", [.none, .write], .badRequest),  // office_id outside its reach
+                ("suzhou", "huiqi-supervisor", [.none, .none], .forbidden),  // a city supervisor in another province
+                ("company", "huiqi-taxpayer", [.write, .none], .forbidden),  // bound to the Pudong taxpayer only
             ]
-            for (login, password, reach) in logins {
+            for (n, (login, password, reach, registers)) in logins.enumerated() {
                 let t = try await token(app, login, password)
                 var web = WebClient(app: app)
                 let csrf = try await web.login(login, password)
@@ -207,11 +208,18 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
                         ("page preview", try await web.request(.POST, "/taxpayers/\(target)/file/vat", form: [("period", "2026-Q1"), ("kind0", "goods"),
                             ("amount0", "1000.00"), ("rate0", "0.03"), ("action", "preview"), ("csrf", csrf)]).status, write(.ok)),
                     ]
-                    for (what, got, want) in observed { #expect(got == want, "\(login) \(what) \(target): \(got), expected \(want)") }
+                    let keepsRegistry = ["admin", "pudong", "huangpu"].contains(login)
+                    let frequency = try await call(app, .PUT, "/api/v1/taxpayers/\(target)/vat-frequencies/\(2009 + n)", token: t,
+                                                   body: #"{"frequency":"monthly"}"#).status
+                    for (what, got, want) in observed + [("PUT frequency", frequency, r == .none ? .notFound : keepsRegistry ? .created : .forbidden)] { #expect(got == want, "\(login) \(what) \(target): \(got), expected \(want)") }
                     // Searching does not reveal a taxpayer out of reach either.
                     let found = try await call(app, .GET, "/api/v1/taxpayers?q=\(target)", token: t).body.contains(target)
                     #expect(found == (r != .none), "\(login) search \(target)")
                 }
+                let code = "91310115MA9WXYT0\(n)"
+                let registered = try await call(app, .POST, "/api/v1/taxpayers", token: t,
+                                                body: RegistryTests.taxpayer(code + String(CreditCode.checkCharacter(for: code)!)))
+                #expect(registered.status == registers, "\(login) registers: \(registered.status)")
                 // Endpoints without taxpayer data are open to every signed-in role.
                 #expect(try await call(app, .POST, "/api/v1/calc", token: t, body: try String(contentsOfFile: "examples/company-2023-q2.json", encoding: .utf8)).status == .ok)
                 #expect(try await call(app, .GET, "/api/v1/taxpayers", token: t).status == .ok)
