@@ -94,6 +94,10 @@ public struct FilingService: Sendable {
         guard sections == 1, c.localTaxes == nil, c.businessTax == nil else {
             throw ServiceError.invalid(field: "case", zh: "一次申报只能包含 vat、eit、business_income 之一", en: "a return holds exactly one of vat, eit, business_income")
         }
+        if c.eit?.annualTaxableIncome != nil {
+            throw ServiceError.invalid(field: "eit.annual", zh: "此处申报季度预缴；年度汇算清缴不在本申报表中（可用 /api/v1/calc 计算）",
+                                       en: "this return is the quarterly prepayment; the annual settlement is not filed here (compute it with /api/v1/calc)")
+        }
         c.taxpayer = taxpayer.facts
         let today = Self.chinaDay(now())
         let identity = Self.identity(of: c)

@@ -37,6 +37,9 @@ import Vapor
             #expect(loss.json?["return"]?["determination"]?["eit"]?["quarters"]?[1]?["overpaid"] == .string("2500.00"), "\(loss.body)")
             #expect(Self.codes(loss).contains("overpayment_carried") && Self.codes(loss).contains("cumulative_income_decreased"))
             #expect(loss.json?["return"]?["version"] == .number("2"))
+            // The settlement (汇算清缴) is not a prepayment return: refused, naming the field.
+            let settlement = try await call(app, .POST, path, token: t, body: Self.eit(2023, ["1", "2", "3", "4"]).replacingOccurrences(of: "]}}", with: #"],"annual":{"taxable_income":"4"}}}"#))
+            #expect(settlement.status == .badRequest && settlement.json?["error"]?["field"] == .string("eit.annual"), "\(settlement.body)")
         }
     }
 
