@@ -77,6 +77,15 @@ public struct Store: Sendable {
     public func office(_ id: String) async throws -> OfficeRow? {
         try await db.select().columns("*").from("offices").where("id", .equal, id).first(decoding: OfficeRow.self)
     }
+    /// Office names by id, for the offices given (pages show names, not codes).
+    public func officeNames(_ ids: Set<String>) async throws -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        var names: [String: String] = [:]
+        for row in try await db.select().columns("id", "name").from("offices").where("id", .in, Array(ids)).all() {
+            names[try row.decode(column: "id", as: String.self)] = try row.decode(column: "name", as: String.self)
+        }
+        return names
+    }
     /// The office and every office below it (its subtree), by walking the hierarchy (five levels at most).
     public func officeSubtree(_ root: String) async throws -> Set<String> {
         var all: Set<String> = [root], frontier = [root]

@@ -79,6 +79,11 @@ extension Reply {
                 #expect(filed.status == .ok && filed.body.contains("id=\"filed\""))
             }
             #expect(try await store.count("return_versions") == before + 1)
+            // The taxpayer page lists the return (its office by name); its link opens the versions.
+            let detail = try await web.request(.GET, "/taxpayers/\(tp)")
+            #expect(detail.body.contains("浦东新区税务局第一税务所") && detail.body.contains("href=\"/taxpayers/\(tp)/returns/vat%3A2026-Q1\""))
+            let versions = try await web.request(.GET, "/taxpayers/\(tp)/returns/vat%3A2026-Q1")
+            #expect(versions.status == .ok && versions.body.contains("id=\"versions\"") && versions.body.contains("id=\"correct\""))
             // The return page offers the correction, prefilled from the stored case.
             let correction = try await web.request(.GET, "/taxpayers/\(tp)/file/vat?from=vat:2026-Q1")
             #expect(correction.body.contains("value=\"200000.00\"") && correction.body.contains("value=\"2026-Q1\""))

@@ -14,10 +14,10 @@ enum TaxpayerPages {
         }
     }
 
-    static func list(_ req: Request, rows: [TaxpayerRow], search: String) -> Response {
+    static func list(_ req: Request, rows: [TaxpayerRow], search: String, offices: [String: String]) -> Response {
         let t = req.web
         let items: [HTML] = rows.map { r in
-            "<tr><td><a href=\"\(WebPath.taxpayer(r.id).href)\">\(r.id)</a></td><td>\(r.name)</td><td>\(kindName(r.kind, t.lang))</td><td>\(r.office_id)</td></tr>"
+            "<tr><td><a href=\"\(WebPath.taxpayer(r.id).href)\">\(r.id)</a></td><td>\(r.name)</td><td>\(kindName(r.kind, t.lang))</td><td>\(offices[r.office_id] ?? r.office_id)</td></tr>"
         }
         return Layout.page(req, title: t.t("纳税人", "Taxpayers"), """
         <form method="get" action="\(WebPath.taxpayers(search: nil).href)" role="search">
@@ -29,13 +29,13 @@ enum TaxpayerPages {
         """)
     }
 
-    static func detail(_ req: Request, taxpayer r: TaxpayerRow, returns: [ReturnVersionRow], mayFile: Bool) -> Response {
+    static func detail(_ req: Request, taxpayer r: TaxpayerRow, returns: [ReturnVersionRow], mayFile: Bool, offices: [String: String]) -> Response {
         let t = req.web
         let facts: [(String, String)] = [(t.t("统一社会信用代码", "Credit code"), r.id), (t.t("类型", "Kind"), kindName(r.kind, t.lang)),
                                          (t.t("增值税身份", "VAT status"), r.vat_status == "small_scale" ? t.t("小规模纳税人", "small-scale") : t.t("一般纳税人", "general")),
                                          (t.t("行业", "Industry"), r.industry == "industrial" ? t.t("工业", "industrial") : t.t("其他", "other")),
                                          (t.t("限制和禁止行业", "Restricted industry"), r.restricted_industry ? t.t("是", "yes") : t.t("否", "no")),
-                                         (t.t("行政区划", "Region"), r.region), (t.t("主管税务机关", "Tax office"), r.office_id),
+                                         (t.t("行政区划", "Region"), r.region), (t.t("主管税务机关", "Tax office"), offices[r.office_id].map { "\($0) (\(r.office_id))" } ?? r.office_id),
                                          (t.t("登记日期", "Registered"), r.registered_on), (t.t("注销日期", "Deregistered"), r.deregistered_on ?? "—")]
         let factRows: [HTML] = facts.map { "<tr><th>\($0.0)</th><td>\($0.1)</td></tr>" }
         let returnRows: [HTML] = returns.map { v in

@@ -58,8 +58,9 @@ extension Array where Element == String {
 @Sendable func taxpayersPage(_ req: Request) async throws -> Response {
     let actor = try req.signedIn()
     let search = req.query[String.self, at: "q"]
-    let rows = try await req.application.platform.access.visibleTaxpayers(actor, search: search)
-    return TaxpayerPages.list(req, rows: rows, search: search ?? "")
+    let p = req.application.platform
+    let rows = try await p.access.visibleTaxpayers(actor, search: search)
+    return TaxpayerPages.list(req, rows: rows, search: search ?? "", offices: try await p.store.officeNames(Set(rows.map(\.office_id))))
 }
 
 @Sendable func taxpayerPage(_ req: Request) async throws -> Response {
@@ -68,7 +69,8 @@ extension Array where Element == String {
     let id = req.parameters.get("taxpayer") ?? ""
     let t = try await p.access.readableTaxpayer(id, by: actor)
     let returns = try await p.filing.currentReturns(by: actor, taxpayerID: id)
-    return TaxpayerPages.detail(req, taxpayer: t, returns: returns, mayFile: p.access.mayFile(actor))
+    return TaxpayerPages.detail(req, taxpayer: t, returns: returns, mayFile: p.access.mayFile(actor),
+                                offices: try await p.store.officeNames([t.office_id]))
 }
 
 @Sendable func returnFormPage(_ req: Request) async throws -> Response {
