@@ -158,6 +158,7 @@ enum ReturnView {
                  ("tax", .string(Money(fen: r.computed_tax_fen).description)), ("relief", .string(Money(fen: r.relief_fen).description)),
                  ("declared_tax", r.declared_tax_fen.map { .string(Money(fen: $0).description) } ?? .null),
                  ("filed_at", .string(r.filed_at)), ("filed_by", .string(r.filed_by)),
+                 ("prompts", (try? JSONParser.parse(r.prompts_json)) ?? .array([])),
                  ("determination", (try? JSONParser.parse(r.determination_json)) ?? .null)])
     }
     static func list(_ rows: [ReturnVersionRow]) -> String { JSON.array(rows.map(json)).serialized(indent: nil) }

@@ -51,7 +51,7 @@ public struct FilingService: Sendable {
         // index refuses a second insert atomically, so the common path costs no extra round trip.
         func replay(after error: any Error) async throws -> FiledReturn {
             if let key = idempotencyKey, let existing = try await store.version(taxpayer: taxpayerID, idempotencyKey: key) {
-                return FiledReturn(row: existing, replayed: true, prompts: [])
+                return FiledReturn(row: existing, replayed: true, prompts: Prompt.decode(existing.prompts_json))
             }
             throw error
         }
@@ -60,7 +60,8 @@ public struct FilingService: Sendable {
         var row = ReturnVersionRow(taxpayer_id: taxpayerID, return_id: a.returnID, version: 0, section: a.section, period: a.period,
                                    case_json: a.caseJSON, determination_json: storedDetermination(a),
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
-                                   idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: now().formatted(.iso8601))
+                                   idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: now().formatted(.iso8601),
+                                   prompts_json: Prompt.json(a.prompts))
         do {
             // The version number comes from the return's `current_returns` row, whose lock serializes concurrent
             // corrections of one return: no retry loop is needed.

@@ -8,6 +8,19 @@ public struct Prompt: Sendable, Codable, Equatable {
     public let zh: String
     public let en: String
     public init(code: String, zh: String, en: String) { self.code = code; self.zh = zh; self.en = en }
+
+    /// The prompts as stored with a return version: a JSON array of {code, zh, en}.
+    public static func json(_ prompts: [Prompt]) -> String {
+        JSON.array(prompts.map { .object([("code", .string($0.code)), ("zh", .string($0.zh)), ("en", .string($0.en))]) }).serialized(indent: nil)
+    }
+
+    public static func decode(_ text: String) -> [Prompt] {
+        guard case .array(let list)? = try? JSONParser.parse(text) else { return [] }
+        return list.compactMap { p in
+            guard case .string(let code)? = p["code"], case .string(let zh)? = p["zh"], case .string(let en)? = p["en"] else { return nil }
+            return Prompt(code: code, zh: zh, en: en)
+        }
+    }
 }
 
 /// The prompts that compare a return with the taxpayer's earlier returns of the year and with the calendar.

@@ -6,7 +6,8 @@ import SQLKit
 /// key, so the schema can be distributed by taxpayer (Citus); offices and users are small reference tables.
 public enum HuiqiMigrations {
     public static let all: [any AsyncMigration] = [M001Offices(), M002Taxpayers(), M003Users(), M004Returns(), M005AuditLog(),
-                                                   M006FilingFrequencyAndSessions(), M007CurrentReturns()]
+                                                   M006FilingFrequencyAndSessions(), M007CurrentReturns(),
+                                                   M008ReturnPrompts()]
 }
 
 struct M001Offices: AsyncMigration {
@@ -184,6 +185,18 @@ struct M007CurrentReturns: AsyncMigration {
             """).run()
     }
     func revert(on database: any Database) async throws { try await sql(database).raw("DROP TABLE current_returns").run() }
+}
+
+struct M008ReturnPrompts: AsyncMigration {
+    var name: String { "008_return_prompts" }
+    func prepare(on database: any Database) async throws {
+        // The prompts (提示、提醒) given when a version was filed, kept with it: what the taxpayer was told, and the
+        // raw material for monitoring relief claimed or not claimed.
+        try await sql(database).raw("ALTER TABLE return_versions ADD COLUMN prompts_json TEXT NOT NULL DEFAULT '[]'").run()
+    }
+    func revert(on database: any Database) async throws {
+        try await sql(database).raw("ALTER TABLE return_versions DROP COLUMN prompts_json").run()
+    }
 }
 
 func sql(_ database: any Database) -> any SQLDatabase {

@@ -39,13 +39,15 @@ public struct ReturnVersionRow: Codable, Sendable, Equatable {
     public var case_json: String, determination_json: String
     public var computed_tax_fen: Int64, relief_fen: Int64, declared_tax_fen: Int64?
     public var idempotency_key: String?, filed_by: String, filed_at: String
+    /// The prompts given at filing, as a JSON array of {code, zh, en}.
+    public var prompts_json: String
     public init(taxpayer_id: String, return_id: String, version: Int, section: String, period: String, case_json: String,
                 determination_json: String, computed_tax_fen: Int64, relief_fen: Int64, declared_tax_fen: Int64?,
-                idempotency_key: String?, filed_by: String, filed_at: String) {
+                idempotency_key: String?, filed_by: String, filed_at: String, prompts_json: String = "[]") {
         self.taxpayer_id = taxpayer_id; self.return_id = return_id; self.version = version; self.section = section
         self.period = period; self.case_json = case_json; self.determination_json = determination_json
         self.computed_tax_fen = computed_tax_fen; self.relief_fen = relief_fen; self.declared_tax_fen = declared_tax_fen
-        self.idempotency_key = idempotency_key; self.filed_by = filed_by; self.filed_at = filed_at
+        self.idempotency_key = idempotency_key; self.filed_by = filed_by; self.filed_at = filed_at; self.prompts_json = prompts_json
     }
 }
 
@@ -191,10 +193,10 @@ public struct Store: Sendable {
         @Sendable func insertVersion(_ version: SQLQueryString) -> SQLQueryString {
             """
             INSERT INTO return_versions (taxpayer_id, return_id, version, section, period, case_json, determination_json,
-                computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at)
+                computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at, prompts_json)
             SELECT \(bind: r.taxpayer_id), \(bind: r.return_id), \(version), \(bind: r.section), \(bind: r.period),
                 \(bind: r.case_json), \(bind: r.determination_json), \(bind: r.computed_tax_fen), \(bind: r.relief_fen),
-                \(bind: r.declared_tax_fen), \(bind: r.idempotency_key), \(bind: r.filed_by), \(bind: r.filed_at)
+                \(bind: r.declared_tax_fen), \(bind: r.idempotency_key), \(bind: r.filed_by), \(bind: r.filed_at), \(bind: r.prompts_json)
             """
         }
         if db.dialect.name == "postgresql" {

@@ -107,6 +107,8 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
             let versions = try await call(app, .GET, "/api/v1/taxpayers/\(taxpayers[0])/returns/vat:2026-Q1", token: t)
             guard case .array(let vs)? = versions.json else { Issue.record("no versions: \(versions.body)"); return }
             #expect(vs.count == 2 && vs[0]["tax"] == .string("500.00") && vs[1]["version"] == .number("2"))
+            // Each version keeps the prompts it was given: version 1 declared 7500.00 against 500.00.
+            #expect(vs[0]["prompts"]?[0]?["code"] == .string("relief_not_claimed") && vs[1]["prompts"]?[0]?["code"] != .string("relief_not_claimed"))
             let corrections = try await store.auditCount(action: "correct_return")
             #expect(corrections == 1)
         }

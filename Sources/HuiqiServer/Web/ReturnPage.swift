@@ -6,7 +6,8 @@ import Vapor
 /// One return: its versions (更正申报 adds one; none is ever changed), the current determination, and a link to
 /// correct it.
 enum ReturnPage {
-    static func render(_ req: Request, taxpayer: TaxpayerRow, versions: [ReturnVersionRow], prompts: [Prompt], justFiled: Bool) -> Response {
+    /// The prompts shown are those stored with the current version (given when it was filed).
+    static func render(_ req: Request, taxpayer: TaxpayerRow, versions: [ReturnVersionRow], justFiled: Bool) -> Response {
         let t = req.web
         guard let current = versions.last else { return Layout.page(req, title: "", status: .notFound, "") }
         let rows: [HTML] = versions.reversed().map { v in
@@ -20,7 +21,7 @@ enum ReturnPage {
         let determination = (try? JSONParser.parse(current.determination_json)) ?? .null
         return Layout.page(req, title: "\(taxpayer.name) · \(current.return_id)", """
         \(justFiled ? "<p class=\"relief\" id=\"filed\">\(t.t("申报成功：第 \(current.version) 版", "Filed: version \(current.version)"))</p>" as HTML : "")
-        \(Layout.prompts(prompts, t.lang))
+        \(Layout.prompts(Prompt.decode(current.prompts_json), t.lang))
         <table id="versions"><tr><th>\(t.t("版本", "Version"))</th><th>\(t.t("应纳税额", "Tax"))</th><th>\(t.t("减免税额", "Relief"))</th>
         <th>\(t.t("申报税额", "Declared"))</th><th>\(t.t("申报时间", "Filed at"))</th><th>\(t.t("申报人", "Filed by"))</th></tr>\(rows)</table>
         \(DeterminationView.render(determination, t.lang))

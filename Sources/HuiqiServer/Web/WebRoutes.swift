@@ -125,7 +125,7 @@ extension Array where Element == String {
                                             remote: req.remoteAddress?.description)
         if !filed.replayed { p.filings.increment() }
         let versions = try await p.filing.versions(by: actor, taxpayerID: id, returnID: filed.row.return_id)
-        return ReturnPage.render(req, taxpayer: t, versions: versions, prompts: filed.prompts, justFiled: true)
+        return ReturnPage.render(req, taxpayer: t, versions: versions, justFiled: true)
     } catch let r as Refusal {
         return again(Layout.error(field: r.path, zh: r.messageZh, en: r.messageEn, ctx.lang), status: r.code == .invalidInput ? .badRequest : .unprocessableEntity)
     } catch let ServiceError.invalid(field, zh, en) {
@@ -139,7 +139,7 @@ extension Array where Element == String {
     let id = req.parameters.get("taxpayer") ?? ""
     let t = try await p.access.readableTaxpayer(id, by: actor)
     let versions = try await p.filing.versions(by: actor, taxpayerID: id, returnID: req.parameters.get("return") ?? "")
-    return ReturnPage.render(req, taxpayer: t, versions: versions, prompts: [], justFiled: false)
+    return ReturnPage.render(req, taxpayer: t, versions: versions, justFiled: false)
 }
 
 /// Turns service errors into pages: out of reach is 404 (reveals nothing), read-only is 403, a bad CSRF token 403.
