@@ -49,6 +49,13 @@ public struct FilingDeadlines: Sendable {
         return FilingDeadline(year: year, month: month, date: try observedRule(year: year, month: month), source: .derived)
     }
 
+    /// The deadline of the annual business-income return (经营所得汇算清缴) for `year`: 31 March of the next year
+    /// (个人所得税法 第十二条), moved to the next working day when that is a rest day (税收征收管理法实施细则 第一百零九条).
+    public func businessIncomeSettlement(year: Int) throws(CalendarError) -> Day {
+        let march31 = Day(year: year + 1, month: 3, day: 31)!
+        return try calendar.isWorkingDay(march31) ? march31 : try calendar.addingWorkingDays(1, to: march31)
+    }
+
     /// The observed procedure (filing-deadlines.tsv header, grade D): N = total length of the runs of ≥ 3
     /// consecutive rest days inside days 1–15; N = 0: the 15th or the next working day; else the N-th working
     /// day after the 15th. Reproduces every official month of 2022–2026.

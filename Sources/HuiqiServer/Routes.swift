@@ -68,8 +68,7 @@ struct LoginBody: Content { let login: String; let password: String }
     let p = req.application.platform
     let t = try await p.access.readableTaxpayer(req.parameters.get("taxpayer") ?? "", by: actor)
     let frequencies = try await p.store.vatFrequencies(taxpayer: t.id)
-    let registry = String(try encode(t).dropLast())
-    return rawJSON(.ok, registry + ",\"vat_frequencies\":" + (try encode(Dictionary(uniqueKeysWithValues: frequencies.map { ("\($0.key)", $0.value) }))) + "}")
+    return try jsonResponse(.ok, TaxpayerRecord(registry: t, vatFrequencies: Dictionary(uniqueKeysWithValues: frequencies.map { ("\($0.key)", $0.value) })))
 }
 
 @Sendable func registerTaxpayer(_ req: Request) async throws -> Response {
@@ -108,11 +107,7 @@ struct FrequencyBody: Content { let frequency: String }
 
 /// The optional `Huiqi-Declared-Tax` header: the tax the taxpayer declares, checked against the computed one.
 func declaredTax(_ req: Request) throws -> Money? {
-    guard let d = req.headers.first(name: "Huiqi-Declared-Tax") else { return nil }
-    guard let m = Money(decimal: d), m >= .zero else {
-        throw ServiceError.invalid(field: "Huiqi-Declared-Tax", zh: "申报税额应为最多两位小数的非负金额", en: "declared tax must be a non-negative amount with at most two decimals")
-    }
-    return m
+    try req.headers.first(name: "Huiqi-Declared-Tax").map { try FilingService.declaredTax($0, field: "Huiqi-Declared-Tax") }
 }
 
 @Sendable func fileReturn(_ req: Request) async throws -> Response {
@@ -122,8 +117,8 @@ func declaredTax(_ req: Request) throws -> Money? {
                                         declaredTax: try declaredTax(req), idempotencyKey: req.headers.first(name: "Idempotency-Key"),
                                         remote: req.remoteAddress?.description)
     if !filed.replayed { s.filings.increment() }
-    let out = "{\"return\":\(ReturnView.json(filed.row).serialized(indent: nil)),\"replayed\":\(filed.replayed),\"prompts\":\(try encode(filed.prompts))}"
-    return rawJSON(filed.replayed ? .ok : .created, out)
+    let out = JSON.object([("return", ReturnView.json(filed.row)), ("replayed", .bool(filed.replayed)), ("prompts", Prompt.json(filed.prompts))])
+    return rawJSON(filed.replayed ? .ok : .created, out.serialized(indent: nil))
 }
 
 @Sendable func previewReturn(_ req: Request) async throws -> Response {
@@ -132,8 +127,8 @@ func declaredTax(_ req: Request) throws -> Money? {
                                                               caseJSON: req.body.string ?? "", declaredTax: try declaredTax(req))
     let out = JSON.object([("section", .string(a.section)), ("return_id", .string(a.returnID)), ("period", .string(a.period)),
                            ("tax", .string(a.tax.description)), ("relief", .string(a.relief.description)),
-                           ("determination", a.determination.json)]).serialized(indent: nil)
-    return rawJSON(.ok, String(out.dropLast()) + ",\"prompts\":\(try encode(a.prompts))}")
+                           ("determination", a.determination.json), ("prompts", Prompt.json(a.prompts))])
+    return rawJSON(.ok, out.serialized(indent: nil))
 }
 
 @Sendable func listReturns(_ req: Request) async throws -> Response {
@@ -147,6 +142,18 @@ func declaredTax(_ req: Request) throws -> Money? {
     let rows = try await req.application.platform.filing.versions(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "",
                                                                   returnID: req.parameters.get("return") ?? "")
     return rawJSON(.ok, ReturnView.list(rows))
+}
+
+/// A taxpayer as the API shows it: the registry row and its VAT filing frequency by year (`vat_frequencies`).
+struct TaxpayerRecord: Encodable {
+    let registry: TaxpayerRow
+    let vatFrequencies: [String: String]
+    enum Keys: String, CodingKey { case vatFrequencies = "vat_frequencies" }
+    func encode(to encoder: any Encoder) throws {
+        try registry.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(vatFrequencies, forKey: .vatFrequencies)
+    }
 }
 
 /// A stored return version as the API shows it, with the engine's determination embedded as JSON (built with

@@ -73,8 +73,7 @@ public struct Access: Sendable {
     public func visibleTaxpayers(_ actor: Actor, search: String?, limit: Int = 100) async throws -> [TaxpayerRow] {
         let search = search?.trimmingCharacters(in: .whitespaces)
         if actor.role == .taxpayer {
-            var rows: [TaxpayerRow] = []
-            for id in actor.boundTaxpayers.sorted() { if let t = try await store.taxpayer(id) { rows.append(t) } }
+            let rows = try await store.taxpayers(ids: Array(actor.boundTaxpayers))
             guard let search, !search.isEmpty else { return rows }
             return rows.filter { $0.id.hasPrefix(search) || $0.name.contains(search) }
         }

@@ -15,7 +15,6 @@ public struct FiledReturn: Sendable {
 /// What the engine and the registry make of a return before it is stored: the form's preview, the API's
 /// `preview`, and the first half of filing.
 public struct Assessment: Sendable {
-    public let taxpayer: TaxpayerRow
     public let determination: Determination
     public let caseJSON: String
     public let section: String
@@ -61,7 +60,7 @@ public struct FilingService: Sendable {
                                    case_json: a.caseJSON, determination_json: storedDetermination(a),
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
                                    idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: now().formatted(.iso8601),
-                                   prompts_json: Prompt.json(a.prompts))
+                                   prompts_json: Prompt.json(a.prompts).serialized(indent: nil))
         do {
             // The version number comes from the return's `current_returns` row, whose lock serializes concurrent
             // corrections of one return: no retry loop is needed.
@@ -82,6 +81,14 @@ public struct FilingService: Sendable {
             .map { JSON.string("\($0.name)\($0.key.map { "[\($0)]" } ?? "")@\($0.from)") }
         guard case .object(let kv) = a.determination.json else { return a.determination.json.serialized(indent: nil) }
         return JSON.object(kv + [("parameters", .array(versions))]).serialized(indent: nil)
+    }
+
+    /// The tax a taxpayer declares, as typed in a form field or a header named `field`.
+    public static func declaredTax(_ text: String, field: String) throws -> Money {
+        guard let m = Money(decimal: text.trimmingCharacters(in: .whitespaces)), m >= .zero else {
+            throw ServiceError.invalid(field: field, zh: "申报税额应为最多两位小数的非负金额", en: "declared tax must be a non-negative amount with at most two decimals")
+        }
+        return m
     }
 
     /// Computes a return without storing it: the determination, the registry checks and the prompts.
@@ -116,12 +123,12 @@ public struct FilingService: Sendable {
         let earlier = try await store.currentReturns(taxpayer: taxpayer.id, section: identity.section, year: identity.year)
             .filter { $0.returnID != identity.returnID }
         prompts += FilingPrompts.earlierReturns(c, d, earlier: earlier, registeredOn: Day(iso: taxpayer.registered_on))
-        prompts += FilingPrompts.deadline(identity.deadlineMonth, annual: c.businessIncome != nil, deadlines: deadlines, today: today)
-        return Assessment(taxpayer: taxpayer, determination: d, caseJSON: caseJSON, section: identity.section, returnID: identity.returnID,
+        prompts += FilingPrompts.deadline(identity, deadlines: deadlines, today: today)
+        return Assessment(determination: d, caseJSON: caseJSON, section: identity.section, returnID: identity.returnID,
                           period: identity.period, lastDay: identity.lastDay, tax: tax, relief: relief, prompts: prompts)
     }
 
-    /// A return's identity: which section, which return (section and period), and when it is due.
+    /// A return's identity: which section, which return (section and period), and the month its deadline falls in.
     struct Identity { let section: String, returnID: String, period: String, year: Int, lastDay: Day, field: String, deadlineMonth: (Int, Int) }
 
     static func identity(of c: Case) -> Identity {

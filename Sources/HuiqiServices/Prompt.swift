@@ -3,15 +3,15 @@ import HuiqiRules
 import HuiqiStore
 
 /// A prompt or reminder (提示、提醒) shown to the taxpayer while filing. `code` is stable for software.
-public struct Prompt: Sendable, Codable, Equatable {
+public struct Prompt: Sendable, Equatable {
     public let code: String
     public let zh: String
     public let en: String
     public init(code: String, zh: String, en: String) { self.code = code; self.zh = zh; self.en = en }
 
-    /// The prompts as stored with a return version: a JSON array of {code, zh, en}.
-    public static func json(_ prompts: [Prompt]) -> String {
-        JSON.array(prompts.map { .object([("code", .string($0.code)), ("zh", .string($0.zh)), ("en", .string($0.en))]) }).serialized(indent: nil)
+    /// The prompts as the API shows them and a return version stores them: a JSON array of {code, zh, en}.
+    public static func json(_ prompts: [Prompt]) -> JSON {
+        .array(prompts.map { .object([("code", .string($0.code)), ("zh", .string($0.zh)), ("en", .string($0.en))]) })
     }
 
     public static func decode(_ text: String) -> [Prompt] {
@@ -77,21 +77,17 @@ enum FilingPrompts {
         return prompts
     }
 
-    /// The deadline of the return (the calendar's, with 调休), and a reminder when it has passed. Business income
-    /// (经营所得汇算清缴) is due by 31 March of the next year (个人所得税法 第十二条), moved to the next working day
-    /// when that is a rest day (税收征收管理法实施细则 第一百零九条).
-    static func deadline(_ month: (Int, Int), annual: Bool, deadlines: FilingDeadlines, today: Day) -> [Prompt] {
+    /// The deadline of the return (the calendar's, with 调休), and a reminder when it has passed: the monthly
+    /// deadline of the month after the period, or for business income the annual settlement's.
+    static func deadline(_ id: FilingService.Identity, deadlines: FilingDeadlines, today: Day) -> [Prompt] {
+        let (year, month) = id.deadlineMonth
         let due: Day
         do {
-            if annual {
-                let march31 = Day(year: month.0, month: 3, day: 31)!
-                due = try deadlines.calendar.isWorkingDay(march31) ? march31 : try deadlines.calendar.addingWorkingDays(1, to: march31)
-            } else {
-                due = try deadlines.deadline(year: month.0, month: month.1).date
-            }
+            due = id.section == "business_income" ? try deadlines.businessIncomeSettlement(year: id.year)
+                                                  : try deadlines.deadline(year: year, month: month).date
         } catch {
-            return [Prompt(code: "deadline_unknown", zh: "\(month.0)年的节假日安排尚未公布，申报期限暂不能确定",
-                           en: "the holiday arrangement for \(month.0) is not published yet, so the deadline cannot be given")]
+            return [Prompt(code: "deadline_unknown", zh: "\(year)年的节假日安排尚未公布，申报期限暂不能确定",
+                           en: "the holiday arrangement for \(year) is not published yet, so the deadline cannot be given")]
         }
         if today > due {
             return [Prompt(code: "deadline_passed", zh: "申报期限 \(due) 已过：逾期申报可能产生滞纳金，请尽快申报",

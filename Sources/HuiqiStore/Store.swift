@@ -107,6 +107,11 @@ public struct Store: Sendable {
     public func taxpayer(_ id: String) async throws -> TaxpayerRow? {
         try await db.select().columns("*").from("taxpayers").where("id", .equal, id).first(decoding: TaxpayerRow.self)
     }
+    /// The taxpayers with these credit codes, in credit-code order (one query for a user's bound taxpayers).
+    public func taxpayers(ids: [String]) async throws -> [TaxpayerRow] {
+        guard !ids.isEmpty else { return [] }
+        return try await db.select().columns("*").from("taxpayers").where("id", .in, ids).orderBy("id").all(decoding: TaxpayerRow.self)
+    }
     /// Taxpayers of the given offices (nil: of every office), optionally filtered by a credit-code prefix or a
     /// name fragment.
     public func taxpayers(inOffices offices: Set<String>?, search: String?, limit: Int) async throws -> [TaxpayerRow] {
@@ -130,23 +135,17 @@ public struct Store: Sendable {
     public func user(login: String) async throws -> UserRow? {
         try await db.select().columns("*").from("users").where("login", .equal, login).first(decoding: UserRow.self)
     }
-    public func user(id: String) async throws -> UserRow? {
-        try await db.select().columns("*").from("users").where("id", .equal, id).first(decoding: UserRow.self)
-    }
     public func boundTaxpayers(user: String) async throws -> [String] {
         try await db.select().column("taxpayer_id").from("user_taxpayers").where("user_id", .equal, user)
             .all().map { try $0.decode(column: "taxpayer_id", as: String.self) }
-    }
-    public func isBound(user: String, taxpayer: String) async throws -> Bool {
-        try await db.select().column("user_id").from("user_taxpayers").where("user_id", .equal, user)
-            .where("taxpayer_id", .equal, taxpayer).first() != nil
     }
     public func insert(tokenHash: String, user: String, at: String) async throws {
         try await db.insert(into: "api_tokens").columns("token_hash", "user_id", "created_at").values(SQLBind(tokenHash), SQLBind(user), SQLBind(at)).run()
     }
     public func user(tokenHash: String) async throws -> UserRow? {
-        guard let row = try await db.select().column("user_id").from("api_tokens").where("token_hash", .equal, tokenHash).first() else { return nil }
-        return try await user(id: try row.decode(column: "user_id", as: String.self))
+        try await db.raw("""
+            SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = \(bind: tokenHash)
+            """).first(decoding: UserRow.self)
     }
 
     // MARK: returns (append-only)
@@ -261,9 +260,10 @@ public struct Store: Sendable {
     }
     /// The user of a session that has not expired at `now` (ISO text compares in time order).
     public func user(sessionHash: String, now: String) async throws -> UserRow? {
-        guard let row = try await db.select().column("user_id").from("web_sessions").where("token_hash", .equal, sessionHash)
-            .where("expires_at", .greaterThan, now).first() else { return nil }
-        return try await user(id: try row.decode(column: "user_id", as: String.self))
+        try await db.raw("""
+            SELECT u.* FROM web_sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.token_hash = \(bind: sessionHash) AND s.expires_at > \(bind: now)
+            """).first(decoding: UserRow.self)
     }
     /// Logging out ends the session (sessions are credentials, not records: they may be deleted).
     public func deleteSession(hash: String) async throws {

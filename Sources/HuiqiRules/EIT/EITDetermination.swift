@@ -124,7 +124,7 @@ extension Engine {
         }
         ex.cite(v["eit.averaging"]!.cite)
         ex.assume("U13", zh: "查账征收（或核定应税所得率且已算出应纳税所得额）", en: "查账征收 (or a deemed profit rate with the taxable income already computed)")
-        if case .flag(true)? = (try? parameters.version("eit.slpe.branches_combined", on: Day(year: rules.year, month: 1, day: 1)!))?.value {
+        if rules.branchesCombined {
             ex.assume("RULES §3.1", zh: "分支机构的数据已与总机构汇总", en: "branch figures already combined with the head office")
         }
         if rules.averagingUnconfirmed { ex.flag("U10", zh: "按季度平均值计算从业人数和资产总额", en: "head count and assets averaged by the quarterly method") }

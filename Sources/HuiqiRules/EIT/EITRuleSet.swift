@@ -22,6 +22,8 @@ public struct EITRuleSet: Sendable {
     public let band2Rate: Rate
     public let averagingUnconfirmed: Bool
     public let prepaymentUnconfirmed: Bool
+    /// Branches are tested together with the head office (from 2023, RULES §3.1): traced as an assumption.
+    public let branchesCombined: Bool
     public let versions: [String: ParameterVersion]
 
     public static func resolve(year: Int, parameters: ParameterSet) throws(Refusal) -> EITRuleSet {
@@ -77,7 +79,8 @@ public struct EITRuleSet: Sendable {
                           needsIndustry: keyed, schedule: schedule, capAtStart: capStart, capAtEnd: capEnd, halvedRate: halved,
                           band1Upper: b1Upper, band1Rate: b1, band2Rate: b2,
                           averagingUnconfirmed: text(try v("eit.averaging")) == "quarterly_unconfirmed",
-                          prepaymentUnconfirmed: text(try v("eit.prepayment_method")) == "cumulative_unconfirmed", versions: used)
+                          prepaymentUnconfirmed: text(try v("eit.prepayment_method")) == "cumulative_unconfirmed",
+                          branchesCombined: try v("eit.slpe.branches_combined").value == .flag(true), versions: used)
     }
 }
 

@@ -120,7 +120,7 @@ extension Engine {
                     exemptEducation = true
                     ex.cite(lv.cite)
                     ex.step(zh: "本期销售额 \(sales) ≤ \(limit)：免征教育费附加、地方教育附加（\(lv.cite)）", en: "sales \(sales) ≤ \(limit): education surcharges exempt (\(lv.cite))")
-                    if case .flag(false)? = (try? parameters.version("fee.exemption.education.confirmed", on: d))?.value {
+                    if case .flag(false) = try v("fee.exemption.education.confirmed").value {
                         ex.flag("U21", zh: "增值税法施行后继续适用财税〔2016〕12号", en: "财税〔2016〕12号 still applied after the VAT Law")
                     }
                 }

@@ -57,9 +57,8 @@ extension Engine {
         }
         // 放弃减税: only where the law allows it (from 2023) and only for a line the 1% reduction would reach.
         for (i, s) in vat.sales.enumerated() where s.waiveReduction {
-            let waivable = (try? parameters.version("vat.rate3.reduction_waivable", on: vat.period.firstDay))?.value == .flag(true)
-            let reducible = s.rate == VATRuleSet.rate3 && (rules.excludedKindsMask >> s.kind.rawValue) & 1 == 0
-            guard waivable && reducible else {
+            let waivable = rules.reductionWaivable
+            guard waivable && VATKernel.isReducible(rules.excludedKindsMask, kind: s.kind.rawValue, ratePPM: s.rate.ppm) else {
                 throw Refusal(.notApplicable, "vat.sales[\(i)].waive_reduction",
                               zh: waivable ? "该销售不适用减按1%征收，无减税可放弃" : "\(vat.period) 没有可放弃的减按1%征收政策（自2023年起）",
                               en: waivable ? "this sale is not under the 1% reduction: there is nothing to waive" : "there is no 1% reduction to waive in \(vat.period) (from 2023 only)",
@@ -189,7 +188,7 @@ extension Engine {
                 if s.specialInvoice {
                     ex.flag("U3", zh: "第\(i)行开具专票，不免税，按 \(r.percent) 计税（\(sv!.cite)）", en: "line \(i) is on a 专票: never exempt, taxed at \(r.percent) (\(sv!.cite))")
                     if r != s.rate { ex.cite(sv!.cite) }
-                    if let w = try? parameters.version("vat.rate3.reduction_waivable", on: rules.period.firstDay), w.value == .flag(true) {
+                    if rules.reductionWaivable, let w = v["vat.rate3.reduction_waivable"] {
                         if s.waiveReduction {
                             ex.step(zh: "第\(i)行：纳税人放弃减税，按 \(r.percent) 开具专用发票（\(w.cite)）", en: "line \(i): the taxpayer waived the reduction and invoices at \(r.percent) (\(w.cite))")
                             ex.cite(w.cite)

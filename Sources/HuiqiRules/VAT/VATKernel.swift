@@ -181,6 +181,11 @@ public enum VATKernel {
 
     @inline(__always) static func bit(_ b: Bool) -> UInt8 { b ? 1 : 0 }
 
+    /// Whether the 3% treatment (RULES §1.5) reaches a line: a 3% line of a kind the period does not exclude.
+    @inline(__always) static func isReducible(_ excludedKindsMask: UInt8, kind: UInt8, ratePPM: Int64) -> Bool {
+        (bit(ratePPM == VATRuleSet.rate3.ppm) & ((excludedKindsMask >> kind) & 1 ^ 1)) == 1
+    }
+
     @inline(__always) static func passes(_ t: Int64, _ limit: Int64, _ cmp: VATRuleSet.Comparison) -> Bool {
         cmp == .le ? t <= limit : t < limit
     }
@@ -285,7 +290,7 @@ public enum VATKernel {
     /// A 专票 whose reduction was waived keeps the case rate.
     @inline(__always)
     static func treatedRate(_ t: Treatment3, kind: UInt8, special: Bool, waived: Bool, ratePPM: Int64) -> Int64 {
-        let reduced = (bit(ratePPM == VATRuleSet.rate3.ppm) & ((t.excludedKindsMask >> kind) & 1 ^ 1) & bit(!waived)) == 1
+        let reduced = (bit(isReducible(t.excludedKindsMask, kind: kind, ratePPM: ratePPM)) & bit(!waived)) == 1
         return reduced ? (special ? t.specialPPM : t.ordinaryPPM) : ratePPM
     }
 

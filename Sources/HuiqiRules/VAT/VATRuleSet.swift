@@ -28,6 +28,8 @@ public struct VATRuleSet: Sendable {
     public let individualsUseQizhengdian: Bool
     public let allowedRates: [Rate]
     public let excludedKindsMask: UInt8      // bit per SaleKind never reduced
+    /// Whether a 专票 may waive the 1% reduction (放弃减税, from 2023).
+    public let reductionWaivable: Bool
     /// Non-nil when the rate rules differ by region in this period: the GB/T 2260 prefix of Hubei.
     public let hubeiPrefix: String?
     /// Every parameter version consulted, for citations and traces.
@@ -49,7 +51,7 @@ public struct VATRuleSet: Sendable {
         "vat.threshold.comparison", "vat.threshold.scope", "vat.threshold.immovable_secondary_test",
         "vat.threshold.net_of_deduction", "vat.rate3.treatment", "vat.rate3.special_invoice_rate", "vat.rate3.excluded_kinds",
         "vat.exemption.quarterly_proration", "vat.special_invoice.counts_in_total", "vat.immovable.in_scope",
-        "vat.individual.uses_qizhengdian", "vat.region.hubei_prefix",
+        "vat.individual.uses_qizhengdian", "vat.region.hubei_prefix", "vat.rate3.reduction_waivable",
     ]
     /// Consulted only for 个体工商户 and 其他个人 (their 起征点 changed on 2011-11-01, RULES §0.2).
     static let consultedForIndividuals = ["vat.individual.qizhengdian.goods_monthly_range", "vat.individual.qizhengdian.labour_monthly_range"]
@@ -128,7 +130,7 @@ public struct VATRuleSet: Sendable {
         var set = VATRuleSet(period: period, limitKind: kind, eligibleKinds: eligible, limit: limit, monthlyLimit: monthly,
                           comparison: comparison, scope: scope, secondary: secondary, netMode: netMode, proration: proration,
                           specialCountsInTotal: specialCounts, immovableInScope: immovable, individualsUseQizhengdian: indiv,
-                          allowedRates: allowed, excludedKindsMask: mask,
+                          allowedRates: allowed, excludedKindsMask: mask, reductionWaivable: flag(try v("vat.rate3.reduction_waivable")),
                           hubeiPrefix: hubei, versions: used)
         set.flat.allows3 = allowed.contains(rate3)
         set.flat.allows5 = allowed.contains(Rate(ppm: 50_000))

@@ -20,7 +20,7 @@ enum Layout {
         <!doctype html>
         <html lang="\(ctx.lang == .zh ? "zh-CN" : "en")"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(title) · 惠企 Huiqi</title><style>\(HTML(raw: css))</style></head>
-        <body><header><a class="brand" href="/">惠企 Huiqi</a> \(nav) <a class="lang" href="\(here)">\(other == .en ? "English" : "中文")</a></header>
+        <body><header><a class="brand" href="\(WebPath.home.href)">惠企 Huiqi</a> \(nav) <a class="lang" href="\(here)">\(other == .en ? "English" : "中文")</a></header>
         <main><h1>\(title)</h1>
         \(body)
         </main></body></html>

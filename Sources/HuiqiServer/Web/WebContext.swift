@@ -7,7 +7,12 @@ struct WebContext: Sendable {
     let lang: Lang
     let actor: Actor?
     let session: String?
-    var csrf: String? { session.map(AuthService.csrfToken(session:)) }
+    /// The session's CSRF token, computed once per request.
+    let csrf: String?
+    init(lang: Lang, actor: Actor?, session: String?) {
+        self.lang = lang; self.actor = actor; self.session = session
+        csrf = session.map(AuthService.csrfToken(session:))
+    }
     func t(_ zh: String, _ en: String) -> String { lang.t(zh, en) }
 }
 

@@ -103,13 +103,7 @@ extension Array where Element == String {
     do {
         let caseJSON = try await ReturnForms.caseJSON(form, values, taxpayer: id, actor: actor, filing: p.filing)
         let declaredText = (values["declared_tax"] ?? "").trimmingCharacters(in: .whitespaces)
-        var declared: Money?
-        if !declaredText.isEmpty {
-            guard let m = Money(decimal: declaredText), m >= .zero else {
-                throw ServiceError.invalid(field: "declared_tax", zh: "申报税额应为最多两位小数的非负金额", en: "declared tax must be a non-negative amount with at most two decimals")
-            }
-            declared = m
-        }
+        let declared = declaredText.isEmpty ? nil : try FilingService.declaredTax(declaredText, field: "declared_tax")
         let assessment = try await p.filing.preview(by: actor, taxpayerID: id, caseJSON: caseJSON, declaredTax: declared)
         guard values["action"] == "submit" else { return again(nil, assessment: assessment) }
         guard let declared else {
