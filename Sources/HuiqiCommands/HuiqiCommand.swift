@@ -48,7 +48,10 @@ struct Calc: ParsableCommand {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         } else {
             guard let data = FileManager.default.contents(atPath: file) else {
-                printError("huiqi calc: cannot read \(file)")
+                // The caller still parses one JSON document on standard output (CASES.md "Errors").
+                let refusal = Refusal.invalid(CaseDecoder.documentPath, zh: "无法读取案例文件 \(file)", en: "cannot read the case file \(file)")
+                print(refusal.json.serialized())
+                printError("huiqi calc: \(refusal)")
                 throw ExitCode(2)
             }
             text = String(decoding: data, as: UTF8.self)

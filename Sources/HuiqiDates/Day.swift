@@ -2,8 +2,10 @@
 /// deadlines are all by day. Nothing here reads a clock; callers pass days in.
 public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let year: Int, month: Int, day: Int
+    /// Years a day may have: four digits at most, so that day arithmetic can never overflow.
+    public static let years = 1...9999
     public init?(year: Int, month: Int, day: Int) {
-        guard (1...12).contains(month), day >= 1, day <= Day.daysIn(year: year, month: month) else { return nil }
+        guard Day.years.contains(year), (1...12).contains(month), day >= 1, day <= Day.daysIn(year: year, month: month) else { return nil }
         self.year = year; self.month = month; self.day = day
     }
     /// Parses ISO `YYYY-MM-DD`.

@@ -15,15 +15,27 @@ public struct Engine: Sendable {
         Engine(parameters: try ParameterSet.bundled(), register: try UnconfirmedRegister.bundled())
     }
 
-    /// Determines every section of the case, in the order `vat`, `eit`, `business_income`, `local_taxes`, `business_tax`.
-    /// The first refusal ends the evaluation: no partial result (CASES.md).
+    /// Determines every section of the case. The first refusal in the order of CASES.md "Errors" ends it: the
+    /// lowest step over all sections, and among equal steps the first of `vat`, `business_tax`, `eit`,
+    /// `business_income`, `local_taxes`. No partial result (CASES.md).
     public func determine(_ c: Case) throws(Refusal) -> Determination {
         var d = Determination()
-        if let vat = c.vat { d.vat = try determineVAT(vat, taxpayer: c.taxpayer) }
-        if let eit = c.eit { d.eit = try determineEIT(eit, taxpayer: c.taxpayer) }
-        if let bi = c.businessIncome { d.businessIncome = try determineBusinessIncome(bi, taxpayer: c.taxpayer) }
-        if let lt = c.localTaxes { d.localTaxes = try determineLocalTaxes(lt, taxpayer: c.taxpayer, vat: d.vat) }
-        if let bt = c.businessTax { d.businessTax = try determineBusinessTax(bt, taxpayer: c.taxpayer) }
+        var found = Refusals()
+        if let vat = c.vat { d.vat = found.record { () throws(Refusal) in try determineVAT(vat, taxpayer: c.taxpayer) } }
+        if let bt = c.businessTax { d.businessTax = found.record { () throws(Refusal) in try determineBusinessTax(bt, taxpayer: c.taxpayer) } }
+        if let eit = c.eit { d.eit = found.record { () throws(Refusal) in try determineEIT(eit, taxpayer: c.taxpayer) } }
+        if let bi = c.businessIncome {
+            d.businessIncome = found.record { () throws(Refusal) in try determineBusinessIncome(bi, taxpayer: c.taxpayer) }
+        }
+        if let lt = c.localTaxes {
+            // Surcharges built on a VAT section of the same period that was refused wait for that refusal, which
+            // explains the missing VAT figure better than "give vat_paid".
+            let vatRefused = c.vat?.period == lt.period && d.vat == nil
+            do { d.localTaxes = try determineLocalTaxes(lt, taxpayer: c.taxpayer, vat: d.vat) } catch {
+                if !(vatRefused && ["local_taxes.vat_paid", "local_taxes.sales"].contains(error.path)) { found.add(error) }
+            }
+        }
+        try found.check()
         return d
     }
 

@@ -41,6 +41,7 @@ public struct Access: Sendable {
 
     /// The taxpayer, if the actor may see it; otherwise `notFound` whether or not it exists.
     public func readableTaxpayer(_ id: String, by actor: Actor) async throws -> TaxpayerRow {
+        try TextInput.check(id, field: "taxpayer", maxLength: TextInput.maxIdentifier)
         guard let t = try await store.taxpayer(id) else { throw ServiceError.notFound }
         switch actor.role {
         case .administrator: return t
@@ -72,6 +73,7 @@ public struct Access: Sendable {
     /// a taxpayer user's bound taxpayers; an officer's or supervisor's office subtree; everything for administrators.
     public func visibleTaxpayers(_ actor: Actor, search: String?, limit: Int = 100) async throws -> [TaxpayerRow] {
         let search = search?.trimmingCharacters(in: .whitespaces)
+        try TextInput.check(search, field: "q", maxLength: TextInput.maxName)
         if actor.role == .taxpayer {
             let rows = try await store.taxpayers(ids: Array(actor.boundTaxpayers))
             guard let search, !search.isEmpty else { return rows }

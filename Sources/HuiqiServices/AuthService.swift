@@ -51,6 +51,8 @@ public final class AuthService: Sendable {
 
     /// The password check shared by API logins and web sessions, with the rate limit and the audit entries.
     private func verify(_ login: String, password: String, remote: String?) async throws -> UserRow? {
+        try TextInput.check(login, field: "login", maxLength: TextInput.maxName)
+        try TextInput.check(password, field: "password", maxLength: TextInput.maxPassword)
         let t = now()
         let recent = failures.withLock { $0[login, default: []].filter { t.timeIntervalSince($0) < window } }
         if recent.count >= maxFailures { throw ServiceError.forbidden("too many failed logins; wait \(Int(window / 60)) minutes / 登录失败次数过多，请\(Int(window / 60))分钟后再试") }

@@ -46,6 +46,7 @@ public struct FilingService: Sendable {
     public func file(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?,
                      idempotencyKey: String?, remote: String?) async throws -> FiledReturn {
         let taxpayer = try await access.fileableTaxpayer(taxpayerID, by: actor)
+        let idempotencyKey = try TextInput.idempotencyKey(idempotencyKey)
         // The idempotency key is checked only when something fails: the unique (taxpayer_id, idempotency_key)
         // index refuses a second insert atomically, so the common path costs no extra round trip.
         func replay(after error: any Error) async throws -> FiledReturn {
@@ -209,6 +210,7 @@ public struct FilingService: Sendable {
     /// The versions of one return, oldest first.
     public func versions(by actor: Actor, taxpayerID: String, returnID: String) async throws -> [ReturnVersionRow] {
         _ = try await access.readableTaxpayer(taxpayerID, by: actor)
+        try TextInput.check(returnID, field: "return", maxLength: TextInput.maxIdentifier)
         let rows = try await store.versions(taxpayer: taxpayerID, returnID: returnID)
         guard !rows.isEmpty else { throw ServiceError.notFound }
         return rows

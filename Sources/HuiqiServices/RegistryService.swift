@@ -16,6 +16,13 @@ public struct RegistryService: Sendable {
     /// Registers a taxpayer in an office within the officer's reach (administrators: any office).
     public func register(by actor: Actor, _ t: TaxpayerRow, remote: String?) async throws -> TaxpayerRow {
         try mayChangeRegistry(actor)
+        for (field, value, max) in [("id", t.id, TextInput.maxIdentifier), ("name", t.name, TextInput.maxName), ("kind", t.kind, TextInput.maxIdentifier),
+                                    ("vat_status", t.vat_status, TextInput.maxIdentifier), ("industry", t.industry, TextInput.maxIdentifier),
+                                    ("region", t.region, TextInput.maxIdentifier), ("office_id", t.office_id, TextInput.maxIdentifier),
+                                    ("registered_on", t.registered_on, TextInput.maxIdentifier),
+                                    ("deregistered_on", t.deregistered_on ?? "", TextInput.maxIdentifier)] {
+            try TextInput.check(value, field: field, maxLength: max)
+        }
         guard CreditCode.isValid(t.id) else {
             throw ServiceError.invalid(field: "id", zh: "统一社会信用代码无效（18位，校验码按 GB 32100-2015 计算）",
                                        en: "the unified social credit code is invalid (18 characters with the GB 32100-2015 check character)")

@@ -91,6 +91,8 @@ let parameterChanges: [(name: String, key: String?, lastOld: String, old: String
     ("bt.individual.uses_qizhengdian", nil, "2014-09-30", "true", "2014-10-01", "false"),
     ("bt.individual.qizhengdian.monthly_range", nil, "2011-10-31", "1000–5000", "2011-11-01", "5000–20000"),
     ("bt.supported_periods", nil, "2016-04-30", "true", "2016-05-01", "none"),
+    ("sltf.supported_periods", nil, "2008-12-31", "none", "2009-01-01", "true"),
+    ("sltf.supported_periods", nil, "2027-12-31", "true", "2028-01-01", "none"),
     ("vat.rate3.reduction_waivable", nil, "2022-12-31", "false", "2023-01-01", "true"),
     ("eit.slpe.branches_combined", nil, "2022-12-31", "false", "2023-01-01", "true"),
     ("fee.exemption.education.confirmed", nil, "2025-12-31", "true", "2026-01-01", "false"),

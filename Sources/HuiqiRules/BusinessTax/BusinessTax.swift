@@ -38,14 +38,17 @@ extension Engine {
             throw Refusal(.noRule, "business_tax.period", zh: "营业税规则仅覆盖 2009-01 至 2016-04（2016年5月1日起全面营改增）",
                           en: "business tax rules cover 2009-01 to 2016-04 only (replaced by VAT from 2016-05-01)", rule: "§2")
         }
+        // The individuals' 起征点 changed on 2011-11-01 (RULES §0.2, §2): a quarter straddles it only for individuals.
+        // For an unknown kind, only what straddles for everyone is a shape; the rest waits for the kind.
+        let individual = taxpayer.kind == .individual || taxpayer.kind == .individualBusiness
+        var names = ["bt.threshold.kind", "bt.exemption.eligible_kinds", "bt.exemption.limit.monthly", "bt.exemption.limit.quarterly"]
+        if individual { names += ["bt.individual.uses_qizhengdian", "bt.individual.qizhengdian.monthly_range"] }
+        if let changed = parameters.firstChange(of: names, keys: [nil], in: bt.period) {
+            throw Refusal.shape("business_tax.period", zh: "\(bt.period) 季度内规则于 \(changed) 发生变化：请按月提供营业额",
+                                en: "the rules change on \(changed), inside \(bt.period): give the turnover month by month", rule: "§0.2")
+        }
         guard let kind = taxpayer.kind else {
             throw .missing("taxpayer.kind", zh: "营业税需要纳税人类型：请填写 taxpayer.kind", en: "business tax needs the taxpayer's kind: give taxpayer.kind", rule: "§2")
-        }
-        let names = ["bt.threshold.kind", "bt.exemption.eligible_kinds", "bt.exemption.limit.monthly", "bt.exemption.limit.quarterly",
-                     "bt.individual.uses_qizhengdian", "bt.individual.qizhengdian.monthly_range"]
-        if let changed = parameters.firstChange(of: names, keys: [nil], in: bt.period) {
-            throw Refusal(.notSupported, "business_tax.period", zh: "\(bt.period) 季度内规则于 \(changed) 发生变化：请按月提供营业额",
-                          en: "the rules change on \(changed), inside \(bt.period): give the turnover month by month", rule: "§0.2")
         }
         let d = months[0]
         func v(_ n: String) throws(Refusal) -> ParameterVersion {
@@ -57,7 +60,6 @@ extension Engine {
         ex.step(zh: "税款所属期 \(bt.period)（\(bt.period.frequencyZh)），营业额合计 \(total)，与增值税销售额分别计算",
                 en: "period \(bt.period) (\(bt.period.isQuarterly ? "quarterly" : "monthly")): turnover \(total), tested apart from VAT sales")
         var limit: Money?
-        let individual = kind == .individual || kind == .individualBusiness
         let kindVersion = try v("bt.threshold.kind")
         let eligible: Bool
         if case .text("exemption") = kindVersion.value, case .list(let kinds) = try v("bt.exemption.eligible_kinds").value {
@@ -68,6 +70,10 @@ extension Engine {
             if case .money(let m) = lv.value { limit = m }
             ex.cite(lv.cite)
         } else if individual, case .flag(true) = try v("bt.individual.uses_qizhengdian").value {
+            guard taxpayer.province != nil else {
+                throw .missing("taxpayer.region", zh: "\(d.year)年个人适用省定营业税起征点，需要所在地区：请填写 taxpayer.region",
+                               en: "an individual is under the provincial business tax 起征点: give taxpayer.region", rule: "§2")
+            }
             throw Refusal(.notSupported, "taxpayer.region", zh: "\(d.year)年个人适用省定营业税起征点，各省数值未收录，本引擎不推定",
                           en: "an individual is under the provincial business tax 起征点, which is not on record; the engine does not guess", rule: "§2")
         } else {

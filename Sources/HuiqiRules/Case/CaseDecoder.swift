@@ -1,11 +1,21 @@
 import HuiqiDates
 /// Turns a JSON document into a `Case`, refusing anything unknown or malformed with the path of the field
 /// (CASES.md "Validation"). Checks that need the rules (periods, kinds per period) are the engine's.
+/// Every number has a documented range (docs/case-format.md "Limits"), so that no input can overflow a sum.
 public enum CaseDecoder {
+    /// Head counts (从业人数): 0 to ten million, above any employer's.
+    public static let maxEmployees: Int64 = 10_000_000
+    /// Tax years are four-digit years, as in periods; a year the rules do not cover is `no_rule`, not a format error.
+    public static let years: ClosedRange<Int64> = 1000...9999
+    /// The field named by an error about the document as a whole (not JSON, not an object): JSONPath's root.
+    public static let documentPath = "$"
+    /// The free-text `name`, in characters.
+    public static let maxNameLength = 200
+
     public static func decode(text: String) throws(Refusal) -> Case {
         let json: JSON
         do { json = try JSONParser.parse(text) } catch {
-            throw .invalid("", zh: "不是有效的JSON：第\(error.offset)字节，\(error.problem)", en: "not valid JSON: \(error.description)")
+            throw .invalid(documentPath, zh: "不是有效的JSON：第\(error.offset)字节，\(error.problem)", en: "not valid JSON: \(error.description)")
         }
         return try decode(json)
     }
@@ -13,17 +23,35 @@ public enum CaseDecoder {
     public static func decode(_ json: JSON) throws(Refusal) -> Case {
         var root = try Fields(json, path: "")
         let name = try root.string("name")
+        if let name, name.count > maxNameLength {
+            throw .invalid("name", zh: "name 最多 \(maxNameLength) 个字符", en: "name must have at most \(maxNameLength) characters")
+        }
         guard let tpJSON = root.take("taxpayer") else {
             throw .invalid("taxpayer", zh: "缺少 taxpayer", en: "taxpayer is required")
         }
         let taxpayer = try decodeTaxpayer(tpJSON)
+        // Sections in the order of CASES.md "Errors": vat, business_tax, eit, business_income, local_taxes.
         let vat = try root.take("vat").map { j throws(Refusal) in try decodeVAT(j) }
+        let bt = try root.take("business_tax").map { j throws(Refusal) in try decodeBusinessTax(j) }
         let eit = try root.take("eit").map { j throws(Refusal) in try decodeEIT(j) }
         let bi = try root.take("business_income").map { j throws(Refusal) in try decodeBusinessIncome(j) }
         let lt = try root.take("local_taxes").map { j throws(Refusal) in try decodeLocalTaxes(j) }
-        let bt = try root.take("business_tax").map { j throws(Refusal) in try decodeBusinessTax(j) }
         try root.finish()
         return Case(name: name, taxpayer: taxpayer, vat: vat, eit: eit, businessIncome: bi, localTaxes: lt, businessTax: bt)
+    }
+
+    static func checkLineCount(_ items: [JSON], _ path: String) throws(Refusal) {
+        guard items.count <= Money.maxLines else {
+            throw .invalid(path, zh: "\(path) 最多 \(Money.maxLines) 行", en: "\(path) must have at most \(Money.maxLines) lines")
+        }
+    }
+
+    static func taxYear(_ f: inout Fields, _ key: String) throws(Refusal) -> Int {
+        guard let y = try f.integer(key) else { throw .invalid(f.at(key), zh: "缺少纳税年度", en: "year is required") }
+        guard years.contains(y) else {
+            throw .invalid(f.at(key), zh: "\(f.at(key)) 应为四位数的年度", en: "\(f.at(key)) must be a four-digit year")
+        }
+        return Int(y)
     }
 
     static func decodeTaxpayer(_ j: JSON) throws(Refusal) -> Taxpayer {
@@ -56,6 +84,7 @@ public enum CaseDecoder {
         guard case .array(let items)? = f.take("sales") else {
             throw .invalid("vat.sales", zh: "vat.sales 应为销售明细数组", en: "vat.sales must be an array of sales lines")
         }
+        try checkLineCount(items, "vat.sales")
         var sales: [Sale] = []
         for (i, item) in items.enumerated() {
             let p = "vat.sales[\(i)]"
@@ -101,7 +130,7 @@ public enum CaseDecoder {
 
     static func decodeEIT(_ j: JSON) throws(Refusal) -> EITReturn {
         var f = try Fields(j, path: "eit")
-        guard let year = try f.integer("year") else { throw .invalid("eit.year", zh: "缺少纳税年度", en: "year is required") }
+        let year = try taxYear(&f, "year")
         let start = try f.integer("start_quarter") ?? 1
         guard (1...4).contains(start) else {
             throw .invalid("eit.start_quarter", zh: "开始经营季度应为 1 至 4", en: "start_quarter must be 1 to 4")
@@ -113,10 +142,11 @@ public enum CaseDecoder {
         for (i, item) in items.enumerated() {
             let p = "eit.quarters[\(i)]"
             var q = try Fields(item, path: p)
-            let emp = try q.pair("employees", zh: "从业人数应为非负整数", en: "head count must be a non-negative integer") {
-                Int64($0).flatMap { $0 >= 0 ? $0 : nil }
+            let emp = try q.pair("employees", zh: "从业人数应为 0 至 \(maxEmployees) 的整数", en: "head count must be a whole number from 0 to \(maxEmployees)") {
+                Int64($0).flatMap { (0...maxEmployees).contains($0) ? $0 : nil }
             }
-            let assets = try q.pair("assets", zh: "资产总额应为非负金额", en: "assets must be a non-negative amount") {
+            let assets = try q.pair("assets", zh: "资产总额应为 0 至 \(Money.inputLimit) 元的金额，最多两位小数",
+                                    en: "assets must be an amount from 0 to \(Money.inputLimit) yuan with at most two decimals") {
                 Money(decimal: $0).flatMap { $0 >= .zero ? $0 : nil }
             }
             guard let income = try q.money("taxable_income_ytd") else {
@@ -140,12 +170,12 @@ public enum CaseDecoder {
                            en: "quarters must have 1 to \(maxQuarters) entries\(annual != nil ? "; with annual, every operated quarter up to Q4" : "")")
         }
         try f.finish()
-        return EITReturn(year: Int(year), startQuarter: Int(start), quarters: quarters, annualTaxableIncome: annual)
+        return EITReturn(year: year, startQuarter: Int(start), quarters: quarters, annualTaxableIncome: annual)
     }
 
     static func decodeBusinessIncome(_ j: JSON) throws(Refusal) -> BusinessIncomeReturn {
         var f = try Fields(j, path: "business_income")
-        guard let year = try f.integer("year") else { throw .invalid("business_income.year", zh: "缺少纳税年度", en: "year is required") }
+        let year = try taxYear(&f, "year")
         guard let income = try f.money("taxable_income") else {
             throw .invalid("business_income.taxable_income", zh: "缺少应纳税所得额", en: "taxable_income is required")
         }
@@ -154,7 +184,7 @@ public enum CaseDecoder {
             throw .invalid("business_income.other_relief", zh: "其他减免税额不能为负数", en: "other_relief must not be negative")
         }
         try f.finish()
-        return BusinessIncomeReturn(year: Int(year), taxableIncome: income, otherRelief: other)
+        return BusinessIncomeReturn(year: year, taxableIncome: income, otherRelief: other)
     }
 
     static func decodeBusinessTax(_ j: JSON) throws(Refusal) -> BusinessTaxReturn {
@@ -163,6 +193,7 @@ public enum CaseDecoder {
         guard case .array(let items)? = f.take("turnover") else {
             throw .invalid("business_tax.turnover", zh: "business_tax.turnover 应为营业额明细数组", en: "business_tax.turnover must be an array")
         }
+        try checkLineCount(items, "business_tax.turnover")
         var lines: [BusinessTaxReturn.Line] = []
         for (i, item) in items.enumerated() {
             let p = "business_tax.turnover[\(i)]"
@@ -193,6 +224,7 @@ public enum CaseDecoder {
         }
         if let t = f.take("taxes") {
             guard case .array(let items) = t else { throw .invalid("local_taxes.taxes", zh: "应为数组", en: "must be an array") }
+            try checkLineCount(items, "local_taxes.taxes")
             for (i, item) in items.enumerated() {
                 let p = "local_taxes.taxes[\(i)]"
                 var g = try Fields(item, path: p)
@@ -223,7 +255,7 @@ struct Fields {
 
     init(_ json: JSON, path: String) throws(Refusal) {
         guard case .object(let kv) = json else {
-            throw .invalid(path.isEmpty ? "" : path, zh: "\(path.isEmpty ? "案例" : path) 应为JSON对象", en: "\(path.isEmpty ? "the case" : path) must be a JSON object")
+            throw .invalid(path.isEmpty ? CaseDecoder.documentPath : path, zh: "\(path.isEmpty ? "案例" : path) 应为JSON对象", en: "\(path.isEmpty ? "the case" : path) must be a JSON object")
         }
         self.path = path; rest = kv
     }
@@ -269,11 +301,15 @@ struct Fields {
     }
     mutating func money(_ key: String) throws(Refusal) -> Money? {
         guard let s = try decimalText(key) else { return nil }
-        guard let m = Money(decimal: s) else {
+        switch Money.parse(s) {
+        case .success(let m): return m
+        case .failure(.tooLarge):
+            throw .invalid(at(key), zh: "\(at(key)) 过大：金额的绝对值不得超过 \(Money.inputLimit) 元",
+                           en: "\(at(key)) is too large: an amount must be at most \(Money.inputLimit) yuan in absolute value")
+        case .failure(.malformed):
             throw .invalid(at(key), zh: "\(at(key)) 应为最多两位小数的金额（元），如 \"300000.00\"",
                            en: "\(at(key)) must be an amount in yuan with at most two decimals, such as \"300000.00\"")
         }
-        return m
     }
     mutating func period(_ key: String, required: Bool) throws(Refusal) -> TaxPeriod? {
         guard let s = try string(key) else {

@@ -44,22 +44,20 @@ extension Engine {
     /// RULES §3: 小型微利企业 enterprise income tax, prepayments quarter by quarter and the settlement.
     func determineEIT(_ eit: EITReturn, taxpayer: Taxpayer) throws(Refusal) -> EITDetermination {
         let rules = try EITRuleSet.resolve(year: eit.year, parameters: parameters)
-        guard let kind = taxpayer.kind else {
-            throw .missing("taxpayer.kind", zh: "企业所得税需要纳税人类型：请填写 taxpayer.kind", en: "EIT needs the taxpayer's kind: give taxpayer.kind", rule: "§3.1")
-        }
-        switch kind {
-        case .enterprise: break
-        case .unit:
-            throw Refusal(.notSupported, "taxpayer.kind", zh: "非企业性单位能否成为小型微利企业未经研究（U30）",
-                          en: "whether a non-enterprise unit can be a 小型微利企业 was not researched (U30)", rule: "§3.1")
-        case .individual, .individualBusiness:
+        // CASES.md "Errors": not applicable (4), a unit (5), then the missing facts (6); U12 (7) comes with the figures.
+        if taxpayer.kind == .individual || taxpayer.kind == .individualBusiness {
             throw Refusal(.notApplicable, "taxpayer.kind", zh: "个体工商户和其他个人不缴纳企业所得税（经营所得缴纳个人所得税）",
                           en: "individual businesses and individuals pay no EIT (their business income is under PIT)", rule: "§3.1")
         }
-        guard let restricted = taxpayer.restrictedIndustry else {
-            throw .missing("taxpayer.restricted_industry", zh: "需要说明是否从事国家限制和禁止行业：请填写 taxpayer.restricted_industry（未知不等于否）",
-                           en: "whether the enterprise is in a restricted or prohibited industry is unknown: give taxpayer.restricted_industry", rule: "§3.1")
+        guard let kind = taxpayer.kind else {
+            throw .missing("taxpayer.kind", zh: "企业所得税需要纳税人类型：请填写 taxpayer.kind", en: "EIT needs the taxpayer's kind: give taxpayer.kind", rule: "§3.1")
         }
+        // No fact makes a non-enterprise unit computable: a shape (5), before the facts it would otherwise need.
+        if kind == .unit {
+            throw .shape("taxpayer.kind", zh: "非企业性单位能否成为小型微利企业未经研究（U30）",
+                         en: "whether a non-enterprise unit can be a 小型微利企业 was not researched (U30)", rule: "§3.1")
+        }
+        // Missing taxpayer facts in the order of the case: industry, then restricted_industry.
         var industry = 1
         if rules.needsIndustry {
             guard let ind = taxpayer.industry else {
@@ -67,6 +65,10 @@ extension Engine {
                                en: "the \(eit.year) limits differ for industrial and other enterprises: give taxpayer.industry", rule: "§3.1")
             }
             industry = ind == .industrial ? 0 : 1
+        }
+        guard let restricted = taxpayer.restrictedIndustry else {
+            throw .missing("taxpayer.restricted_industry", zh: "需要说明是否从事国家限制和禁止行业：请填写 taxpayer.restricted_industry（未知不等于否）",
+                           en: "whether the enterprise is in a restricted or prohibited industry is unknown: give taxpayer.restricted_industry", rule: "§3.1")
         }
         var running = EITKernel.Running()
         var results: [EITQuarterResult] = []

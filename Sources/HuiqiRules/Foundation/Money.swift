@@ -5,19 +5,37 @@ public struct Money: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init(fen: Int64) { self.fen = fen }
     public static let zero = Money(fen: 0)
 
-    /// Parses a decimal string in yuan with at most two decimals ("300000.00", "12.5", "80000").
-    /// Returns nil for anything else (signs other than a leading '-', exponents, more decimals, overflow).
-    public init?(decimal text: String) {
+    /// The largest amount a case, a form or a parameter may carry, in absolute value: 9,999,999,999,999.99 yuan
+    /// (just under 10万亿元, above any single enterprise's annual figures). With at most `Money.maxLines` lines a
+    /// sum stays below 10¹⁸ fen, so no sum of input amounts can overflow 64 bits (CASES.md limits, docs/case-format.md).
+    public static let inputLimit = Money(fen: 999_999_999_999_999)
+    /// The most lines one section of a case may have (sales, turnover, taxes).
+    public static let maxLines = 1000
+
+    public enum ParseError: Error, Sendable { case malformed, tooLarge }
+
+    /// Parses a decimal string in yuan with at most two decimals ("300000.00", "12.5", "80000"): malformed for
+    /// anything else (signs other than a leading '-', exponents, more decimals), tooLarge beyond `inputLimit`.
+    public static func parse(_ text: String) -> Result<Money, ParseError> {
         var digits = Substring(text)
         var negative = false
         if digits.first == "-" { negative = true; digits = digits.dropFirst() }
         let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCIIDigit) else { return nil }
+        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.allSatisfy(\.isASCIIDigit) else { return .failure(.malformed) }
         var fraction = parts.count == 2 ? parts[1] : ""
-        guard fraction.count <= 2, fraction.allSatisfy(\.isASCIIDigit), parts.count == 1 || !fraction.isEmpty else { return nil }
+        guard fraction.count <= 2, fraction.allSatisfy(\.isASCIIDigit), parts.count == 1 || !fraction.isEmpty else { return .failure(.malformed) }
         while fraction.count < 2 { fraction += "0" }
-        guard whole.count <= 15, let y = Int64(whole), let f = Int64(fraction) else { return nil }
-        fen = (y * 100 + f) * (negative ? -1 : 1)
+        let significant = whole.drop { $0 == "0" }
+        guard significant.count <= 13, let y = Int64(significant.isEmpty ? "0" : significant), let f = Int64(fraction) else {
+            return .failure(.tooLarge)
+        }
+        return .success(Money(fen: (y * 100 + f) * (negative ? -1 : 1)))
+    }
+
+    /// `parse`, as an optional.
+    public init?(decimal text: String) {
+        guard case .success(let m) = Money.parse(text) else { return nil }
+        self = m
     }
 
     /// "1234.50": two decimals, as on the official returns.

@@ -38,23 +38,29 @@ public struct LocalTaxesDetermination: Sendable {
 }
 
 extension Engine {
+    /// RULES §4 and §6. Checks in the order of CASES.md "Errors": the period (no_rule), a straddled quarter, the
+    /// missing facts (taxpayer first, then the section's fields), a province whose ratio is not on record.
     func determineLocalTaxes(_ lt: LocalTaxesReturn, taxpayer: Taxpayer, vat: VATDetermination?) throws(Refusal) -> LocalTaxesDetermination {
+        for (year, month) in lt.period.months where (try? parameters.version("sltf.supported_periods", on: Day.firstOf(year: year, month: month))) == nil {
+            throw Refusal(.noRule, "local_taxes.period", zh: "税款所属期 \(lt.period) 不在规则覆盖范围（2009-01 至 2027-12）内，本引擎不推定规则",
+                          en: "period \(lt.period) is outside the periods the rules cover (2009-01 to 2027-12); no rule is assumed", rule: "§0.2")
+        }
         let d = lt.period.firstDay
         // The city tax's move from the 1985 暂行条例 to the 2021 law (2021-09-01) kept its rates, so it is not consulted here.
         let consulted = ["sltf.beneficiaries", "sltf.ratio", "fee.exemption.education.limit.monthly", "fee.exemption.education.in_force",
                          "fee.exemption.education.confirmed"]
         if let changed = parameters.firstChange(of: consulted, keys: [nil, taxpayer.province], in: lt.period) {
-            throw Refusal(.notSupported, "local_taxes.period", zh: "\(lt.period) 季度内规则于 \(changed) 发生变化：请按月提供",
-                          en: "the rules change on \(changed), inside \(lt.period): give the period month by month", rule: "§0.2")
+            throw Refusal.shape("local_taxes.period", zh: "\(lt.period) 季度内规则于 \(changed) 发生变化：请按月提供",
+                                en: "the rules change on \(changed), inside \(lt.period): give the period month by month", rule: "§0.2")
         }
         func v(_ n: String, key: String? = nil) throws(Refusal) -> ParameterVersion {
             do { return try parameters.version(n, on: d, key: key) } catch { throw Refusal.noRule("local_taxes.period", error) }
         }
         var ex = explanation()
-        // Who benefits (RULES §4): small-scale VAT status, or (from 2022) 小型微利企业 or 个体工商户.
-        let beneficiaries: [String]
-        do { if case .list(let l) = try parameters.version("sltf.beneficiaries", on: d).value { beneficiaries = l } else { beneficiaries = [] } }
-        catch { beneficiaries = [] }
+        // Who benefits (RULES §4): small-scale VAT status, or (from 2022) 小型微利企业 or 个体工商户. Before 2019
+        // there is no 六税两费 reduction, so no version is in force.
+        var beneficiaries: [String] = []
+        if case .list(let l)? = try? parameters.version("sltf.beneficiaries", on: d).value { beneficiaries = l }
         var beneficiary = false
         var basis = ""
         if !beneficiaries.isEmpty {
@@ -74,17 +80,20 @@ extension Engine {
             }
         }
         var ratio = Rate.zero
+        var unknownRatio: Refusal?
         if beneficiary {
             let keyed = parameters.isKeyed("sltf.ratio", on: d) && (try? parameters.version("sltf.ratio", on: d)) == nil
             if keyed {
                 guard let province = taxpayer.province else {
                     throw .missing("taxpayer.region", zh: "2019—2022年减征比例由各省确定：请填写 taxpayer.region", en: "2019–2022 ratios are set by each province: give taxpayer.region", rule: "§4")
                 }
-                guard let rv = try? parameters.version("sltf.ratio", on: d, key: province), case .rate(let r) = rv.value else {
-                    throw Refusal(.notSupported, "taxpayer.region", zh: "省份 \(province) 在 \(d.year) 年的“六税两费”减征比例未收录（U15），本引擎不推定",
-                                  en: "the 六税两费 ratio of province \(province) for \(d.year) is not on record (U15); the engine does not guess", rule: "§4")
+                if let rv = try? parameters.version("sltf.ratio", on: d, key: province), case .rate(let r) = rv.value {
+                    ratio = r; ex.cite(rv.cite)
+                } else {
+                    // Value-dependent (step 7): reported only if no missing fact of the surcharges comes first.
+                    unknownRatio = Refusal(.notSupported, "taxpayer.region", zh: "省份 \(province) 在 \(d.year) 年的“六税两费”减征比例未收录（U15），本引擎不推定",
+                                           en: "the 六税两费 ratio of province \(province) for \(d.year) is not on record (U15); the engine does not guess", rule: "§4")
                 }
-                ratio = r; ex.cite(rv.cite)
             } else {
                 let rv = try v("sltf.ratio")
                 if case .rate(let r) = rv.value { ratio = r }
@@ -92,15 +101,19 @@ extension Engine {
             }
             ex.cite(try v("sltf.beneficiaries").cite)
             ex.step(zh: "适用“六税两费”减征（\(basis)），减征比例 \(ratio.percent)", en: "六税两费 reduction applies (\(basis)), ratio \(ratio.percent)")
-            ex.flag("U14", zh: "减征额 =（应纳税额 − 其他减免）× 减征比例", en: "reduction = (due − other relief) × ratio")
         } else {
             ex.step(zh: "不适用“六税两费”减征", en: "no 六税两费 reduction for this taxpayer and period")
         }
         var items: [LocalTaxItem] = []
         func reduce(_ due: Money, _ exempt: Money) -> Money { Exact.product(due - exempt, ratio).rounded() }
         // Surcharges on the VAT paid (城建税, 教育费附加, 地方教育附加).
-        let vatPaid = lt.vatPaid ?? (vat?.period == lt.period ? vat?.tax : nil)
-        if let vatPaid, vatPaid > .zero {
+        // Unknown is not zero: without vat_paid, or a VAT section of the same period, the surcharges cannot be computed.
+        guard let vatPaid = lt.vatPaid ?? (vat?.period == lt.period ? vat?.tax : nil) else {
+            throw .missing("local_taxes.vat_paid", zh: "附加税费以本期实际缴纳的增值税为计税依据：请填写 local_taxes.vat_paid（未缴纳则填 0），或提供同一期间的 vat",
+                           en: "the surcharges are levied on the VAT paid in the period: give local_taxes.vat_paid (0 if none), or a vat section of the same period",
+                           rule: "§4")
+        }
+        if vatPaid > .zero {
             guard let tier = lt.cityTier else {
                 throw .missing("local_taxes.city_tier", zh: "城市维护建设税税率取决于所在地：请填写 local_taxes.city_tier", en: "the city tax rate depends on the location: give local_taxes.city_tier", rule: "§4")
             }
@@ -142,6 +155,11 @@ extension Engine {
             items.append(LocalTaxItem(tax: line.tax.rawValue, base: nil, rate: nil, due: line.due, exempt: .zero, otherRelief: line.otherRelief, reduction: red))
             ex.step(zh: "\(line.tax.zh)：应纳 \(line.due)，其他减免 \(line.otherRelief)，减征 (\(line.due) − \(line.otherRelief)) × \(ratio.percent) = \(red)",
                     en: "\(line.tax.rawValue): due \(line.due), other relief \(line.otherRelief), reduction (\(line.due) − \(line.otherRelief)) × \(ratio.percent) = \(red)")
+        }
+        if let unknownRatio { throw unknownRatio }
+        // U14 is about how a reduction is computed: flagged only where something was reduced.
+        if items.contains(where: { $0.reduction > .zero }) {
+            ex.flag("U14", zh: "减征额 =（应纳税额 − 其他减免）× 减征比例", en: "reduction = (due − other relief) × ratio")
         }
         return LocalTaxesDetermination(period: lt.period, beneficiary: beneficiary, ratio: ratio, items: items, explanation: ex)
     }

@@ -21,40 +21,20 @@ public struct VATDetermination: Sendable {
 
 extension Engine {
     /// RULES §1: one VAT return of a small-scale taxpayer.
+    /// Checks run in the order of CASES.md "Errors" (period, rates of the period, applicability, shape, missing
+    /// facts, value-dependent refusals); the kernel refuses only what is left, lines in order.
     func determineVAT(_ vat: VATReturn, taxpayer: Taxpayer) throws(Refusal) -> VATDetermination {
-        guard let status = taxpayer.vatStatus else {
-            throw .missing("taxpayer.vat_status", zh: "增值税需要纳税人身份（小规模或一般纳税人）：请填写 taxpayer.vat_status",
-                           en: "VAT needs the taxpayer's status (small-scale or general): give taxpayer.vat_status", rule: "§1.3")
+        try VATRuleSet.checkCovered(vat.period, parameters: parameters)
+        let rates = VATRuleSet.levyRates(in: vat.period, parameters: parameters)
+        if let i = vat.sales.firstIndex(where: { !rates.contains($0.rate) }) {
+            throw VATKernel.rateRefusal(vat.period, allowed: Array(rates), index: i)
         }
-        guard status == .smallScale else {
+        if taxpayer.vatStatus == .general {
             throw Refusal(.notApplicable, "taxpayer.vat_status", zh: "一般纳税人的增值税需要进项税额，不在本引擎范围内（小规模纳税人优惠不适用）",
                           en: "general taxpayer VAT is out of scope (it needs input tax); small-scale reliefs do not apply", rule: "§1.3")
         }
-        guard let kind = taxpayer.kind else {
-            throw .missing("taxpayer.kind", zh: "增值税需要纳税人类型：请填写 taxpayer.kind", en: "VAT needs the taxpayer's kind: give taxpayer.kind", rule: "§1.3")
-        }
-        let individual = kind == .individual || kind == .individualBusiness
-        let rules = try VATRuleSet.resolve(vat.period, parameters: parameters, individual: individual)
-        guard let key = rules.regionKey(region: taxpayer.region) else {
-            throw .missing("taxpayer.region", zh: "2020年3月至2021年3月的期间需要纳税人所在地区（湖北省适用不同规则）：请填写 taxpayer.region",
-                           en: "periods 2020-03..2021-03 need the taxpayer's region (Hubei has its own rule): give taxpayer.region", rule: "§1.3")
-        }
-        var provincialVersion: ParameterVersion?
-        let test = try VATKernel.limitTest(rules, kind: kind, monthsOperated: vat.monthsOperated) { () throws(Refusal) -> Money in
-            guard let province = taxpayer.province else {
-                throw .missing("taxpayer.region", zh: "2014年10月以前个人适用省定起征点，需要所在地区：请填写 taxpayer.region",
-                               en: "before 2014-10 an individual's 起征点 is set by the province: give taxpayer.region", rule: "§1.8")
-            }
-            let category = vat.sales.contains { $0.kind == .processing } ? "labour" : "goods"
-            guard let v = try? parameters.version("vat.individual.qizhengdian.\(category)", on: vat.period.firstDay, key: province),
-                  case .money(let m) = v.value else {
-                throw Refusal(.notSupported, "taxpayer.region",
-                              zh: "省份 \(province) 的增值税起征点（\(category == "goods" ? "销售货物" : "应税劳务")）未收录（U8），本引擎不推定",
-                              en: "the 起征点 of province \(province) for \(category) is not on record (U8); the engine does not guess", rule: "§1.8")
-            }
-            provincialVersion = v
-            return m
-        }
+        let individual = taxpayer.kind == .individual || taxpayer.kind == .individualBusiness
+        let rules = try VATRuleSet.rules(vat.period, parameters: parameters, individual: individual)
         // 放弃减税: only where the law allows it (from 2023) and only for a line the 1% reduction would reach.
         for (i, s) in vat.sales.enumerated() where s.waiveReduction {
             let waivable = rules.reductionWaivable
@@ -65,6 +45,45 @@ extension Engine {
                               rule: "§1.5")
             }
         }
+        // Shapes: a straddled quarter (for an unknown kind, only what straddles for everyone), then what needs the kind.
+        if let refusal = VATRuleSet.straddle(vat.period, parameters: parameters, individual: individual) { throw refusal }
+        guard let kind = taxpayer.kind else {
+            throw .missing("taxpayer.kind", zh: "增值税需要纳税人类型：请填写 taxpayer.kind", en: "VAT needs the taxpayer's kind: give taxpayer.kind", rule: "§1.3")
+        }
+        if kind == .individual, let i = vat.sales.firstIndex(where: { $0.kind == .immovable }) {
+            throw .shape("vat.sales[\(i)].kind", zh: "其他个人销售不动产按现行规定征免增值税，不适用小规模纳税人月（季）销售额免税/起征点",
+                         en: "an individual's sale of an immovable is exempt or taxed under the housing rules, outside the small-scale limit (U27)", rule: "§1.3")
+        }
+        // Missing facts and the provincial 起征点 are recorded, so that a shape refusal of the limit test comes first.
+        var found = Refusals()
+        var provincialVersion: ParameterVersion?
+        let test = try VATKernel.limitTest(rules, kind: kind, monthsOperated: vat.monthsOperated) { () -> Money in
+            guard let province = taxpayer.province else {
+                found.add(.missing("taxpayer.region", zh: "2014年10月以前个人适用省定起征点，需要所在地区：请填写 taxpayer.region",
+                                   en: "before 2014-10 an individual's 起征点 is set by the province: give taxpayer.region", rule: "§1.8"))
+                return .zero
+            }
+            let category = vat.sales.contains { $0.kind == .processing } ? "labour" : "goods"
+            guard let v = try? parameters.version("vat.individual.qizhengdian.\(category)", on: vat.period.firstDay, key: province),
+                  case .money(let m) = v.value else {
+                found.add(Refusal(.notSupported, "taxpayer.region",
+                                  zh: "省份 \(province) 的增值税起征点（\(category == "goods" ? "销售货物" : "应税劳务")）未收录（U8），本引擎不推定",
+                                  en: "the 起征点 of province \(province) for \(category) is not on record (U8); the engine does not guess", rule: "§1.8"))
+                return .zero
+            }
+            provincialVersion = v
+            return m
+        }
+        guard taxpayer.vatStatus != nil else {
+            throw .missing("taxpayer.vat_status", zh: "增值税需要纳税人身份（小规模或一般纳税人）：请填写 taxpayer.vat_status",
+                           en: "VAT needs the taxpayer's status (small-scale or general): give taxpayer.vat_status", rule: "§1.3")
+        }
+        var key: VATRuleSet.RegionKey = 0
+        if let k = rules.regionKey(region: taxpayer.region) { key = k } else {
+            found.add(.missing("taxpayer.region", zh: "2020年3月至2021年3月的期间需要纳税人所在地区（湖北省适用不同规则）：请填写 taxpayer.region",
+                               en: "periods 2020-03..2021-03 need the taxpayer's region (Hubei has its own rule): give taxpayer.region", rule: "§1.3"))
+        }
+        try found.check()
         let lines = VATLines(sales: vat.sales)
         let evaluated = lines.withView { view in
             Result { () throws(Refusal) -> VATOutcome in try VATKernel.evaluate(rules, test: test, key: key, kind: kind, lines: view, range: 0..<lines.count) }

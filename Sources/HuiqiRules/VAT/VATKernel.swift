@@ -107,7 +107,7 @@ public enum VATKernel {
         let individual = kind == .individual || kind == .individualBusiness
         if individual && rules.individualsUseQizhengdian && !(rules.limitKind != .none && rules.eligibleKinds.contains(kind)) {
             guard !rules.period.isQuarterly else {
-                throw Refusal(.notSupported, "vat.period", zh: "2014年10月以前个人适用按月的省定起征点，按季案例未经研究：请按月提供",
+                throw Refusal.shape("vat.period", zh: "2014年10月以前个人适用按月的省定起征点，按季案例未经研究：请按月提供",
                               en: "before 2014-10 individuals have a monthly provincial 起征点; quarterly cases were not researched: file by month", rule: "§1.8")
             }
             return VATLimitTest(regime: .provincialQizhengdian, limit: try provincialLimit(), comparison: .lt, months: 1, flagU7: false, monthsAssumed: false)
@@ -126,7 +126,7 @@ public enum VATKernel {
         case (_, nil):
             return VATLimitTest(regime: .smallBusiness, limit: base, comparison: rules.comparison, months: 3, flagU7: true, monthsAssumed: true)
         case (.refusePartial, let m?) where m < 3:
-            throw Refusal(.notSupported, "vat.months_operated", zh: "2013年8月至2014年9月按季纳税不足一个季度的销售额度未经研究",
+            throw Refusal.shape("vat.months_operated", zh: "2013年8月至2014年9月按季纳税不足一个季度的销售额度未经研究",
                           en: "the limit for a partial quarter in 2013-08..2014-09 was not researched", rule: "§1.7")
         case (.prorateUnconfirmed, let m?):
             return VATLimitTest(regime: .smallBusiness, limit: monthly * Int64(m), comparison: rules.comparison, months: m, flagU7: m < 3, monthsAssumed: false)
@@ -140,13 +140,9 @@ public enum VATKernel {
     @inline(never)
     static func lineRefusal(_ rules: VATRuleSet, kind: TaxpayerKind, lineKind: SaleKind, ratePPM: Int64, deduction: Int64,
                             index i: Int, regime: VATLimitTest.Regime, mixesCategories: Bool) -> Refusal? {
-        let rate = Rate(ppm: ratePPM)
-        if !rules.allowedRates.contains(rate) {
-            return .invalid("vat.sales[\(i)].rate", zh: "\(rules.period) 的法定征收率只有 \(rules.allowedRates.map(\.description).joined(separator: "、"))",
-                            en: "the statutory levy rates for \(rules.period) are \(rules.allowedRates.map(\.description).joined(separator: ", "))", rule: "§1.3")
-        }
+        if !rules.allowedRates.contains(Rate(ppm: ratePPM)) { return rateRefusal(rules.period, allowed: rules.allowedRates, index: i) }
         if lineKind == .immovable && kind == .individual {
-            return Refusal(.notSupported, "vat.sales[\(i)].kind",
+            return .shape("vat.sales[\(i)].kind",
                            zh: "其他个人销售不动产按现行规定征免增值税，不适用小规模纳税人月（季）销售额免税/起征点",
                            en: "an individual's sale of an immovable is exempt or taxed under the housing rules, outside the small-scale limit (U27)", rule: "§1.3")
         }
@@ -169,6 +165,13 @@ public enum VATKernel {
             }
         }
         return nil
+    }
+
+    /// A levy rate not in force for the period (CASES.md "Errors", step 3).
+    static func rateRefusal(_ period: TaxPeriod, allowed: [Rate], index i: Int) -> Refusal {
+        let list = allowed.sorted().map(\.description)
+        return Refusal(.invalidInput, "vat.sales[\(i)].rate", zh: "\(period) 的法定征收率只有 \(list.joined(separator: "、"))",
+                       en: "the statutory levy rates for \(period) are \(list.joined(separator: ", "))", rule: "§1.3", step: .periodInput)
     }
 
     /// Group of a sale kind for the limit test: 0, 1, or 2 (in no group: immovables in 2016-05..2018-12).
@@ -202,6 +205,8 @@ public enum VATKernel {
         let strict = !rules.immovableInScope || rules.netMode == .refuse || test.regime == .provincialQizhengdian
         // Flags are accumulated as bits: line kinds are random in a population, so branches on them mispredict.
         var anyDeduction: UInt8 = 0, anySpecial: UInt8 = 0, anyImmovable: UInt8 = 0, categories: UInt8 = 0
+        // A non-immovable line off a 专票 with a base: the only kind the 销售不动产 secondary test could exempt.
+        var anyOtherExemptible: UInt8 = 0
         let allows = (bit(f.allows3), bit(f.allows5))
         let countsSpecial = bit(rules.specialCountsInTotal)
 
@@ -223,6 +228,7 @@ public enum VATKernel {
             let special = bit(lines.special[i])
             anyDeduction |= bit(deduction > 0)
             anySpecial |= special
+            anyOtherExemptible |= (immovable ^ 1) & (special ^ 1) & bit(base > 0)
             let counted = countsSpecial | (special ^ 1)
             let tested = counted == 1 ? (gross ? amount : base) : 0
             anyImmovable |= immovable & counted
@@ -243,7 +249,8 @@ public enum VATKernel {
             if !o.passed.0 && anyImmovableLine && rules.scope == .allCombined && test.regime == .smallBusiness {
                 let alternative = passes(o.tested.0 - o.immovableTested, limit, test.comparison)
                 if rules.secondary == .yes { o.secondaryApplied = alternative }
-                else if rules.secondary == .unknown && alternative { o.secondaryAlternative = true; o.flags |= VATOutcome.flagU2 }
+                // RULES §8.4: U2 only when the alternative would exempt a line that the literal test leaves taxable.
+                else if rules.secondary == .unknown && alternative && anyOtherExemptible == 1 { o.secondaryAlternative = true; o.flags |= VATOutcome.flagU2 }
             }
         }
         let treatment = Treatment3(rules, key: key)

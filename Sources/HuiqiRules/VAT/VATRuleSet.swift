@@ -59,22 +59,47 @@ public struct VATRuleSet: Sendable {
     /// Resolves the rules of `period`. Refuses a period outside the rules (`no_rule`) and a quarter whose
     /// months fall under different versions (`not_supported`, RULES §0.2).
     public static func resolve(_ period: TaxPeriod, parameters: ParameterSet, individual: Bool) throws(Refusal) -> VATRuleSet {
-        let months = period.months.map { Day.firstOf(year: $0.year, month: $0.month) }
-        for d in months {
-            do { _ = try parameters.version("vat.supported_periods", on: d) } catch {
+        try checkCovered(period, parameters: parameters)
+        if let refusal = straddle(period, parameters: parameters, individual: individual) { throw refusal }
+        return try rules(period, parameters: parameters, individual: individual)
+    }
+
+    /// Refuses a period outside the periods the rules cover (`no_rule`, RULES §0.2).
+    public static func checkCovered(_ period: TaxPeriod, parameters: ParameterSet) throws(Refusal) {
+        for (year, month) in period.months {
+            do { _ = try parameters.version("vat.supported_periods", on: Day.firstOf(year: year, month: month)) } catch {
                 throw Refusal(.noRule, "vat.period", zh: "税款所属期 \(period) 不在规则覆盖范围（2009-01 至 2027-12）内，本引擎不推定规则",
                               en: "period \(period) is outside the periods the rules cover (2009-01 to 2027-12); no rule is assumed", rule: "§0.2")
             }
         }
-        if period.isQuarterly {
-            let names = consulted + (individual ? consultedForIndividuals : [])
-            if let changed = parameters.firstChange(of: names, keys: ["hubei", "elsewhere"], in: period) {
-                throw Refusal(.notSupported, "vat.period",
-                              zh: "\(period) 季度内规则于 \(changed) 发生变化，案例无法区分各月销售额：请按月提供销售额",
-                              en: "the rules change on \(changed), inside \(period); a quarterly case has no date per sale: give the sales month by month",
-                              rule: "§0.2")
+    }
+
+    /// The refusal of a quarter inside which a consulted parameter changes (RULES §0.2), if it does: a quarterly
+    /// case has no date per sale. The individuals' 起征点 ranges count only for individuals.
+    public static func straddle(_ period: TaxPeriod, parameters: ParameterSet, individual: Bool) -> Refusal? {
+        guard period.isQuarterly,
+              let changed = parameters.firstChange(of: consulted + (individual ? consultedForIndividuals : []), keys: ["hubei", "elsewhere"], in: period)
+        else { return nil }
+        return .shape("vat.period", zh: "\(period) 季度内规则于 \(changed) 发生变化，案例无法区分各月销售额：请按月提供销售额",
+                      en: "the rules change on \(changed), inside \(period); a quarterly case has no date per sale: give the sales month by month",
+                      rule: "§0.2")
+    }
+
+    /// Every statutory levy rate in force in some month of a covered period: a rate outside them is invalid for
+    /// the period (CASES.md "Errors", step 3); one in force in only part of a quarter meets the straddle refusal.
+    public static func levyRates(in period: TaxPeriod, parameters: ParameterSet) -> Set<Rate> {
+        var rates: Set<Rate> = []
+        for (year, month) in period.months {
+            if case .list(let l)? = try? parameters.version("vat.levy_rates_allowed", on: Day.firstOf(year: year, month: month)).value {
+                rates.formUnion(l.compactMap { Rate(decimal: $0) })
             }
         }
+        return rates
+    }
+
+    /// The rules in force on the first day of a covered period, without the straddle check.
+    static func rules(_ period: TaxPeriod, parameters: ParameterSet, individual: Bool) throws(Refusal) -> VATRuleSet {
+        let months = period.months.map { Day.firstOf(year: $0.year, month: $0.month) }
         let d = months[0]
         var used: [String: ParameterVersion] = [:]
         func v(_ name: String, key: String? = nil) throws(Refusal) -> ParameterVersion {
