@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-postgres-driver", from: "2.14.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // Civil days and tax periods, shared by the law and the calendar.
@@ -51,10 +52,12 @@ let package = Package(
             .product(name: "Fluent", package: "fluent"),
             .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
             .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "HuiqiServices", dependencies: [
             "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
             .product(name: "Vapor", package: "vapor"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "HuiqiServer", dependencies: [
             "HuiqiServices", "HuiqiStore", "HuiqiRules", "HuiqiCalendar",

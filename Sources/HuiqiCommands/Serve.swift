@@ -13,6 +13,11 @@ struct Serve: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Log format: text (for people) or json (one object per line, for production; default: HUIQI_LOG_FORMAT, else text).")
     var logFormat: String?
     @ArgumentParser.Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @ArgumentParser.Option(help: "The address users reach the platform at; https://… makes cookies Secure and adds HSTS (default: HUIQI_PUBLIC_URL).")
+    var publicURL: String?
+    @ArgumentParser.Option(help: "A bearer token /metrics requires; without one /metrics answers loopback only (default: HUIQI_METRICS_TOKEN).")
+    var metricsToken: String?
+    @ArgumentParser.Option(help: "Days an API token lasts (default: HUIQI_TOKEN_DAYS, else 30).") var tokenDays: Int?
 
     func run() async throws {
         let location = DatabaseLocation(database ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "huiqi.sqlite")
@@ -30,7 +35,13 @@ struct Serve: AsyncParsableCommand {
         }
         let app = try await Application.make(env)
         do {
-            let logins = try await configure(app, ServerSettings(database: location, demo: demo))
+            let env = ProcessInfo.processInfo.environment
+            guard let days = tokenDays ?? Int(env["HUIQI_TOKEN_DAYS"] ?? "30") else {
+                printError("huiqi serve: HUIQI_TOKEN_DAYS must be a whole number of days")
+                throw ExitCode(2)
+            }
+            let logins = try await configure(app, ServerSettings(database: location, demo: demo, publicURL: publicURL ?? env["HUIQI_PUBLIC_URL"],
+                                                                 metricsToken: metricsToken ?? env["HUIQI_METRICS_TOKEN"], tokenDays: days))
             if !logins.isEmpty {
                 print("Demo logins / 演示账号:")
                 for l in logins { print("  \(l.role)\t\(l.login)\t\(l.password)\t\(l.scope)") }

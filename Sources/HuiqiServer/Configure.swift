@@ -25,9 +25,20 @@ public struct ServerSettings: Sendable {
     public var demo: Bool
     public var demoTaxpayers: Int
     public var now: @Sendable () -> Date
-    public init(database: DatabaseLocation, demo: Bool = false, demoTaxpayers: Int = 3000, now: @escaping @Sendable () -> Date = { Date() }) {
+    /// The address users reach the platform at (`--public-url`, `HUIQI_PUBLIC_URL`): `https://…` makes cookies
+    /// `Secure` and adds HSTS. Nil: plain HTTP on a private address (the demo).
+    public var publicURL: String?
+    /// A bearer token `/metrics` requires (`--metrics-token`, `HUIQI_METRICS_TOKEN`). Without one, `/metrics`
+    /// answers only requests from the loopback interface.
+    public var metricsToken: String?
+    /// How long an API token lasts, in days (`--token-days`, `HUIQI_TOKEN_DAYS`).
+    public var tokenDays: Int
+    public init(database: DatabaseLocation, demo: Bool = false, demoTaxpayers: Int = 3000, now: @escaping @Sendable () -> Date = { Date() },
+                publicURL: String? = nil, metricsToken: String? = nil, tokenDays: Int = 30) {
         self.database = database; self.demo = demo; self.demoTaxpayers = demoTaxpayers; self.now = now
+        self.publicURL = publicURL; self.metricsToken = metricsToken; self.tokenDays = tokenDays
     }
+    var https: Bool { publicURL?.lowercased().hasPrefix("https://") == true }
 }
 
 /// The platform of one running app: the services, built once in `configure` and shared by the routes.
@@ -44,6 +55,12 @@ struct Platform: Sendable {
     let metrics: PrometheusCollectorRegistry
     let filings: Counter
     let requests: Counter
+    /// Cookies carry `Secure` (the platform is served over HTTPS).
+    let secureCookies: Bool
+    let metricsToken: String?
+    /// The largest request body read (a case of 1,000 lines is about 80 KB).
+    static let maxBody: ByteCount = "1mb"
+    static let maxBodyText = "1 MB"
 }
 
 struct PlatformKey: StorageKey { typealias Value = Platform }
@@ -66,6 +83,11 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
         // loop (the default) capped the filing API at about 300 requests/s in the load check.
         app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)
     }
+    guard settings.tokenDays >= 1 else { throw ConfigurationError.invalid("token days must be at least 1 (--token-days, HUIQI_TOKEN_DAYS)") }
+    if let url = settings.publicURL, URL(string: url)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
+        throw ConfigurationError.invalid("the public URL must start with http:// or https:// (--public-url, HUIQI_PUBLIC_URL)")
+    }
+    app.routes.defaultMaxBodySize = Platform.maxBody
     for m in HuiqiMigrations.all { app.migrations.add(m) }
     try await app.autoMigrate()
     let engine = try Engine.bundled()
@@ -75,11 +97,15 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     app.platform = Platform(store: store, access: access,
                             filing: FilingService(store: store, access: access, engine: engine, deadlines: try FilingDeadlines.bundled(), now: settings.now),
                             registry: RegistryService(store: store, access: access, now: settings.now),
-                            auth: AuthService(store: store, access: access, now: settings.now), engine: engine,
+                            auth: AuthService(store: store, access: access, now: settings.now, tokenDays: settings.tokenDays), engine: engine,
                             openAPI: try String(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "json")!, encoding: .utf8),
                             metrics: registry, filings: registry.makeCounter(name: "huiqi_filings_total", help: "Returns filed"),
-                            requests: registry.makeCounter(name: "huiqi_http_requests_total", help: "HTTP requests served"))
+                            requests: registry.makeCounter(name: "huiqi_http_requests_total", help: "HTTP requests served"),
+                            secureCookies: settings.https, metricsToken: settings.metricsToken)
+    // Outermost first: headers on every response, errors mapped before them, then the input guard.
+    app.middleware.use(SecurityHeaders(https: settings.https))
     app.middleware.use(ErrorMapping())
+    app.middleware.use(InputGuard())
     app.middleware.use(RequestCounter())
     try routes(app)
     webRoutes(app)
@@ -87,4 +113,10 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
         return try await DemoData.load(into: store, engine: engine, taxpayers: settings.demoTaxpayers, now: settings.now())
     }
     return []
+}
+
+/// A setting that cannot work, named at start (CONVENTIONS: configuration fails loudly).
+public enum ConfigurationError: Error, CustomStringConvertible {
+    case invalid(String)
+    public var description: String { if case .invalid(let why) = self { return why }; return "" }
 }

@@ -15,6 +15,8 @@ func routes(_ app: Application) throws {
     let api = app.grouped("api", "v1")
     api.post("login", use: login)
     let authed = api.grouped(BearerActor())
+    authed.post("logout", use: logout)
+    authed.post("users", ":user", "revoke", use: revokeCredentials)
     authed.post("calc", use: calc)
     authed.get("taxpayers", use: listTaxpayers)
     authed.post("taxpayers", use: registerTaxpayer)
@@ -31,7 +33,15 @@ func routes(_ app: Application) throws {
     return try jsonResponse(.ok, ["status": "ok"])
 }
 
+/// `/metrics` is for the operators' scraper: with a configured token it requires it; without one it answers the
+/// loopback interface only (a scraper on the same host, or behind the proxy).
 @Sendable func metrics(_ req: Request) async throws -> Response {
+    if let expected = req.application.platform.metricsToken {
+        guard let given = req.headers.bearerAuthorization?.token, given.utf8.count == expected.utf8.count,
+              zip(given.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { throw ServiceError.unauthenticated }
+    } else if let remote = req.remoteAddress, !(remote.ipAddress.map { $0.hasPrefix("127.") || $0 == "::1" } ?? false) {
+        throw ServiceError.notFound
+    }
     var buffer: [UInt8] = []
     req.application.platform.metrics.emit(into: &buffer)
     var headers = HTTPHeaders()
@@ -45,11 +55,25 @@ struct LoginBody: Content { let login: String; let password: String }
     guard let body = try? req.content.decode(LoginBody.self) else {
         throw ServiceError.invalid(field: "login", zh: "请提供 login 和 password", en: "give login and password")
     }
+    // Throttled logins are a 429 with Retry-After (ErrorMapping).
     guard let (token, actor) = try await req.application.platform.auth.login(body.login, password: body.password, remote: req.remoteAddress?.description) else {
         return try jsonResponse(.unauthorized, ["error": "invalid login or password / 用户名或密码错误"])
     }
     let reply: [String: String] = ["token": token, "role": actor.role.rawValue]
     return try jsonResponse(.ok, reply)
+}
+
+/// Ends the token of the request (the API's logout).
+@Sendable func logout(_ req: Request) async throws -> Response {
+    if let token = req.headers.bearerAuthorization?.token { try await req.application.platform.auth.logout(token: token) }
+    return Response(status: .noContent)
+}
+
+/// An administrator ends every token and web session of a user, at once.
+@Sendable func revokeCredentials(_ req: Request) async throws -> Response {
+    let actor = try req.auth.require(ActorBox.self).actor
+    try await req.application.platform.auth.revokeCredentials(of: req.parameters.get("user") ?? "", by: actor, remote: req.remoteAddress?.description)
+    return Response(status: .noContent)
 }
 
 @Sendable func calc(_ req: Request) async throws -> Response {

@@ -23,7 +23,14 @@ public enum ServiceError: Error, Equatable, Sendable {
     case invalid(field: String, zh: String, en: String)
     /// The request contradicts what is stored (a credit code registered twice, a frequency fixed for the year).
     case conflict(field: String, zh: String, en: String)
+    /// Well formed but refused as it stands (an idempotency key reused with another request): 422.
+    case unprocessable(field: String, zh: String, en: String)
+    /// Too many attempts (failed logins): try again after the given seconds (429).
+    case tooManyRequests(retryAfter: Int)
 }
+
+/// A stored user whose role this version does not know: an error, never a taxpayer by default.
+public enum AccessError: Error { case unknownRole(String) }
 
 /// The one place that decides who may see and do what (ARCHITECTURE: authorization lives in the services).
 public struct Access: Sendable {
@@ -32,7 +39,7 @@ public struct Access: Sendable {
 
     /// Builds the actor of a user row.
     public func actor(for user: UserRow) async throws -> Actor {
-        let role = Actor.Role(rawValue: user.role) ?? .taxpayer
+        guard let role = Actor.Role(rawValue: user.role) else { throw AccessError.unknownRole(user.role) }
         var offices: Set<String> = []
         if let office = user.office_id, role == .officer || role == .supervisor { offices = try await store.officeSubtree(office) }
         let bound = role == .taxpayer ? Set(try await store.boundTaxpayers(user: user.id)) : []

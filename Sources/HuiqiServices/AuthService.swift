@@ -4,24 +4,30 @@ import HuiqiStore
 import Vapor
 
 /// Logins, API tokens and web sessions. Passwords are bcrypt hashes; a token or session is 32 random bytes given
-/// once to the client and stored only as its SHA-256. Failed logins are rate-limited per login name.
+/// once to the client and stored only as its SHA-256. Tokens and sessions expire, and are looked up on every
+/// request: a logout, a revocation, a binding removed or an office changed take effect at once.
+/// Failed logins are throttled per login name and source address, for a window only: nobody can lock another
+/// user out for good, nor from another address.
 public final class AuthService: Sendable {
     public let store: Store
     public let access: Access
     let now: @Sendable () -> Date
     private let failures = Mutex<[String: [Date]]>([:])
-    /// Actors resolved from a token digest, kept for `actorCacheSeconds`: a request then costs no database round
-    /// trip for authentication. A changed binding or office takes effect within that time.
-    private let actors = Mutex<[String: (actor: Actor, until: Date)]>([:])
-    public let actorCacheSeconds: TimeInterval = 30
     /// A web session lasts a working day.
     public let sessionSeconds: TimeInterval = 8 * 3600
-    /// At most this many failed attempts per login in `window` seconds.
+    /// An API token lasts this long (`--token-days`, `HUIQI_TOKEN_DAYS`; 30 days by default).
+    public let tokenSeconds: TimeInterval
+    /// At most this many failed attempts per login and source in `window` seconds.
     public let maxFailures = 5
     public let window: TimeInterval = 300
+    /// A bcrypt hash of nothing anyone knows, checked when the login is unknown so that an unknown login takes
+    /// as long as a wrong password (no user enumeration by timing).
+    private let decoyHash: String
 
-    public init(store: Store, access: Access, now: @escaping @Sendable () -> Date) {
+    public init(store: Store, access: Access, now: @escaping @Sendable () -> Date, tokenDays: Int = 30) {
         self.store = store; self.access = access; self.now = now
+        tokenSeconds = TimeInterval(tokenDays) * 86_400
+        decoyHash = (try? Bcrypt.hash(Self.randomToken(), cost: 10)) ?? ""
     }
 
     public static func hash(password: String) throws -> String { try Bcrypt.hash(password, cost: 10) }
@@ -29,9 +35,22 @@ public final class AuthService: Sendable {
     /// Checks the password and issues an API token; nil for a wrong login or password (the caller says only "invalid").
     public func login(_ login: String, password: String, remote: String?) async throws -> (token: String, actor: Actor)? {
         guard let user = try await verify(login, password: password, remote: remote) else { return nil }
-        let token = Self.randomToken()
-        try await store.insert(tokenHash: Self.digest(token), user: user.id, at: now().formatted(.iso8601))
+        let token = Self.randomToken(), t = now()
+        try await store.insert(tokenHash: Self.digest(token), user: user.id, at: t.formatted(.iso8601),
+                               expires: t.addingTimeInterval(tokenSeconds).formatted(.iso8601))
         return (token, try await access.actor(for: user))
+    }
+
+    /// Ends an API token (`POST /api/v1/logout`).
+    public func logout(token: String) async throws { try await store.deleteToken(hash: Self.digest(token)) }
+
+    /// Ends every token and session of a user: administrators only; audited.
+    public func revokeCredentials(of userID: String, by actor: Actor, remote: String?) async throws {
+        guard actor.role == .administrator else { throw ServiceError.forbidden("only administrators revoke credentials / 仅管理员可以吊销登录凭证") }
+        try TextInput.check(userID, field: "user", maxLength: TextInput.maxIdentifier)
+        guard try await store.user(id: userID) != nil else { throw ServiceError.notFound }
+        try await store.revokeCredentials(user: userID, audit: AuditRow(id: UUID().uuidString, at: now().formatted(.iso8601), user_id: actor.userID,
+                                                                          action: "revoke_credentials", object: userID, detail: "", remote: remote))
     }
 
     /// Checks the password and opens a web session; the token goes into an HttpOnly cookie.
@@ -44,52 +63,52 @@ public final class AuthService: Sendable {
     }
 
     public func endSession(_ token: String) async throws {
-        let key = Self.digest("session:" + token)
-        actors.withLock { $0[key] = nil }
-        try await store.deleteSession(hash: key)
+        try await store.deleteSession(hash: Self.digest("session:" + token))
     }
 
-    /// The password check shared by API logins and web sessions, with the rate limit and the audit entries.
+    /// The password check shared by API logins and web sessions, with the throttle and the audit entries.
     private func verify(_ login: String, password: String, remote: String?) async throws -> UserRow? {
         try TextInput.check(login, field: "login", maxLength: TextInput.maxName)
         try TextInput.check(password, field: "password", maxLength: TextInput.maxPassword)
         let t = now()
-        let recent = failures.withLock { $0[login, default: []].filter { t.timeIntervalSince($0) < window } }
-        if recent.count >= maxFailures { throw ServiceError.forbidden("too many failed logins; wait \(Int(window / 60)) minutes / 登录失败次数过多，请\(Int(window / 60))分钟后再试") }
+        let key = "\(login)\u{1F}\(Self.source(remote))"
+        let recent = failures.withLock { $0[key, default: []].filter { t.timeIntervalSince($0) < window } }
+        if recent.count >= maxFailures { throw ServiceError.tooManyRequests(retryAfter: Int(window)) }
         let stamp = t.formatted(.iso8601)
-        guard let user = try await store.user(login: login), try Bcrypt.verify(password, created: user.password_hash) else {
-            failures.withLock { $0[login] = recent + [t] }
+        let user = try await store.user(login: login)
+        let ok = try Bcrypt.verify(password, created: user?.password_hash ?? decoyHash) && user != nil
+        guard ok, let user else {
+            failures.withLock { f in
+                if f.count > 100_000 { f = f.filter { !$0.value.isEmpty && t.timeIntervalSince($0.value.last!) < window } }
+                f[key] = recent + [t]
+            }
             try await store.audit(AuditRow(id: UUID().uuidString, at: stamp, user_id: nil, action: "login_failed", object: login, detail: "", remote: remote))
             return nil
         }
-        failures.withLock { $0[login] = nil }
+        failures.withLock { $0[key] = nil }
         try await store.audit(AuditRow(id: UUID().uuidString, at: stamp, user_id: user.id, action: "login", object: login, detail: "", remote: remote))
         return user
     }
 
-    /// The actor behind a bearer token.
+    /// The address a login comes from, without its port (each connection has another port).
+    static func source(_ remote: String?) -> String {
+        guard let remote else { return "" }
+        // "[IPv4]127.0.0.1/127.0.0.1:54321" or "[IPv6]…:port": drop what follows the last colon.
+        return remote.lastIndex(of: ":").map { String(remote[..<$0]) } ?? remote
+    }
+
+    /// The actor behind a bearer token that has not expired.
     public func actor(token: String) async throws -> Actor {
-        try await cachedActor(key: Self.digest(token)) { try await self.store.user(tokenHash: $0) }
+        guard let user = try await store.user(tokenHash: Self.digest(token), now: now().formatted(.iso8601)) else { throw ServiceError.unauthenticated }
+        return try await access.actor(for: user)
     }
 
     /// The actor behind a session cookie, if the session exists and has not expired.
     public func actor(session: String) async throws -> Actor {
-        let t = now()
-        return try await cachedActor(key: Self.digest("session:" + session)) {
-            try await self.store.user(sessionHash: $0, now: t.formatted(.iso8601))
+        guard let user = try await store.user(sessionHash: Self.digest("session:" + session), now: now().formatted(.iso8601)) else {
+            throw ServiceError.unauthenticated
         }
-    }
-
-    private func cachedActor(key: String, lookup: (String) async throws -> UserRow?) async throws -> Actor {
-        let t = now()
-        if let hit = actors.withLock({ $0[key] }), hit.until > t { return hit.actor }
-        guard let user = try await lookup(key) else { throw ServiceError.unauthenticated }
-        let actor = try await access.actor(for: user)
-        actors.withLock { cache in
-            if cache.count > 100_000 { cache.removeAll(keepingCapacity: true) }
-            cache[key] = (actor, t.addingTimeInterval(actorCacheSeconds))
-        }
-        return actor
+        return try await access.actor(for: user)
     }
 
     /// The CSRF token of a web session: an HMAC of the session token, so only its holder can compute it, and
@@ -98,6 +117,9 @@ public final class AuthService: Sendable {
         HMAC<SHA256>.authenticationCode(for: Data("csrf".utf8), using: SymmetricKey(data: Data(session.utf8)))
             .map { String(format: "%02x", $0) }.joined()
     }
+
+    /// A fresh random token (32 bytes in hex), for CSRF tokens of forms without a session.
+    public static func newToken() -> String { randomToken() }
 
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HuiqiCalendar
 import HuiqiRules
@@ -49,8 +50,16 @@ public struct FilingService: Sendable {
         let idempotencyKey = try TextInput.idempotencyKey(idempotencyKey)
         // The idempotency key is checked only when something fails: the unique (taxpayer_id, idempotency_key)
         // index refuses a second insert atomically, so the common path costs no extra round trip.
+        // A key is scoped to the taxpayer; it answers only the request it was first given with (body and declared
+        // tax, by SHA-256): the same key with another request is refused, naming the key.
+        let digest = Self.requestDigest(caseJSON: caseJSON, declaredTax: declaredTax)
         func replay(after error: any Error) async throws -> FiledReturn {
             if let key = idempotencyKey, let existing = try await store.version(taxpayer: taxpayerID, idempotencyKey: key) {
+                guard existing.request_digest == nil || existing.request_digest == digest else {
+                    throw ServiceError.unprocessable(field: "Idempotency-Key",
+                                                     zh: "该 Idempotency-Key 已用于另一份申报（\(existing.return_id) 第\(existing.version)版），请为新的请求使用新的键",
+                                                     en: "this Idempotency-Key was used for another request (\(existing.return_id) version \(existing.version)); use a new key for a new request")
+                }
                 return FiledReturn(row: existing, replayed: true, prompts: Prompt.decode(existing.prompts_json))
             }
             throw error
@@ -61,7 +70,7 @@ public struct FilingService: Sendable {
                                    case_json: a.caseJSON, determination_json: storedDetermination(a),
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
                                    idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: now().formatted(.iso8601),
-                                   prompts_json: Prompt.json(a.prompts).serialized(indent: nil))
+                                   prompts_json: Prompt.json(a.prompts).serialized(indent: nil), request_digest: idempotencyKey == nil ? nil : digest)
         do {
             // The version number comes from the return's `current_returns` row, whose lock serializes concurrent
             // corrections of one return: no retry loop is needed.
@@ -82,6 +91,11 @@ public struct FilingService: Sendable {
             .map { JSON.string("\($0.name)\($0.key.map { "[\($0)]" } ?? "")@\($0.from)") }
         guard case .object(let kv) = a.determination.json else { return a.determination.json.serialized(indent: nil) }
         return JSON.object(kv + [("parameters", .array(versions))]).serialized(indent: nil)
+    }
+
+    /// SHA-256 of what a filing request asks: the body as sent and the declared tax.
+    static func requestDigest(caseJSON: String, declaredTax: Money?) -> String {
+        SHA256.hash(data: Data("\(caseJSON)\u{1F}\(declaredTax?.description ?? "-")".utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// The tax a taxpayer declares, as typed in a form field or a header named `field`.

@@ -57,9 +57,12 @@ public struct RegistryService: Sendable {
         if try await store.taxpayer(t.id) != nil {
             throw ServiceError.conflict(field: "id", zh: "该统一社会信用代码已登记", en: "a taxpayer with this credit code is already registered")
         }
-        try await store.insert(taxpayers: [t])
-        try await store.audit(AuditRow(id: UUID().uuidString, at: now().formatted(.iso8601), user_id: actor.userID, action: "register_taxpayer",
-                                       object: t.id, detail: "\(t.name), \(t.kind), office \(t.office_id)", remote: remote))
+        // A concurrent registration of the same code passes the check above; the primary key decides (409).
+        let audit = AuditRow(id: UUID().uuidString, at: now().formatted(.iso8601), user_id: actor.userID, action: "register_taxpayer",
+                             object: t.id, detail: "\(t.name), \(t.kind), office \(t.office_id)", remote: remote)
+        do { try await store.writeAudited(audit) { db in try await Store(sql: db).insert(taxpayers: [t]) } } catch StoreError.constraint {
+            throw ServiceError.conflict(field: "id", zh: "该统一社会信用代码已登记", en: "a taxpayer with this credit code is already registered")
+        }
         return t
     }
 
@@ -80,9 +83,14 @@ public struct RegistryService: Sendable {
             throw ServiceError.conflict(field: "year", zh: "\(year) 年度的纳税期限已登记为 \(existing)，一经确定年度内不得变更",
                                         en: "\(year) is already registered as \(existing); the frequency is fixed for the year")
         }
-        try await store.insert(frequencies: [(taxpayerID, year, frequency)])
-        try await store.audit(AuditRow(id: UUID().uuidString, at: now().formatted(.iso8601), user_id: actor.userID, action: "set_vat_frequency",
-                                       object: "\(taxpayerID)/\(year)", detail: frequency, remote: remote))
+        // A concurrent answer for the same year passes the check above; the primary key decides (409).
+        let audit = AuditRow(id: UUID().uuidString, at: now().formatted(.iso8601), user_id: actor.userID, action: "set_vat_frequency",
+                             object: "\(taxpayerID)/\(year)", detail: frequency, remote: remote)
+        do { try await store.writeAudited(audit) { db in try await Store(sql: db).insert(frequencies: [(taxpayerID, year, frequency)]) } }
+        catch StoreError.constraint {
+            throw ServiceError.conflict(field: "year", zh: "\(year) 年度的纳税期限已登记，一经确定年度内不得变更",
+                                        en: "the frequency of \(year) is already registered; it is fixed for the year")
+        }
     }
 
     /// Officers and administrators keep the registry; supervisors and taxpayers only read it.

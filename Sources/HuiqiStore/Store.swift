@@ -41,13 +41,17 @@ public struct ReturnVersionRow: Codable, Sendable, Equatable {
     public var idempotency_key: String?, filed_by: String, filed_at: String
     /// The prompts given at filing, as a JSON array of {code, zh, en}.
     public var prompts_json: String
+    /// SHA-256 of the request the idempotency key came with (body and declared tax): a key reused with another
+    /// request is refused rather than answered with this filing.
+    public var request_digest: String?
     public init(taxpayer_id: String, return_id: String, version: Int, section: String, period: String, case_json: String,
                 determination_json: String, computed_tax_fen: Int64, relief_fen: Int64, declared_tax_fen: Int64?,
-                idempotency_key: String?, filed_by: String, filed_at: String, prompts_json: String = "[]") {
+                idempotency_key: String?, filed_by: String, filed_at: String, prompts_json: String = "[]", request_digest: String? = nil) {
         self.taxpayer_id = taxpayer_id; self.return_id = return_id; self.version = version; self.section = section
         self.period = period; self.case_json = case_json; self.determination_json = determination_json
         self.computed_tax_fen = computed_tax_fen; self.relief_fen = relief_fen; self.declared_tax_fen = declared_tax_fen
         self.idempotency_key = idempotency_key; self.filed_by = filed_by; self.filed_at = filed_at; self.prompts_json = prompts_json
+        self.request_digest = request_digest
     }
 }
 
@@ -88,18 +92,6 @@ public struct Store: Sendable {
         }
         return names
     }
-    /// The office and every office below it (its subtree), by walking the hierarchy (five levels at most).
-    public func officeSubtree(_ root: String) async throws -> Set<String> {
-        var all: Set<String> = [root], frontier = [root]
-        while !frontier.isEmpty {
-            let children = try await db.select().column("id").from("offices").where("parent_id", .in, frontier)
-                .all().map { try $0.decode(column: "id", as: String.self) }
-            frontier = children.filter { !all.contains($0) }
-            all.formUnion(frontier)
-        }
-        return all
-    }
-
     // MARK: taxpayers
     public func insert(taxpayers: [TaxpayerRow]) async throws {
         for chunk in taxpayers.chunked(300) { try await db.insert(into: "taxpayers").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
@@ -139,13 +131,39 @@ public struct Store: Sendable {
         try await db.select().column("taxpayer_id").from("user_taxpayers").where("user_id", .equal, user)
             .all().map { try $0.decode(column: "taxpayer_id", as: String.self) }
     }
-    public func insert(tokenHash: String, user: String, at: String) async throws {
-        try await db.insert(into: "api_tokens").columns("token_hash", "user_id", "created_at").values(SQLBind(tokenHash), SQLBind(user), SQLBind(at)).run()
+    public func insert(tokenHash: String, user: String, at: String, expires: String) async throws {
+        try await db.insert(into: "api_tokens").columns("token_hash", "user_id", "created_at", "expires_at")
+            .values(SQLBind(tokenHash), SQLBind(user), SQLBind(at), SQLBind(expires)).run()
     }
-    public func user(tokenHash: String) async throws -> UserRow? {
+    /// The user of a token that has not expired at `now` (ISO text compares in time order).
+    public func user(tokenHash: String, now: String) async throws -> UserRow? {
         try await db.raw("""
-            SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = \(bind: tokenHash)
+            SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = \(bind: tokenHash) AND t.expires_at > \(bind: now)
             """).first(decoding: UserRow.self)
+    }
+    /// Logging out of the API ends the token (tokens are credentials, not records: they may be deleted).
+    public func deleteToken(hash: String) async throws {
+        try await db.delete(from: "api_tokens").where("token_hash", .equal, hash).run()
+    }
+    /// Ends every token and web session of a user (an administrator's revocation), audited in the same transaction.
+    public func revokeCredentials(user: String, audit: AuditRow) async throws {
+        try await writeAudited(audit) { db in
+            try await db.delete(from: "api_tokens").where("user_id", .equal, user).run()
+            try await db.delete(from: "web_sessions").where("user_id", .equal, user).run()
+        }
+    }
+    public func user(id: String) async throws -> UserRow? {
+        try await db.select().columns("*").from("users").where("id", .equal, id).first(decoding: UserRow.self)
+    }
+
+    /// The office and every office below it (its subtree), in one recursive query.
+    public func officeSubtree(_ root: String) async throws -> Set<String> {
+        let rows = try await db.raw("""
+            WITH RECURSIVE sub(id) AS (SELECT id FROM offices WHERE id = \(bind: root)
+                                       UNION SELECT o.id FROM offices o JOIN sub ON o.parent_id = sub.id)
+            SELECT id FROM sub
+            """).all()
+        return Set(try rows.map { try $0.decode(column: "id", as: String.self) })
     }
 
     // MARK: returns (append-only)
@@ -192,10 +210,11 @@ public struct Store: Sendable {
         @Sendable func insertVersion(_ version: SQLQueryString) -> SQLQueryString {
             """
             INSERT INTO return_versions (taxpayer_id, return_id, version, section, period, case_json, determination_json,
-                computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at, prompts_json)
+                computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at, prompts_json, request_digest)
             SELECT \(bind: r.taxpayer_id), \(bind: r.return_id), \(version), \(bind: r.section), \(bind: r.period),
                 \(bind: r.case_json), \(bind: r.determination_json), \(bind: r.computed_tax_fen), \(bind: r.relief_fen),
-                \(bind: r.declared_tax_fen), \(bind: r.idempotency_key), \(bind: r.filed_by), \(bind: r.filed_at), \(bind: r.prompts_json)
+                \(bind: r.declared_tax_fen), \(bind: r.idempotency_key), \(bind: r.filed_by), \(bind: r.filed_at), \(bind: r.prompts_json),
+                \(bind: r.request_digest)
             """
         }
         if db.dialect.name == "postgresql" {
@@ -211,14 +230,15 @@ public struct Store: Sendable {
             return try row!.decode(column: "version", as: Int.self)
         }
         guard let database else { throw StoreError.noTransactions }
-        return try await database.transaction { tx in
-            let db = sql(tx)
-            let version = try await db.raw(advance).first()!.decode(column: "version", as: Int.self)
-            try await db.raw(insertVersion("\(bind: version)")).run()
-            try await db.insert(into: "audit_log").model(AuditRow(id: auditID, at: r.filed_at, user_id: r.filed_by,
-                action: version == 1 ? "file_return" : "correct_return", object: "\(object)\(version)", detail: detail, remote: remote),
-                nilEncodingStrategy: .asNil).run()
-            return version
+        return try await Store.serializingAudit(db) {
+            try await database.transaction { tx in
+                let db = sql(tx)
+                let version = try await db.raw(advance).first()!.decode(column: "version", as: Int.self)
+                try await db.raw(insertVersion("\(bind: version)")).run()
+                try await Store.insertAudit(AuditRow(id: auditID, at: r.filed_at, user_id: r.filed_by,
+                    action: version == 1 ? "file_return" : "correct_return", object: "\(object)\(version)", detail: detail, remote: remote), on: db)
+                return version
+            }
         }
     }
 
@@ -271,7 +291,33 @@ public struct Store: Sendable {
     }
 
     // MARK: audit
-    public func audit(_ row: AuditRow) async throws { try await db.insert(into: "audit_log").model(row, nilEncodingStrategy: .asNil).run() }
+    public func audit(_ row: AuditRow) async throws {
+        try await writeAudited(row) { _ in }
+    }
+
+    /// Runs `body` and appends its audit entry in one transaction: both are written or neither. A constraint
+    /// the database enforces (a unique key another writer took first) comes back as `StoreError.constraint`.
+    public func writeAudited(_ audit: AuditRow, _ body: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws {
+        guard let database else { throw StoreError.noTransactions }
+        do {
+            try await Store.serializingAudit(db) {
+                try await database.transaction { tx in
+                    let db = sql(tx)
+                    try await body(db)
+                    try await Store.insertAudit(audit, on: db)
+                }
+            }
+        } catch let e as any DatabaseError where e.isConstraintFailure {
+            throw StoreError.constraint
+        }
+    }
+
+    /// SQLite writers that append to the audit chain take one process-wide lock (SQLite is embedded: one process).
+    /// PostgreSQL orders them in its trigger.
+    static func serializingAudit<T: Sendable>(_ db: any SQLDatabase, _ body: () async throws -> T) async throws -> T {
+        db.dialect.name == "postgresql" ? try await body() : try await sqliteAuditLock.run(body)
+    }
+    static let sqliteAuditLock = AsyncLock()
     public func auditCount(action: String) async throws -> Int {
         let row = try await db.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("audit_log").where("action", .equal, action).first()
         return try row?.decode(column: "n", as: Int.self) ?? 0
@@ -282,7 +328,11 @@ public struct Store: Sendable {
     }
 }
 
-public enum StoreError: Error { case noTransactions }
+public enum StoreError: Error, Equatable {
+    case noTransactions
+    /// The database refused a write by a constraint (a unique key another writer took first).
+    case constraint
+}
 
 extension Array {
     func chunked(_ n: Int) -> [ArraySlice<Element>] {

@@ -46,6 +46,15 @@ func runHuiqi(_ args: [String], stdin: String? = nil) throws -> (status: Int32, 
         #expect(r.err.contains("vat.sales[0].rate"))
     }
 
+    /// A file that cannot be read still gets the one error object on standard output, naming the document.
+    @Test func unreadableFileGetsTheErrorObject() throws {
+        let r = try runHuiqi(["calc", "/nonexistent/case.json"])
+        #expect(r.status == 2)
+        let j = try JSONParser.parse(r.out)
+        #expect(j["error"]?["code"] == .string("invalid_input") && j["error"]?["field"] == .string("$"))
+        #expect(r.err.contains("/nonexistent/case.json"))
+    }
+
     @Test func otherRefusalsExitOne() throws {
         let r = try runHuiqi(["calc", "-"], stdin: #"{"taxpayer":{"kind":"enterprise","vat_status":"small_scale"},"vat":{"period":"2028-01","sales":[]}}"#)
         let j = try JSONParser.parse(r.out)

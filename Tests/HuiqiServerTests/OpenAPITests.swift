@@ -126,7 +126,7 @@ struct OpenAPIDocument {
             _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: t, body: vat,
                                 headers: [("Idempotency-Key", "oa-1"), ("Huiqi-Declared-Tax", "3500.00")], expect: .created)
             _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: t, body: vat,
-                                headers: [("Idempotency-Key", "oa-1")], expect: .ok)
+                                headers: [("Idempotency-Key", "oa-1"), ("Huiqi-Declared-Tax", "3500.00")], expect: .ok)
             _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: t,
                                 body: vat.replacingOccurrences(of: "2026-Q1", with: "2027-Q1"), expect: .badRequest)
             _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/returns", "/api/v1/taxpayers/{taxpayer}/returns", token: t,

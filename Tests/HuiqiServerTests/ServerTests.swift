@@ -40,6 +40,7 @@ func withHuiqi(_ backend: Backend, _ body: (Application) async throws -> Void) a
 struct Reply {
     let status: HTTPStatus
     let body: String
+    var headers = HTTPHeaders()
     var location: String? = nil
     var json: JSON? { try? JSONParser.parse(body) }
     init(status: HTTPStatus, body: String) { self.status = status; self.body = body }
@@ -54,7 +55,9 @@ func call(_ app: Application, _ method: HTTPMethod, _ path: String, token: Strin
     let request = TestingHTTPRequest(method: method, url: .init(path: path), headers: headers,
                                      body: body.map { ByteBuffer(string: $0) } ?? ByteBuffer())
     let r = try await app.testing().performTest(request: request)
-    return Reply(status: r.status, body: String(buffer: r.body))
+    var reply = Reply(status: r.status, body: String(buffer: r.body))
+    reply.headers = r.headers
+    return reply
 }
 
 func token(_ app: Application, _ login: String, _ password: String) async throws -> String {
@@ -95,9 +98,16 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
             #expect(first.body.contains("vat.qizhengdian.quarterly@2026-01-01"), "\(first.body.prefix(300))")
             // Filed on 2026-05-28, after the April deadline (2026-04-20 in the official table): a reminder.
             #expect(first.body.contains("deadline_passed") && first.body.contains("2026-04-20"))
-            // The same key again: one return, the same version.
-            let replay = try await call(app, .POST, "/api/v1/taxpayers/\(taxpayers[0])/returns", token: t, body: vatQ2, headers: [("Idempotency-Key", "k-1")])
+            // The same key with the same request again: one return, the same version.
+            let replay = try await call(app, .POST, "/api/v1/taxpayers/\(taxpayers[0])/returns", token: t, body: vatQ2,
+                                        headers: [("Idempotency-Key", "k-1"), ("Huiqi-Declared-Tax", "7500.00")])
             #expect(replay.status == .ok && replay.json?["replayed"] == .bool(true))
+            // The same key with another request (another declared tax, another period) is refused, naming the key.
+            for (body, declared) in [(vatQ2, "500.00"), (vatQ2.replacingOccurrences(of: "2026-Q1", with: "2025-Q4"), "7500.00")] {
+                let reused = try await call(app, .POST, "/api/v1/taxpayers/\(taxpayers[0])/returns", token: t, body: body,
+                                            headers: [("Idempotency-Key", "k-1"), ("Huiqi-Declared-Tax", declared)])
+                #expect(reused.status == .unprocessableEntity && reused.json?["error"]?["field"] == .string("Idempotency-Key"), "\(reused.body)")
+            }
             let afterReplay = try await store.count("return_versions")
             #expect(afterReplay == before + 1)
             // A correction (更正申报) adds version 2; version 1 stays.
@@ -273,7 +283,19 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
                 #expect(r.status == .unauthorized)
             }
             let locked = try await call(app, .POST, "/api/v1/login", body: #"{"login":"pudong","password":"huiqi-officer"}"#)
-            #expect(locked.status == .forbidden)
+            #expect(locked.status == .tooManyRequests && locked.headers.first(name: .retryAfter) == "300")
+            // Per login and source: the same login from another address, and another login, are not locked out.
+            let store = Store(app.db)
+            let auth = AuthService(store: store, access: Access(store: store), now: { Date(timeIntervalSince1970: 1_780_000_000) })
+            for _ in 0..<5 { _ = try await auth.login("admin", password: "wrong", remote: "[IPv4]10.0.0.66/10.0.0.66:40001") }
+            await #expect(throws: ServiceError.tooManyRequests(retryAfter: 300)) {
+                try await auth.login("admin", password: "huiqi-admin", remote: "[IPv4]10.0.0.66/10.0.0.66:40002")
+            }
+            let fromAdminsDesk = try await auth.login("admin", password: "huiqi-admin", remote: "[IPv4]10.0.0.7/10.0.0.7:40003")
+            #expect(fromAdminsDesk?.actor.role == .administrator)
+            // …and only for the window: five minutes later the attacker's address may try again.
+            let later = AuthService(store: store, access: Access(store: store), now: { Date(timeIntervalSince1970: 1_780_000_000 + 301) })
+            _ = try await later.login("admin", password: "wrong", remote: "[IPv4]10.0.0.66/10.0.0.66:40004")
         }
     }
 }

@@ -28,7 +28,8 @@ struct WebClient {
 
     /// Logs in through the form and returns the CSRF token found on the next page's forms.
     mutating func login(_ login: String, _ password: String) async throws -> String {
-        let r = try await request(.POST, "/login", form: [("login", login), ("password", password)])
+        let form = try await request(.GET, "/login")
+        let r = try await request(.POST, "/login", form: [("csrf", form.hiddenValue("csrf") ?? ""), ("login", login), ("password", password)])
         #expect(r.status == .seeOther, "login \(login): \(r.status)")
         let page = try await request(.GET, "/taxpayers")
         return page.hiddenValue("csrf") ?? ""

@@ -1,16 +1,23 @@
+import HuiqiServices
 import Vapor
 
 enum LoginPage {
     /// `error`: the message in Chinese and English.
+    /// The form carries a fresh CSRF token, also set as a short-lived cookie that the submit must match.
     static func render(_ req: Request, error: (zh: String, en: String)?, status: HTTPStatus) -> Response {
         let t = req.web
-        return Layout.page(req, title: t.t("登录", "Log in"), status: status, """
+        let csrf = AuthService.newToken()
+        let response = Layout.page(req, title: t.t("登录", "Log in"), status: status, """
         \(error.map { Layout.error(field: "", zh: $0.zh, en: $0.en, t.lang) })
         <form method="post" action="\(WebPath.login.href)">
+        <input type="hidden" name="csrf" value="\(csrf)">
         <label>\(t.t("用户名", "Login")) <input name="login" id="login" autocomplete="username" required></label>
         <label>\(t.t("密码", "Password")) <input type="password" name="password" id="password" autocomplete="current-password" required></label>
         <button type="submit" id="submit">\(t.t("登录", "Log in"))</button>
         </form>
         """)
+        response.cookies[WebCookie.loginCSRF] = HTTPCookies.Value(string: csrf, maxAge: 3600, path: WebPath.login.href,
+                                                                  isSecure: req.application.platform.secureCookies, isHTTPOnly: true, sameSite: .strict)
+        return response
     }
 }

@@ -21,6 +21,13 @@ struct WebContextKey: StorageKey { typealias Value = WebContext }
 enum WebCookie {
     static let session = "huiqi_session"
     static let lang = "huiqi_lang"
+    /// The login form's CSRF token (before there is a session).
+    static let loginCSRF = "huiqi_login_csrf"
+}
+
+/// Compares two secrets in time independent of where they differ.
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    a.utf8.count == b.utf8.count && zip(a.utf8, b.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
 }
 
 /// Resolves the session cookie into the actor (an expired or unknown session is simply signed out) and the
@@ -35,7 +42,8 @@ struct WebSession: AsyncMiddleware {
         request.storage[WebContextKey.self] = WebContext(lang: lang, actor: actor, session: actor == nil ? nil : session)
         let response = try await next.respond(to: request)
         if let chosen {
-            response.cookies[WebCookie.lang] = HTTPCookies.Value(string: chosen.rawValue, maxAge: 365 * 86_400, path: "/", isHTTPOnly: true, sameSite: .lax)
+            response.cookies[WebCookie.lang] = HTTPCookies.Value(string: chosen.rawValue, maxAge: 365 * 86_400, path: "/",
+                                                                 isSecure: request.application.platform.secureCookies, isHTTPOnly: true, sameSite: .lax)
         }
         return response
     }
@@ -53,10 +61,7 @@ extension Request {
     /// The posted form, after checking its CSRF token against the session's (every form carries it).
     func postedForm() throws -> [String: String] {
         let form = (try? content.decode([String: String].self)) ?? [:]
-        guard let expected = web.csrf, let given = form["csrf"], given.utf8.count == expected.utf8.count,
-              zip(given.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
-            throw WebError.csrf
-        }
+        guard let expected = web.csrf, let given = form["csrf"], constantTimeEqual(given, expected) else { throw WebError.csrf }
         return form
     }
 }

@@ -33,6 +33,10 @@ extension Array where Element == String {
 
 @Sendable func loginSubmit(_ req: Request) async throws -> Response {
     let form = (try? req.content.decode([String: String].self)) ?? [:]
+    // The login form has no session yet: its CSRF token is a cookie the form repeats (double submit).
+    guard let cookie = req.cookies[WebCookie.loginCSRF]?.string, let given = form["csrf"], constantTimeEqual(cookie, given) else {
+        throw WebError.csrf
+    }
     do {
         guard let (token, _) = try await req.application.platform.auth.startSession(form["login"] ?? "", password: form["password"] ?? "",
                                                                                       remote: req.remoteAddress?.description) else {
@@ -40,10 +44,15 @@ extension Array where Element == String {
         }
         let response = req.redirect(to: WebPath.taxpayers(search: nil).href, redirectType: .normal)
         response.cookies[WebCookie.session] = HTTPCookies.Value(string: token, maxAge: Int(req.application.platform.auth.sessionSeconds),
-                                                                path: "/", isHTTPOnly: true, sameSite: .lax)
+                                                                path: "/", isSecure: req.application.platform.secureCookies, isHTTPOnly: true, sameSite: .lax)
         return response
-    } catch ServiceError.forbidden {
-        return LoginPage.render(req, error: ("登录失败次数过多，请5分钟后再试", "too many failed logins; wait 5 minutes"), status: .tooManyRequests)
+    } catch ServiceError.tooManyRequests(let seconds) {
+        let response = LoginPage.render(req, error: ("登录失败次数过多，请\(seconds / 60)分钟后再试", "too many failed logins; wait \(seconds / 60) minutes"),
+                                        status: .tooManyRequests)
+        response.headers.replaceOrAdd(name: .retryAfter, value: "\(seconds)")
+        return response
+    } catch let ServiceError.invalid(field, zh, en) {
+        return LoginPage.render(req, error: (zh, "\(field): \(en)"), status: .badRequest)
     }
 }
 
@@ -51,7 +60,8 @@ extension Array where Element == String {
     _ = try req.postedForm()
     if let session = req.web.session { try await req.application.platform.auth.endSession(session) }
     let response = req.redirect(to: WebPath.login.href, redirectType: .normal)
-    response.cookies[WebCookie.session] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/", isHTTPOnly: true, sameSite: .lax)
+    response.cookies[WebCookie.session] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), maxAge: 0, path: "/",
+                                                            isSecure: req.application.platform.secureCookies, isHTTPOnly: true, sameSite: .lax)
     return response
 }
 

@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+import SQLKit
+import Synchronization
+
+/// The audit log is tamper-evident: entry n carries `hash` = SHA-256 of (the hash of entry n−1, n, and the entry's
+/// fields), joined by U+001F and written in hex. Changing, removing or inserting an entry breaks every later hash;
+/// `huiqi audit verify` recomputes the chain. On PostgreSQL a trigger (migration 009) chains every insert; on
+/// SQLite the store does it in the inserting transaction. Both use this formula.
+public enum AuditChain {
+    /// The PostgreSQL advisory lock that orders audit writers (any constant unique to this use).
+    static let advisoryLock: Int64 = 8_412_366
+
+    public static func hash(prev: String, seq: Int64, _ row: AuditRow) -> String {
+        let text = [prev, String(seq), row.id, row.at, row.user_id ?? "", row.action, row.object, row.detail, row.remote ?? ""]
+            .joined(separator: "\u{1F}")
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// What `verify` found: the entries checked and the first one whose chain is broken.
+    public struct Verification: Sendable {
+        public let entries: Int
+        public let lastHash: String
+        /// The first broken entry's sequence number and why.
+        public let broken: (seq: Int64, reason: String)?
+    }
+}
+
+/// An entry as stored, with its place in the chain.
+struct ChainedAuditRow: Decodable {
+    let id: String, at: String, user_id: String?, action: String, object: String, detail: String, remote: String?
+    let seq: Int64?, prev_hash: String?, hash: String?
+    var row: AuditRow { AuditRow(id: id, at: at, user_id: user_id, action: action, object: object, detail: detail, remote: remote) }
+}
+
+/// One writer at a time, across suspension points (an actor alone would interleave at each `await`). SQLite's audit
+/// inserts take it so that two transactions never chain onto the same entry.
+final class AsyncLock: Sendable {
+    private let state = Mutex<(locked: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await acquire()
+        do { let value = try await body(); release(); return value } catch { release(); throw error }
+    }
+    private func acquire() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resume = state.withLock { s -> Bool in
+                if s.locked { s.waiters.append(c); return false }
+                s.locked = true
+                return true
+            }
+            if resume { c.resume() }
+        }
+    }
+    private func release() {
+        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if s.waiters.isEmpty { s.locked = false; return nil }
+            return s.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+}
+
+extension Store {
+    /// Inserts an audit entry on `db` (inside the caller's transaction). PostgreSQL's trigger chains it; on SQLite
+    /// the caller holds `auditLock` and the chain is computed here from the last entry.
+    static func insertAudit(_ row: AuditRow, on db: any SQLDatabase) async throws {
+        guard db.dialect.name != "postgresql" else {
+            try await db.insert(into: "audit_log").model(row, nilEncodingStrategy: .asNil).run()
+            return
+        }
+        let last = try await db.raw("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").first()
+        let prevSeq = try last?.decode(column: "seq", as: Int64?.self) ?? 0
+        let prev = try last?.decode(column: "hash", as: String?.self) ?? ""
+        let seq = prevSeq + 1
+        try await db.raw("""
+            INSERT INTO audit_log (id, at, user_id, action, object, detail, remote, seq, prev_hash, hash)
+            VALUES (\(bind: row.id), \(bind: row.at), \(bind: row.user_id), \(bind: row.action), \(bind: row.object), \(bind: row.detail),
+                    \(bind: row.remote), \(bind: seq), \(bind: prev), \(bind: AuditChain.hash(prev: prev, seq: seq, row)))
+            """).run()
+    }
+
+    /// Recomputes the chain from the first entry; reads in pages so that a large log is not held in memory.
+    public func verifyAuditChain(page: Int = 5000) async throws -> AuditChain.Verification {
+        var prev = "", expected: Int64 = 1, count = 0
+        while true {
+            let rows = try await db.raw("""
+                SELECT * FROM audit_log WHERE seq >= \(bind: expected) ORDER BY seq LIMIT \(bind: page)
+                """).all(decoding: ChainedAuditRow.self)
+            for r in rows {
+                guard let seq = r.seq, let hash = r.hash else { return .init(entries: count, lastHash: prev, broken: (expected, "entry without a place in the chain")) }
+                if seq != expected { return .init(entries: count, lastHash: prev, broken: (expected, "entry \(expected) is missing")) }
+                if r.prev_hash != prev { return .init(entries: count, lastHash: prev, broken: (seq, "prev_hash does not match entry \(seq - 1)")) }
+                if AuditChain.hash(prev: prev, seq: seq, r.row) != hash { return .init(entries: count, lastHash: prev, broken: (seq, "the entry was changed")) }
+                prev = hash; expected += 1; count += 1
+            }
+            if rows.count < page { break }
+        }
+        let unchained = try await db.raw("SELECT count(*) AS n FROM audit_log WHERE seq IS NULL").first()?.decode(column: "n", as: Int.self) ?? 0
+        if unchained > 0 { return .init(entries: count, lastHash: prev, broken: (expected, "\(unchained) entries without a place in the chain")) }
+        return .init(entries: count, lastHash: prev, broken: nil)
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import HuiqiRules
+import HuiqiServer
+import HuiqiServices
+import HuiqiStore
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+
+/// Issue 7: no request crashes the process or leaks a 500, exact contracts at every edge, and a legal record
+/// that cannot change after the fact. Each test runs on SQLite and PostgreSQL.
+@Suite struct HardeningTests {
+    static let pudong = "91310115MA0000001Y"
+
+    /// The three inputs that ended the process with an arithmetic overflow: now 400s naming the field, and the
+    /// server goes on answering.
+    @Test(arguments: Backend.allCases)
+    func formerCrashInputs(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            let lines = Array(repeating: #"{"kind":"goods","amount":"999999999999999.99","rate":"0.03"}"#, count: 100).joined(separator: ",")
+            let big = #"{"vat":{"period":"2026-Q1","sales":[\#(lines)]}}"#
+            let calc = try await call(app, .POST, "/api/v1/calc", token: t, body: big.replacingOccurrences(of: #"{"vat""#, with: #"{"taxpayer":{"kind":"enterprise","vat_status":"small_scale"},"vat""#))
+            #expect(calc.status == .badRequest && calc.json?["error"]?["field"] == .string("vat.sales[0].amount"))
+            let preview = try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns/preview", token: t, body: big)
+            #expect(preview.status == .badRequest && preview.json?["error"]?["field"] == .string("vat.sales[0].amount"))
+            let heads = #"{"eit":{"year":2025,"quarters":[{"employees":[9223372036854775807,9223372036854775807],"assets":["1","1"],"taxable_income_ytd":"1"}]}}"#
+            let eit = try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns/preview", token: t, body: heads)
+            #expect(eit.status == .badRequest && eit.json?["error"]?["field"] == .string("eit.quarters[0].employees[0]"))
+            let year = #"{"business_income":{"year":9223372036854775807,"taxable_income":"1","other_relief":"0"}}"#
+            let bi = try await call(app, .POST, "/api/v1/taxpayers/91310115MA00000022/returns/preview", token: t, body: year)
+            #expect(bi.status == .badRequest && bi.json?["error"]?["field"] == .string("business_income.year"))
+            // The web EIT form takes the same head counts as text.
+            var web = WebClient(app: app)
+            let csrf = try await web.login("company", "huiqi-taxpayer")
+            let form = try await web.request(.POST, "/taxpayers/\(Self.pudong)/file/eit", form: [
+                ("csrf", csrf), ("year", "2025"), ("quarter", "1"), ("employees_start", "9223372036854775807"), ("employees_end", "9223372036854775807"),
+                ("assets_start", "1"), ("assets_end", "1"), ("taxable_income_ytd", "1"), ("action", "preview")])
+            #expect(form.status.code < 500 && form.body.contains("employees"), "\(form.status)")
+            #expect(try await call(app, .GET, "/health").status == .ok)
+        }
+    }
+
+    /// A NUL anywhere is invalid input naming the field (PostgreSQL answered 22021), and so is a key too long for
+    /// its index (54000); nothing is written.
+    @Test(arguments: Backend.allCases)
+    func nulAndOverlongInputs(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let store = Store(app.db)
+            let login = try await call(app, .POST, "/api/v1/login", body: #"{"login":"pud\u0000ong","password":"x"}"#)
+            #expect(login.status == .badRequest && login.json?["error"]?["field"] == .string("login"))
+            let t = try await token(app, "pudong", "huiqi-officer")
+            let path = try await call(app, .GET, "/api/v1/taxpayers/9131%00", token: t)
+            #expect(path.status == .badRequest && path.json?["error"]?["field"] == .string("path"))
+            let search = try await call(app, .GET, "/api/v1/taxpayers?q=%00", token: t)
+            #expect(search.status == .badRequest && search.json?["error"]?["field"] == .string("q"))
+            let longSearch = try await call(app, .GET, "/api/v1/taxpayers?q=" + String(repeating: "a", count: 201), token: t)
+            #expect(longSearch.status == .badRequest && longSearch.json?["error"]?["field"] == .string("q"))
+            let code = "91310115MA9WXYTR0"
+            let id = code + String(CreditCode.checkCharacter(for: code)!)
+            let name = try await call(app, .POST, "/api/v1/taxpayers", token: t,
+                                      body: RegistryTests.taxpayer(id).replacingOccurrences(of: "浦东测试", with: #"浦东\u0000测试"#))
+            #expect(name.status == .badRequest && name.json?["error"]?["field"] == .string("name"))
+            let office = try await call(app, .POST, "/api/v1/taxpayers", token: t,
+                                        body: RegistryTests.taxpayer(id).replacingOccurrences(of: "13101150100", with: #"1310\u0000"#))
+            #expect(office.status == .badRequest && office.json?["error"]?["field"] == .string("office_id"))
+            let before = try await store.count("return_versions")
+            let longKey = try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns", token: t, body: vatQ2,
+                                         headers: [("Idempotency-Key", String(repeating: "k", count: 3000))])
+            #expect(longKey.status == .badRequest && longKey.json?["error"]?["field"] == .string("Idempotency-Key"))
+            let nulHeader = try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns", token: t, body: vatQ2,
+                                           headers: [("Huiqi-Declared-Tax", "1\u{0}0")])
+            #expect(nulHeader.status == .badRequest && nulHeader.json?["error"]?["field"] == .string("Huiqi-Declared-Tax"))
+            let after = try await store.count("return_versions"), registered = try await store.taxpayer(id)
+            #expect(after == before && registered == nil)
+            var web = WebClient(app: app)
+            _ = try await web.login("pudong", "huiqi-officer")
+            #expect(try await web.request(.GET, "/taxpayers?q=%00").status == .badRequest)
+        }
+    }
+
+    /// Ten concurrent answers to one unique key: one 201, nine 409, never a 500.
+    @Test(arguments: Backend.allCases)
+    func racesOnUniqueKeysAreConflicts(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let t = try await token(app, "pudong", "huiqi-officer")
+            let code = "91310115MA9WXYTR0"
+            let id = code + String(CreditCode.checkCharacter(for: code)!)
+            func statuses(_ make: @escaping @Sendable () async throws -> HTTPStatus) async throws -> [UInt] {
+                try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                    for _ in 0..<10 { group.addTask { try await make() } }
+                    return try await group.reduce(into: []) { $0.append($1.code) }.sorted()
+                }
+            }
+            let registered = try await statuses { try await call(app, .POST, "/api/v1/taxpayers", token: t, body: RegistryTests.taxpayer(id)).status }
+            #expect(registered == [201] + Array(repeating: 409, count: 9))
+            let frequencies = try await statuses {
+                try await call(app, .PUT, "/api/v1/taxpayers/\(id)/vat-frequencies/2026", token: t, body: #"{"frequency":"quarterly"}"#).status
+            }
+            #expect(frequencies == [201] + Array(repeating: 409, count: 9))
+            let store = Store(app.db)
+            let registrations = try await store.auditCount(action: "register_taxpayer"), settings = try await store.auditCount(action: "set_vat_frequency")
+            #expect(registrations == 1 && settings == 1)
+        }
+    }
+
+    /// Every error has a documented shape: unmatched paths (404), wrong methods (405 with Allow), bodies over 1 MB
+    /// (413); and every response carries the security headers.
+    @Test(arguments: Backend.allCases)
+    func errorShapesAndHeaders(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let t = try await token(app, "pudong", "huiqi-officer")
+            let missing = try await call(app, .GET, "/api/v1/nothing-here", token: t)
+            #expect(missing.status == .notFound && missing.json?["error"].map { if case .string = $0 { true } else { false } } == true)
+            let method = try await call(app, .DELETE, "/api/v1/taxpayers", token: t)
+            #expect(method.status == .methodNotAllowed && method.headers.first(name: .allow) == "GET, POST", "\(method.headers)")
+            // Body limits apply where bodies are streamed: on a served port, not in memory.
+            var hugeHeaders = HTTPHeaders()
+            hugeHeaders.bearerAuthorization = .init(token: t); hugeHeaders.contentType = .json
+            let port = 19_000 + Int.random(in: 0..<900)
+            let served = try await app.testing(method: .running(hostname: "127.0.0.1", port: port)).performTest(request: TestingHTTPRequest(
+                method: .POST, url: .init(path: "/api/v1/calc"), headers: hugeHeaders,
+                body: ByteBuffer(string: "{\"name\":\"" + String(repeating: "x", count: 1_100_000) + "\"}")))
+            var huge = Reply(status: served.status, body: String(buffer: served.body))
+            huge.headers = served.headers
+            #expect(huge.status == .payloadTooLarge && huge.json?["error"] != nil, "\(huge.status) \(huge.body.prefix(200))")
+            for r in [missing, method, try await call(app, .GET, "/health"), try await call(app, .GET, "/login")] {
+                #expect(r.headers.first(name: "X-Content-Type-Options") == "nosniff" && r.headers.first(name: "X-Frame-Options") == "DENY")
+                #expect(r.headers.first(name: "Content-Security-Policy") != nil && r.headers.first(name: "Referrer-Policy") == "same-origin")
+            }
+            // The login form is CSRF-protected too: a post without the form's token is refused.
+            var web = WebClient(app: app)
+            let forged = try await web.request(.POST, "/login", form: [("login", "pudong"), ("password", "huiqi-officer")])
+            #expect(forged.status == .forbidden && web.cookies["huiqi_session"] == nil)
+        }
+    }
+
+    /// Tokens end at once on logout, on an administrator's revocation and at expiry; a removed binding takes effect
+    /// on the next request (no cache window).
+    @Test(arguments: Backend.allCases)
+    func credentialsEndAtOnce(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let store = Store(app.db)
+            let own = "/api/v1/taxpayers/\(Self.pudong)"
+            let first = try await token(app, "company", "huiqi-taxpayer")
+            #expect(try await call(app, .GET, own, token: first).status == .ok)
+            #expect(try await call(app, .POST, "/api/v1/logout", token: first).status == .noContent)
+            #expect(try await call(app, .GET, own, token: first).status == .unauthorized)
+            // An administrator revokes every token and web session of the user.
+            let second = try await token(app, "company", "huiqi-taxpayer")
+            var web = WebClient(app: app)
+            _ = try await web.login("company", "huiqi-taxpayer")
+            let admin = try await token(app, "admin", "huiqi-admin")
+            let officer = try await token(app, "pudong", "huiqi-officer")
+            #expect(try await call(app, .POST, "/api/v1/users/user-company/revoke", token: officer).status == .forbidden)
+            #expect(try await call(app, .POST, "/api/v1/users/user-company/revoke", token: admin).status == .noContent)
+            #expect(try await call(app, .POST, "/api/v1/users/nobody/revoke", token: admin).status == .notFound)
+            #expect(try await call(app, .GET, own, token: second).status == .unauthorized)
+            #expect(try await web.request(.GET, "/taxpayers").location == "/login")
+            #expect(try await store.auditCount(action: "revoke_credentials") == 1)
+            // A binding removed: the next request no longer reaches the taxpayer.
+            let third = try await token(app, "company", "huiqi-taxpayer")
+            #expect(try await call(app, .GET, own, token: third).status == .ok)
+            try await store.db.delete(from: "user_taxpayers").where("user_id", .equal, "user-company").where("taxpayer_id", .equal, Self.pudong).run()
+            #expect(try await call(app, .GET, own, token: third).status == .notFound)
+            // Tokens expire: 30 days after issue (the app's clock is fixed), a token no longer authenticates.
+            let issued = Date(timeIntervalSince1970: 1_780_000_000)
+            let later = AuthService(store: store, access: Access(store: store), now: { issued.addingTimeInterval(30 * 86_400 + 1) })
+            let within = AuthService(store: store, access: Access(store: store), now: { issued.addingTimeInterval(29 * 86_400) })
+            let (fresh, _) = try #require(try await AuthService(store: store, access: Access(store: store), now: { issued })
+                .login("pudong", password: "huiqi-officer", remote: nil))
+            #expect(try await within.actor(token: fresh).role == .officer)
+            await #expect(throws: ServiceError.unauthenticated) { try await later.actor(token: fresh) }
+        }
+    }
+
+    /// The database refuses UPDATE and DELETE on return versions and the audit log; the audit chain verifies,
+    /// and a change made behind the triggers' back is found.
+    @Test(arguments: Backend.allCases)
+    func legalRecordIsAppendOnlyAndTamperEvident(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let store = Store(app.db)
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            #expect(try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns", token: t, body: vatQ2).status == .created)
+            for statement in ["UPDATE return_versions SET computed_tax_fen = 0", "DELETE FROM return_versions",
+                              "UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log"] {
+                await #expect(throws: (any Error).self, "\(statement)") { try await store.db.raw(SQLQueryString(statement)).run() }
+            }
+            let intact = try await store.verifyAuditChain()
+            #expect(intact.broken == nil && intact.entries >= 2 && intact.lastHash.count == 64, "\(String(describing: intact.broken))")
+            // Someone with the database's keys disables the triggers and edits an entry: the chain shows where.
+            if backend == .postgres {
+                try await store.db.raw("ALTER TABLE audit_log DISABLE TRIGGER USER").run()
+            } else {
+                try await store.db.raw("DROP TRIGGER audit_log_no_update").run()
+            }
+            try await store.db.raw("UPDATE audit_log SET detail = 'tax 0.00' WHERE seq = 2").run()
+            let tampered = try await store.verifyAuditChain()
+            #expect(tampered.broken?.seq == 2)
+        }
+    }
+
+    /// `/metrics` is not open to the world: with a token configured it requires it.
+    @Test func metricsNeedTheirToken() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-metrics-\(UUID()).sqlite").path
+        try await withApp(configure: { app in
+            try await configure(app, ServerSettings(database: .sqlite(path: path), metricsToken: "scrape-secret"))
+        }) { app in
+            #expect(try await call(app, .GET, "/metrics").status == .unauthorized)
+            #expect(try await call(app, .GET, "/metrics", token: "wrong").status == .unauthorized)
+            let ok = try await call(app, .GET, "/metrics", token: "scrape-secret")
+            #expect(ok.status == .ok && ok.body.contains("huiqi_http_requests_total"))
+        }
+    }
+
+    /// Served over HTTPS (a configured public URL says so), cookies are Secure and HSTS is sent.
+    @Test func httpsMakesCookiesSecure() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-https-\(UUID()).sqlite").path
+        try await withApp(configure: { app in
+            try await configure(app, ServerSettings(database: .sqlite(path: path), publicURL: "https://huiqi.example.gov.cn"))
+        }) { app in
+            let r = try await call(app, .GET, "/login")
+            #expect(r.headers[.setCookie].allSatisfy { $0.contains("Secure") } && !r.headers[.setCookie].isEmpty)
+            #expect(r.headers.first(name: "Strict-Transport-Security") != nil)
+        }
+    }
+}
