@@ -82,13 +82,16 @@ public struct FilingService: Sendable {
         return FiledReturn(row: row, replayed: false, prompts: a.prompts)
     }
 
-    /// The determination as stored with the return: the engine's output plus `parameters`, the version of every
-    /// parameter of the section in force for the period (`name[key]@from`), so that a return filed today can be
-    /// explained after the law changes.
+    /// The determination as stored with the return: the engine's output plus `parameters`, every parameter version
+    /// of the section in force for the period with its value and citation as applied (`version` is
+    /// `name[key]@from`). A return filed today explains itself forever, whatever later happens to the parameter
+    /// files (whose shipped versions are append-only, docs/parameters.md).
     func storedDetermination(_ a: Assessment) -> String {
         let prefix = a.section == "business_income" ? "pit.business." : a.section + "."
-        let versions = engine.parameters.inForce(on: a.lastDay).filter { $0.name.hasPrefix(prefix) }
-            .map { JSON.string("\($0.name)\($0.key.map { "[\($0)]" } ?? "")@\($0.from)") }
+        let versions = engine.parameters.inForce(on: a.lastDay).filter { $0.name.hasPrefix(prefix) }.map { v in
+            JSON.object([("version", .string("\(v.name)\(v.key.map { "[\($0)]" } ?? "")@\(v.from)")), ("value", .string(v.value.description)),
+                         ("cite", .string(v.cite.description)), ("grade", .string(v.cite.grade))])
+        }
         guard case .object(let kv) = a.determination.json else { return a.determination.json.serialized(indent: nil) }
         return JSON.object(kv + [("parameters", .array(versions))]).serialized(indent: nil)
     }

@@ -94,8 +94,8 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
             #expect(first.json?["return"]?["tax"] == .string("500.00"))
             #expect(first.json?["return"]?["determination"]?["vat"]?["relief"] == .string("7000.00"))
             #expect(first.body.contains("relief_not_claimed"))
-            // The stored determination names the parameter versions in force for the period.
-            #expect(first.body.contains("vat.qizhengdian.quarterly@2026-01-01"), "\(first.body.prefix(300))")
+            // The stored determination keeps the parameter versions in force for the period with their values as applied.
+            #expect(first.body.contains(#""version":"vat.qizhengdian.quarterly@2026-01-01","value":"300000.00","cite":"#), "\(first.body.prefix(300))")
             // Filed on 2026-05-28, after the April deadline (2026-04-20 in the official table): a reminder.
             #expect(first.body.contains("deadline_passed") && first.body.contains("2026-04-20"))
             // The same key with the same request again: one return, the same version.

@@ -63,5 +63,7 @@ public struct ParameterDefinition: Sendable {
     /// False for open sets such as provincial choices, where a missing key is refused at use, not at load.
     public let complete: Bool
     public let versions: [ParameterVersion]
+    /// Versions withdrawn by an erratum (shipped, so kept; never applied): docs/parameters.md.
+    public let withdrawn: [ParameterVersion]
     public let file: String
 }

@@ -107,10 +107,10 @@ enum ParameterFileParser {
         let complete = (root["complete"]?.string ?? "true") == "true"
         guard let seq = root["values"]?.sequence else { throw fail("no values list") }
         if seq.isEmpty && complete { throw fail("a complete parameter needs at least one value") }
-        var versions: [ParameterVersion] = []
+        var versions: [ParameterVersion] = [], withdrawn: [ParameterVersion] = []
         for (i, v) in seq.enumerated() {
             let at = "values[\(i)]"
-            let allowed: Set<String> = ["from", "to", "key", "value", "cite", "note"]
+            let allowed: Set<String> = ["from", "to", "key", "value", "cite", "note", "withdrawn"]
             for k in (v.mapping.map { Array($0.keys) } ?? []) where !allowed.contains(k.string ?? "") { throw fail("\(at): unknown field \(k.string ?? "?")") }
             let from = try day(v["from"], "\(at).from")
             let to: Day? = v["to"] != nil ? try day(v["to"], "\(at).to") : nil
@@ -122,11 +122,14 @@ enum ParameterFileParser {
                                 grade: try str(c["grade"], "\(at).cite.grade"))
             guard let valueNode = v["value"] else { throw fail("\(at): missing value") }
             let value = try parseValue(valueNode, type: type, at: at, fail: fail)
-            versions.append(ParameterVersion(name: name, from: from, to: to, key: key, value: value, cite: cite, note: v["note"]?.string))
+            let version = ParameterVersion(name: name, from: from, to: to, key: key, value: value, cite: cite, note: v["note"]?.string)
+            // A shipped version found wrong stays in the file, marked `withdrawn: "<erratum note>"`, beside the version
+            // that corrects it: filed returns cite it, so it is kept but never applied again.
+            if v["withdrawn"] != nil { _ = try str(v["withdrawn"], "\(at).withdrawn"); withdrawn.append(version) } else { versions.append(version) }
         }
         let def = ParameterDefinition(name: name, description: try str(root["description"], "description"),
                                       unit: try str(root["unit"], "unit"), type: type, coversFrom: coversFrom,
-                                      coversTo: coversTo, keys: keys, complete: complete, versions: versions, file: file)
+                                      coversTo: coversTo, keys: keys, complete: complete, versions: versions, withdrawn: withdrawn, file: file)
         try validate(def, fail: fail)
         return def
     }
