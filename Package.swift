@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "HuiqiCommands",
             dependencies: [
-                "HuiqiDates", "HuiqiRules", "HuiqiCalendar", "HuiqiServer", "HuiqiServices",
+                "HuiqiDates", "HuiqiRules", "HuiqiCalendar", "HuiqiServer", "HuiqiServices", "HuiqiStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Vapor", package: "vapor"),
             ]

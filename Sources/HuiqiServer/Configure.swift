@@ -71,11 +71,10 @@ extension Application {
     }
 }
 
-/// The one wiring function that `huiqi serve` and every test call: database, migrations, services, routes.
-/// Returns the demo logins when `settings.demo` filled an empty database.
-@discardableResult
-public func configure(_ app: Application, _ settings: ServerSettings) async throws -> [DemoData.Login] {
-    switch settings.database {
+/// The database of the platform, with the migrations registered: the one piece `configure` and every
+/// command-line job (backup, check, audit verify) share.
+func useDatabase(_ app: Application, _ location: DatabaseLocation) throws {
+    switch location {
     case .sqlite(let path):
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
     case .postgres(let url):
@@ -83,12 +82,36 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
         // loop (the default) capped the filing API at about 300 requests/s in the load check.
         app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)
     }
+    for m in HuiqiMigrations.all { app.migrations.add(m) }
+}
+
+/// Runs a command-line job on the platform's store: the same database assembly as the server, migrated, without
+/// routes; the application is shut down afterwards whatever happens.
+public func withStore<T: Sendable>(_ location: DatabaseLocation, _ body: (Store) async throws -> T) async throws -> T {
+    let app = try await Application.make(Environment(name: "production", arguments: ["huiqi"]))
+    app.logger.logLevel = .warning
+    do {
+        try useDatabase(app, location)
+        try await app.autoMigrate()
+        let result = try await body(Store(app.db))
+        try await app.asyncShutdown()
+        return result
+    } catch {
+        try? await app.asyncShutdown()
+        throw error
+    }
+}
+
+/// The one wiring function that `huiqi serve` and every test call: database, migrations, services, routes.
+/// Returns the demo logins when `settings.demo` filled an empty database.
+@discardableResult
+public func configure(_ app: Application, _ settings: ServerSettings) async throws -> [DemoData.Login] {
+    try useDatabase(app, settings.database)
     guard settings.tokenDays >= 1 else { throw ConfigurationError.invalid("token days must be at least 1 (--token-days, HUIQI_TOKEN_DAYS)") }
     if let url = settings.publicURL, URL(string: url)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
         throw ConfigurationError.invalid("the public URL must start with http:// or https:// (--public-url, HUIQI_PUBLIC_URL)")
     }
     app.routes.defaultMaxBodySize = Platform.maxBody
-    for m in HuiqiMigrations.all { app.migrations.add(m) }
     try await app.autoMigrate()
     let engine = try Engine.bundled()
     let store = Store(app.db)

@@ -11,17 +11,17 @@ import VaporTesting
 /// (`HUIQI_TEST_POSTGRES_URL`, started by .ci/run). In CI a missing PostgreSQL fails the run instead of skipping.
 enum Backend: String, CaseIterable, Sendable { case sqlite, postgres }
 
-func withHuiqi(_ backend: Backend, _ body: (Application) async throws -> Void) async throws {
-    let location: DatabaseLocation
+/// A new, empty database of the backend: a temporary SQLite file, or a fresh PostgreSQL database (so tests can
+/// run in parallel). Nil when PostgreSQL is not configured outside CI.
+func newDatabase(_ backend: Backend) throws -> DatabaseLocation? {
     switch backend {
     case .sqlite:
-        location = .sqlite(path: FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-test-\(UUID()).sqlite").path)
+        return .sqlite(path: FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-test-\(UUID()).sqlite").path)
     case .postgres:
         guard let admin = ProcessInfo.processInfo.environment["HUIQI_TEST_POSTGRES_URL"] else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("HUIQI_TEST_POSTGRES_URL is not set in CI") }
-            return
+            return nil
         }
-        // A fresh database per test, so tests can run in parallel.
         let name = "huiqi_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -29,8 +29,12 @@ func withHuiqi(_ backend: Backend, _ body: (Application) async throws -> Void) a
         try p.run(); p.waitUntilExit()
         #expect(p.terminationStatus == 0, "CREATE DATABASE failed")
         let base = String(admin[..<admin.lastIndex(of: "/")!])
-        location = .postgres(url: "\(base)/\(name)")
+        return .postgres(url: "\(base)/\(name)")
     }
+}
+
+func withHuiqi(_ backend: Backend, at given: DatabaseLocation? = nil, _ body: (Application) async throws -> Void) async throws {
+    guard let location = try given ?? newDatabase(backend) else { return }
     try await withApp(configure: { app in
         try await configure(app, ServerSettings(database: location, demo: true, demoTaxpayers: 60,
                                                 now: { Date(timeIntervalSince1970: 1_780_000_000) }))

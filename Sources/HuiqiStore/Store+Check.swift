@@ -1,0 +1,62 @@
+import Fluent
+import SQLKit
+
+/// The invariants `huiqi check` verifies after a crash, a restore or a manual intervention: every return's
+/// versions are 1…n with the `current_returns` pointer on n and holding n's case; every filing's audit entry
+/// has its version; the audit chain is whole.
+extension Store {
+    public struct Problem: Sendable, CustomStringConvertible {
+        public let what: String
+        public var description: String { what }
+    }
+
+    public func check(limit: Int = 100) async throws -> [Problem] {
+        var problems: [Problem] = []
+        // Versions not 1…n, or the pointer not on the last one.
+        let gaps = try await db.raw("""
+            SELECT r.taxpayer_id, r.return_id, max(r.version) AS top, count(*) AS n, c.version AS pointer
+            FROM return_versions r LEFT JOIN current_returns c ON c.taxpayer_id = r.taxpayer_id AND c.return_id = r.return_id
+            GROUP BY r.taxpayer_id, r.return_id, c.version
+            HAVING c.version IS NULL OR max(r.version) <> c.version OR count(*) <> max(r.version)
+            LIMIT \(bind: limit)
+            """).all()
+        for row in gaps {
+            let t = try row.decode(column: "taxpayer_id", as: String.self), r = try row.decode(column: "return_id", as: String.self)
+            let top = try row.decode(column: "top", as: Int.self), n = try row.decode(column: "n", as: Int.self)
+            let pointer = try row.decode(column: "pointer", as: Int?.self)
+            problems.append(Problem(what: "return \(t)/\(r): versions 1…\(top) expected, \(n) stored; current pointer \(pointer.map(String.init) ?? "missing")"))
+        }
+        // Pointers to no version, or holding another case than their version.
+        let pointers = try await db.raw("""
+            SELECT c.taxpayer_id, c.return_id, c.version FROM current_returns c LEFT JOIN return_versions r
+              ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version
+            WHERE r.version IS NULL OR r.case_json <> c.case_json LIMIT \(bind: limit)
+            """).all()
+        for row in pointers {
+            problems.append(Problem(what: "current pointer of \(try row.decode(column: "taxpayer_id", as: String.self))/\(try row.decode(column: "return_id", as: String.self)) (version \(try row.decode(column: "version", as: Int.self))) has no matching version"))
+        }
+        // Every filing's audit entry names a stored version ("taxpayer/return/vN"), checked taxpayer by taxpayer.
+        let objects = try await db.raw("SELECT object FROM audit_log WHERE action IN ('file_return', 'correct_return')").all()
+            .map { try $0.decode(column: "object", as: String.self) }
+        var byTaxpayer: [String: Set<String>] = [:]
+        for o in objects {
+            let parts = o.split(separator: "/", maxSplits: 1)
+            guard parts.count == 2 else { problems.append(Problem(what: "audit entry with a malformed object \(o)")); continue }
+            byTaxpayer[String(parts[0]), default: []].insert(o)
+        }
+        let taxpayers = Array(byTaxpayer.keys)
+        for chunk in stride(from: 0, to: taxpayers.count, by: 500).map({ Array(taxpayers[$0..<min($0 + 500, taxpayers.count)]) }) {
+            let rows = try await db.select().columns("taxpayer_id", "return_id", "version").from("return_versions").where("taxpayer_id", .in, chunk).all()
+            for row in rows {
+                let t = try row.decode(column: "taxpayer_id", as: String.self)
+                byTaxpayer[t]?.remove("\(t)/\(try row.decode(column: "return_id", as: String.self))/v\(try row.decode(column: "version", as: Int.self))")
+            }
+        }
+        for missing in byTaxpayer.values.flatMap({ $0 }).sorted().prefix(limit) {
+            problems.append(Problem(what: "audit entry for \(missing) but no such version"))
+        }
+        let chain = try await verifyAuditChain()
+        if let broken = chain.broken { problems.append(Problem(what: "audit chain broken at entry \(broken.seq): \(broken.reason)")) }
+        return problems
+    }
+}
