@@ -141,7 +141,8 @@ func declaredTax(_ req: Request) throws -> Money? {
                                         declaredTax: try declaredTax(req), idempotencyKey: req.headers.first(name: "Idempotency-Key"),
                                         remote: req.remoteAddress?.description)
     if !filed.replayed { s.filings.increment() }
-    let out = JSON.object([("return", ReturnView.json(filed.row)), ("replayed", .bool(filed.replayed)), ("prompts", Prompt.json(filed.prompts))])
+    let filers = filed.replayed ? try await s.filing.filers(of: [filed.row], for: actor) : [:]
+    let out = JSON.object([("return", ReturnView.json(filed.row, filers: filers)), ("replayed", .bool(filed.replayed)), ("prompts", Prompt.json(filed.prompts))])
     return rawJSON(filed.replayed ? .ok : .created, out.serialized(indent: nil))
 }
 
@@ -157,15 +158,16 @@ func declaredTax(_ req: Request) throws -> Money? {
 
 @Sendable func listReturns(_ req: Request) async throws -> Response {
     let actor = try req.auth.require(ActorBox.self).actor
-    let rows = try await req.application.platform.filing.currentReturns(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "")
-    return rawJSON(.ok, ReturnView.list(rows))
+    let filing = req.application.platform.filing
+    let rows = try await filing.currentReturns(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "")
+    return rawJSON(.ok, ReturnView.list(rows, filers: try await filing.filers(of: rows, for: actor)))
 }
 
 @Sendable func showReturn(_ req: Request) async throws -> Response {
     let actor = try req.auth.require(ActorBox.self).actor
-    let rows = try await req.application.platform.filing.versions(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "",
-                                                                  returnID: req.parameters.get("return") ?? "")
-    return rawJSON(.ok, ReturnView.list(rows))
+    let filing = req.application.platform.filing
+    let rows = try await filing.versions(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "", returnID: req.parameters.get("return") ?? "")
+    return rawJSON(.ok, ReturnView.list(rows, filers: try await filing.filers(of: rows, for: actor)))
 }
 
 /// A taxpayer as the API shows it: the registry row and its VAT filing frequency by year (`vat_frequencies`).
@@ -183,16 +185,19 @@ struct TaxpayerRecord: Encodable {
 /// A stored return version as the API shows it, with the engine's determination embedded as JSON (built with
 /// the engine's own JSON type, so exact decimals stay strings and nothing goes through Double).
 enum ReturnView {
-    static func json(_ r: ReturnVersionRow) -> JSON {
+    /// `filers`: what to show as `filed_by` for each user id (FilingService.filers); absent: the id.
+    static func json(_ r: ReturnVersionRow, filers: [String: String] = [:]) -> JSON {
         .object([("taxpayer_id", .string(r.taxpayer_id)), ("return_id", .string(r.return_id)), ("version", .number("\(r.version)")),
                  ("section", .string(r.section)), ("period", .string(r.period)),
                  ("tax", .string(Money(fen: r.computed_tax_fen).description)), ("relief", .string(Money(fen: r.relief_fen).description)),
                  ("declared_tax", r.declared_tax_fen.map { .string(Money(fen: $0).description) } ?? .null),
-                 ("filed_at", .string(r.filed_at)), ("filed_by", .string(r.filed_by)),
+                 ("filed_at", .string(r.filed_at)), ("filed_by", .string(filers[r.filed_by] ?? r.filed_by)),
                  ("prompts", (try? JSONParser.parse(r.prompts_json)) ?? .array([])),
                  ("determination", (try? JSONParser.parse(r.determination_json)) ?? .null)])
     }
-    static func list(_ rows: [ReturnVersionRow]) -> String { JSON.array(rows.map(json)).serialized(indent: nil) }
+    static func list(_ rows: [ReturnVersionRow], filers: [String: String]) -> String {
+        JSON.array(rows.map { json($0, filers: filers) }).serialized(indent: nil)
+    }
 }
 
 func encode<T: Encodable>(_ value: T) throws -> String {

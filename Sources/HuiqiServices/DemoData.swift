@@ -10,6 +10,15 @@ public enum DemoData {
     public struct Login: Sendable { public let login: String, password: String, role: String, scope: String }
 
     /// Fills an empty database; returns the logins to print. Seeded: the same demo every time.
+    static func displayName(role: String, scope: String) -> String {
+        switch role {
+        case "officer": return "\(scope) 税务人员"
+        case "supervisor": return "\(scope) 督导人员"
+        case "administrator": return "系统管理员"
+        default: return "办税人员"
+        }
+    }
+
     public static func load(into store: Store, engine: Engine, taxpayers count: Int = 3000, now: Date) async throws -> [Login] {
         guard try await store.count("offices") == 0 else { return [] }
         let offices = [
@@ -55,7 +64,8 @@ public enum DemoData {
         ]
         let officeOf = ["shanghai": "13100000000", "pudong": "13101150000", "huangpu": "13101010000", "suzhou": "13205000000"]
         try await store.insert(users: try logins.map {
-            UserRow(id: "user-\($0.login)", login: $0.login, password_hash: try AuthService.hash(password: $0.password), role: $0.role, office_id: officeOf[$0.login])
+            UserRow(id: "user-\($0.login)", login: $0.login, password_hash: try AuthService.hash(password: $0.password), role: $0.role,
+                    office_id: officeOf[$0.login], display_name: Self.displayName(role: $0.role, scope: $0.scope))
         })
         try await store.bind(user: "user-company", taxpayers: [rows[1].id, rows[2].id])
         // Filing frequency (纳税期限) per year: one small-scale taxpayer in seven files VAT monthly.

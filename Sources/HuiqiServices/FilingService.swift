@@ -233,6 +233,18 @@ public struct FilingService: Sendable {
         return rows
     }
 
+    /// Who filed each version, as the actor may see it: staff see user ids; a taxpayer sees its own users' ids and,
+    /// for a version filed by a tax officer, the officer's display name, never a staff login (issue 7).
+    public func filers(of rows: [ReturnVersionRow], for actor: Actor) async throws -> [String: String] {
+        let ids = Set(rows.map(\.filed_by))
+        guard actor.role == .taxpayer else { return Dictionary(uniqueKeysWithValues: ids.map { ($0, $0) }) }
+        let users = try await store.users(ids: ids)
+        return Dictionary(uniqueKeysWithValues: ids.map { id in
+            guard let u = users[id], u.role != Actor.Role.taxpayer.rawValue else { return (id, id) }
+            return (id, u.display_name.isEmpty ? "税务机关 tax office" : u.display_name)
+        })
+    }
+
     public func currentReturns(by actor: Actor, taxpayerID: String) async throws -> [ReturnVersionRow] {
         _ = try await access.readableTaxpayer(taxpayerID, by: actor)
         return try await store.currentReturns(taxpayer: taxpayerID)

@@ -227,6 +227,8 @@ struct M009LegalRecord: AsyncMigration {
         try await db.raw("ALTER TABLE api_tokens ADD COLUMN expires_at TEXT NOT NULL DEFAULT ''").run()
         try await db.raw("CREATE INDEX api_tokens_user ON api_tokens(user_id)").run()
         try await db.raw("CREATE INDEX web_sessions_user ON web_sessions(user_id)").run()
+        // What taxpayers see of a staff member: a display name, never the login.
+        try await db.raw("ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT ''").run()
         if db.dialect.name == "postgresql" {
             try await db.raw("""
                 CREATE FUNCTION huiqi_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -29,8 +29,11 @@ public struct TaxpayerRow: Codable, Sendable, Equatable {
 
 public struct UserRow: Codable, Sendable, Equatable {
     public var id: String, login: String, password_hash: String, role: String, office_id: String?
-    public init(id: String, login: String, password_hash: String, role: String, office_id: String?) {
+    /// What taxpayers see of a staff member (an office and a function), instead of the login.
+    public var display_name: String
+    public init(id: String, login: String, password_hash: String, role: String, office_id: String?, display_name: String = "") {
         self.id = id; self.login = login; self.password_hash = password_hash; self.role = role; self.office_id = office_id
+        self.display_name = display_name
     }
 }
 
@@ -151,6 +154,12 @@ public struct Store: Sendable {
             try await db.delete(from: "api_tokens").where("user_id", .equal, user).run()
             try await db.delete(from: "web_sessions").where("user_id", .equal, user).run()
         }
+    }
+    /// The users with these ids (the filers of the versions a page shows), by id.
+    public func users(ids: Set<String>) async throws -> [String: UserRow] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try await db.select().columns("*").from("users").where("id", .in, Array(ids)).all(decoding: UserRow.self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
     }
     public func user(id: String) async throws -> UserRow? {
         try await db.select().columns("*").from("users").where("id", .equal, id).first(decoding: UserRow.self)

@@ -201,6 +201,20 @@ import VaporTesting
         }
     }
 
+    /// Staff logins are not shown to taxpayers: a version an officer filed shows the officer's display name.
+    @Test(arguments: Backend.allCases)
+    func taxpayersSeeDisplayNamesNotStaffLogins(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let officer = try await token(app, "pudong", "huiqi-officer")
+            #expect(try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns", token: officer, body: vatQ2).status == .created)
+            let company = try await token(app, "company", "huiqi-taxpayer")
+            let seen = try await call(app, .GET, "/api/v1/taxpayers/\(Self.pudong)/returns/vat:2026-Q1", token: company)
+            #expect(seen.json?[0]?["filed_by"] == .string("浦东新区税务局 税务人员") && !seen.body.contains("pudong"), "\(seen.body.prefix(300))")
+            let staff = try await call(app, .GET, "/api/v1/taxpayers/\(Self.pudong)/returns/vat:2026-Q1", token: officer)
+            #expect(staff.json?[0]?["filed_by"] == .string("user-pudong"))
+        }
+    }
+
     /// `huiqi backup` and `huiqi restore`: a round trip into a new database keeps every version and the audit chain,
     /// and `huiqi check` finds nothing wrong; a restore never overwrites.
     @Test(arguments: Backend.allCases)
