@@ -57,7 +57,6 @@ let package = Package(
         .target(name: "HuiqiServices", dependencies: [
             "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
             .product(name: "Vapor", package: "vapor"),
-            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "HuiqiServer", dependencies: [
             "HuiqiServices", "HuiqiStore", "HuiqiRules", "HuiqiCalendar",

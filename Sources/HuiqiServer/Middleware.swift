@@ -55,7 +55,7 @@ struct ErrorMapping: AsyncMiddleware {
             if abort.status == .payloadTooLarge {
                 return message(.payloadTooLarge, "the request body is too large (at most \(Platform.maxBodyText)) / 请求内容过大")
             }
-            if (300..<400).contains(abort.status.code) { throw abort }  // redirects of the web pages
+            if (300..<400).contains(abort.status.code) { return Response(status: abort.status, headers: abort.headers) }  // the pages' redirects
             return message(abort.status, "\(abort.reason) / 请求无效")
         } catch let e as DecodingError {
             return message(.badRequest, "the request body could not be read: \(e.localizedDescription) / 请求内容无法解析")

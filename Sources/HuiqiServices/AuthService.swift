@@ -126,7 +126,5 @@ public final class AuthService: Sendable {
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
-    static func digest(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    static func digest(_ token: String) -> String { TextDigest.sha256Hex(token) }
 }

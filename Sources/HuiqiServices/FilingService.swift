@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HuiqiCalendar
 import HuiqiRules
@@ -98,7 +97,7 @@ public struct FilingService: Sendable {
 
     /// SHA-256 of what a filing request asks: the body as sent and the declared tax.
     static func requestDigest(caseJSON: String, declaredTax: Money?) -> String {
-        SHA256.hash(data: Data("\(caseJSON)\u{1F}\(declaredTax?.description ?? "-")".utf8)).map { String(format: "%02x", $0) }.joined()
+        TextDigest.sha256Hex("\(caseJSON)\u{1F}\(declaredTax?.description ?? "-")")
     }
 
     /// The tax a taxpayer declares, as typed in a form field or a header named `field`.

@@ -12,9 +12,8 @@ public enum AuditChain {
     static let advisoryLock: Int64 = 8_412_366
 
     public static func hash(prev: String, seq: Int64, _ row: AuditRow) -> String {
-        let text = [prev, String(seq), row.id, row.at, row.user_id ?? "", row.action, row.object, row.detail, row.remote ?? ""]
-            .joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        TextDigest.sha256Hex([prev, String(seq), row.id, row.at, row.user_id ?? "", row.action, row.object, row.detail, row.remote ?? ""]
+            .joined(separator: "\u{1F}"))
     }
 
     /// What `verify` found: the entries checked and the first one whose chain is broken.
@@ -23,6 +22,15 @@ public enum AuditChain {
         public let lastHash: String
         /// The first broken entry's sequence number and why.
         public let broken: (seq: Int64, reason: String)?
+    }
+}
+
+/// The platform's one digest: tokens and sessions are stored as it, audit entries chained by it, idempotent
+/// requests compared by it.
+public enum TextDigest {
+    /// SHA-256 of the text's UTF-8 bytes, in lowercase hex.
+    public static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 
