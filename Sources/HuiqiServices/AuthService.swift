@@ -13,6 +13,10 @@ public final class AuthService: Sendable {
     public let access: Access
     let now: @Sendable () -> Date
     private let failures = Mutex<[String: [Date]]>([:])
+    /// Actors resolved for a user, kept while the user's `auth_version` is unchanged: every request still checks its
+    /// token or session in the database (one indexed lookup, which also reads the version), so logout, revocation
+    /// and expiry count at once; the office subtree and bindings are resolved again only after they changed.
+    private let actors = Mutex<[String: (version: Int64, actor: Actor)]>([:])
     /// A web session lasts a working day.
     public let sessionSeconds: TimeInterval = 8 * 3600
     /// An API token lasts this long (`--token-days`, `HUIQI_TOKEN_DAYS`; 30 days by default).
@@ -100,7 +104,7 @@ public final class AuthService: Sendable {
     /// The actor behind a bearer token that has not expired.
     public func actor(token: String) async throws -> Actor {
         guard let user = try await store.user(tokenHash: Self.digest(token), now: now().formatted(.iso8601)) else { throw ServiceError.unauthenticated }
-        return try await access.actor(for: user)
+        return try await actor(for: user)
     }
 
     /// The actor behind a session cookie, if the session exists and has not expired.
@@ -108,7 +112,18 @@ public final class AuthService: Sendable {
         guard let user = try await store.user(sessionHash: Self.digest("session:" + session), now: now().formatted(.iso8601)) else {
             throw ServiceError.unauthenticated
         }
-        return try await access.actor(for: user)
+        return try await actor(for: user)
+    }
+
+    /// The actor of a user whose credential was just checked: from the cache while its reach is unchanged.
+    private func actor(for user: UserRow) async throws -> Actor {
+        if let hit = actors.withLock({ $0[user.id] }), hit.version == user.auth_version, hit.actor.role.rawValue == user.role { return hit.actor }
+        let actor = try await access.actor(for: user)
+        actors.withLock { cache in
+            if cache.count > 100_000 { cache.removeAll(keepingCapacity: true) }
+            cache[user.id] = (user.auth_version, actor)
+        }
+        return actor
     }
 
     /// The CSRF token of a web session: an HMAC of the session token, so only its holder can compute it, and

@@ -229,6 +229,9 @@ struct M009LegalRecord: AsyncMigration {
         try await db.raw("CREATE INDEX web_sessions_user ON web_sessions(user_id)").run()
         // What taxpayers see of a staff member: a display name, never the login.
         try await db.raw("ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT ''").run()
+        // What a user may reach changes with its bindings, office, role and the office tree: the database counts
+        // each change in `auth_version`, so a server keeps a resolved actor only while it is current.
+        try await db.raw("ALTER TABLE users ADD COLUMN auth_version BIGINT NOT NULL DEFAULT 0").run()
         if db.dialect.name == "postgresql" {
             try await db.raw("""
                 CREATE FUNCTION huiqi_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -256,6 +259,34 @@ struct M009LegalRecord: AsyncMigration {
                 END $$
                 """).run()
             try await db.raw("CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION huiqi_audit_chain()").run()
+            try await db.raw("""
+                CREATE FUNCTION huiqi_bump_binding() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  UPDATE users SET auth_version = auth_version + 1
+                  WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.user_id ELSE NEW.user_id END
+                     OR (TG_OP = 'UPDATE' AND id = OLD.user_id);
+                  RETURN NULL;
+                END $$
+                """).run()
+            try await db.raw("CREATE TRIGGER user_taxpayers_reach AFTER INSERT OR UPDATE OR DELETE ON user_taxpayers FOR EACH ROW EXECUTE FUNCTION huiqi_bump_binding()").run()
+            try await db.raw("""
+                CREATE FUNCTION huiqi_bump_user() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  IF NEW.office_id IS DISTINCT FROM OLD.office_id OR NEW.role IS DISTINCT FROM OLD.role THEN
+                    NEW.auth_version := OLD.auth_version + 1;
+                  END IF;
+                  RETURN NEW;
+                END $$
+                """).run()
+            try await db.raw("CREATE TRIGGER users_reach BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION huiqi_bump_user()").run()
+            try await db.raw("""
+                CREATE FUNCTION huiqi_bump_offices() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  UPDATE users SET auth_version = auth_version + 1 WHERE office_id IS NOT NULL;
+                  RETURN NULL;
+                END $$
+                """).run()
+            try await db.raw("CREATE TRIGGER offices_reach AFTER INSERT OR UPDATE OR DELETE ON offices FOR EACH STATEMENT EXECUTE FUNCTION huiqi_bump_offices()").run()
         } else {
             for table in ["return_versions", "audit_log"] {
                 for op in ["UPDATE", "DELETE"] {
@@ -264,6 +295,22 @@ struct M009LegalRecord: AsyncMigration {
                         BEGIN SELECT RAISE(ABORT, 'huiqi: \(unsafeRaw: table) is append-only (\(unsafeRaw: op) refused)'); END
                         """).run()
                 }
+            }
+            for (name, event, users) in [("insert", "INSERT", "NEW.user_id"), ("delete", "DELETE", "OLD.user_id"), ("update", "UPDATE", "NEW.user_id, OLD.user_id")] {
+                try await db.raw("""
+                    CREATE TRIGGER user_taxpayers_reach_\(unsafeRaw: name) AFTER \(unsafeRaw: event) ON user_taxpayers
+                    BEGIN UPDATE users SET auth_version = auth_version + 1 WHERE id IN (\(unsafeRaw: users)); END
+                    """).run()
+            }
+            try await db.raw("""
+                CREATE TRIGGER users_reach AFTER UPDATE OF office_id, role ON users
+                BEGIN UPDATE users SET auth_version = auth_version + 1 WHERE id = NEW.id; END
+                """).run()
+            for event in ["INSERT", "UPDATE", "DELETE"] {
+                try await db.raw("""
+                    CREATE TRIGGER offices_reach_\(unsafeRaw: event.lowercased()) AFTER \(unsafeRaw: event) ON offices
+                    BEGIN UPDATE users SET auth_version = auth_version + 1 WHERE office_id IS NOT NULL; END
+                    """).run()
             }
         }
     }

@@ -31,9 +31,12 @@ public struct UserRow: Codable, Sendable, Equatable {
     public var id: String, login: String, password_hash: String, role: String, office_id: String?
     /// What taxpayers see of a staff member (an office and a function), instead of the login.
     public var display_name: String
-    public init(id: String, login: String, password_hash: String, role: String, office_id: String?, display_name: String = "") {
+    /// Counts the changes to what the user may reach (bindings, office, role, the office tree), kept by triggers.
+    public var auth_version: Int64
+    public init(id: String, login: String, password_hash: String, role: String, office_id: String?, display_name: String = "",
+                auth_version: Int64 = 0) {
         self.id = id; self.login = login; self.password_hash = password_hash; self.role = role; self.office_id = office_id
-        self.display_name = display_name
+        self.display_name = display_name; self.auth_version = auth_version
     }
 }
 

@@ -164,6 +164,11 @@ import VaporTesting
             #expect(try await call(app, .GET, own, token: third).status == .ok)
             try await store.db.delete(from: "user_taxpayers").where("user_id", .equal, "user-company").where("taxpayer_id", .equal, Self.pudong).run()
             #expect(try await call(app, .GET, own, token: third).status == .notFound)
+            // An officer moved to another district loses the old one on the next request.
+            let pudong = try await token(app, "pudong", "huiqi-officer")
+            #expect(try await call(app, .GET, own, token: pudong).status == .ok)
+            try await store.db.raw("UPDATE users SET office_id = '13101010000' WHERE id = 'user-pudong'").run()
+            #expect(try await call(app, .GET, own, token: pudong).status == .notFound)
             // Tokens expire: 30 days after issue (the app's clock is fixed), a token no longer authenticates.
             let issued = Date(timeIntervalSince1970: 1_780_000_000)
             let later = AuthService(store: store, access: Access(store: store), now: { issued.addingTimeInterval(30 * 86_400 + 1) })
