@@ -31,7 +31,7 @@ public final class AuthService: Sendable {
     public init(store: Store, access: Access, now: @escaping @Sendable () -> Date, tokenDays: Int = 30) {
         self.store = store; self.access = access; self.now = now
         tokenSeconds = TimeInterval(tokenDays) * 86_400
-        decoyHash = (try? Bcrypt.hash(Self.randomToken(), cost: 10)) ?? ""
+        decoyHash = (try? Bcrypt.hash(Self.newToken(), cost: 10)) ?? ""
     }
 
     public static func hash(password: String) throws -> String { try Bcrypt.hash(password, cost: 10) }
@@ -39,7 +39,7 @@ public final class AuthService: Sendable {
     /// Checks the password and issues an API token; nil for a wrong login or password (the caller says only "invalid").
     public func login(_ login: String, password: String, remote: String?) async throws -> (token: String, actor: Actor)? {
         guard let user = try await verify(login, password: password, remote: remote) else { return nil }
-        let token = Self.randomToken(), t = now()
+        let token = Self.newToken(), t = now()
         try await store.insert(tokenHash: Self.digest(token), user: user.id, at: t.formatted(.iso8601),
                                expires: t.addingTimeInterval(tokenSeconds).formatted(.iso8601))
         return (token, try await access.actor(for: user))
@@ -60,7 +60,7 @@ public final class AuthService: Sendable {
     /// Checks the password and opens a web session; the token goes into an HttpOnly cookie.
     public func startSession(_ login: String, password: String, remote: String?) async throws -> (token: String, actor: Actor)? {
         guard let user = try await verify(login, password: password, remote: remote) else { return nil }
-        let token = Self.randomToken(), t = now()
+        let token = Self.newToken(), t = now()
         try await store.insert(sessionHash: Self.digest("session:" + token), user: user.id, at: t.formatted(.iso8601),
                                expires: t.addingTimeInterval(sessionSeconds).formatted(.iso8601))
         return (token, try await access.actor(for: user))
@@ -133,10 +133,8 @@ public final class AuthService: Sendable {
             .map { String(format: "%02x", $0) }.joined()
     }
 
-    /// A fresh random token (32 bytes in hex), for CSRF tokens of forms without a session.
-    public static func newToken() -> String { randomToken() }
-
-    static func randomToken() -> String {
+    /// A fresh random token, 32 bytes in hex: API tokens, sessions, and the CSRF token of the login form.
+    public static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
