@@ -37,8 +37,7 @@ func routes(_ app: Application) throws {
 /// loopback interface only (a scraper on the same host, or behind the proxy).
 @Sendable func metrics(_ req: Request) async throws -> Response {
     if let expected = req.application.platform.metricsToken {
-        guard let given = req.headers.bearerAuthorization?.token, given.utf8.count == expected.utf8.count,
-              zip(given.utf8, expected.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else { throw ServiceError.unauthenticated }
+        guard let given = req.headers.bearerAuthorization?.token, constantTimeEqual(given, expected) else { throw ServiceError.unauthenticated }
     } else if let remote = req.remoteAddress, !(remote.ipAddress.map { $0.hasPrefix("127.") || $0 == "::1" } ?? false) {
         throw ServiceError.notFound
     }
@@ -55,7 +54,6 @@ struct LoginBody: Content { let login: String; let password: String }
     guard let body = try? req.content.decode(LoginBody.self) else {
         throw ServiceError.invalid(field: "login", zh: "请提供 login 和 password", en: "give login and password")
     }
-    // Throttled logins are a 429 with Retry-After (ErrorMapping).
     guard let (token, actor) = try await req.application.platform.auth.login(body.login, password: body.password, remote: req.remoteAddress?.description) else {
         return try jsonResponse(.unauthorized, ["error": "invalid login or password / 用户名或密码错误"])
     }
