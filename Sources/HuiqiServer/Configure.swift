@@ -60,7 +60,7 @@ struct Platform: Sendable {
     let metricsToken: String?
     /// The largest request body read (a case of 1,000 lines is about 80 KB).
     static let maxBody: ByteCount = "1mb"
-    static let maxBodyText = "1 MB"
+    static var maxBodyText: String { "\(maxBody.value / 1_048_576) MB" }
 }
 
 struct PlatformKey: StorageKey { typealias Value = Platform }
@@ -106,12 +106,12 @@ public func withStore<T: Sendable>(_ location: DatabaseLocation, _ body: (Store)
 /// Returns the demo logins when `settings.demo` filled an empty database.
 @discardableResult
 public func configure(_ app: Application, _ settings: ServerSettings) async throws -> [DemoData.Login] {
-    try useDatabase(app, settings.database)
     guard settings.tokenDays >= 1 else { throw ConfigurationError.invalid("token days must be at least 1 (--token-days, HUIQI_TOKEN_DAYS)") }
     if let url = settings.publicURL, URL(string: url)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
         throw ConfigurationError.invalid("the public URL must start with http:// or https:// (--public-url, HUIQI_PUBLIC_URL)")
     }
     app.routes.defaultMaxBodySize = Platform.maxBody
+    try useDatabase(app, settings.database)
     try await app.autoMigrate()
     let engine = try Engine.bundled()
     let store = Store(app.db)

@@ -76,7 +76,7 @@ struct InputGuard: AsyncMiddleware {
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let path = request.url.path
-        guard path.utf8.count <= Self.maxPath, let decoded = path.removingPercentEncoding, !Self.hasControl(decoded) else {
+        guard path.utf8.count <= Self.maxPath, let decoded = path.removingPercentEncoding, !TextInput.hasControlCharacter(decoded) else {
             throw ServiceError.invalid(field: "path", zh: "路径无效（含控制字符、编码错误或过长）", en: "invalid path (a control character, bad percent-encoding or too long)")
         }
         if let query = request.url.query {
@@ -86,7 +86,7 @@ struct InputGuard: AsyncMiddleware {
             for pair in query.split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
                 let name = parts.first.flatMap { $0 } ?? "query"
-                if parts.contains(where: { $0 == nil || Self.hasControl($0!) }) {
+                if parts.contains(where: { $0 == nil || TextInput.hasControlCharacter($0!) }) {
                     throw ServiceError.invalid(field: name, zh: "查询参数 \(name) 无效（含控制字符或编码错误）", en: "query parameter \(name) is invalid (a control character or bad percent-encoding)")
                 }
             }
@@ -96,8 +96,6 @@ struct InputGuard: AsyncMiddleware {
         }
         return try await next.respond(to: request)
     }
-
-    static func hasControl(_ s: String) -> Bool { s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }
 }
 
 /// Security headers on every response, pages and API alike; HSTS when the platform is served over HTTPS.

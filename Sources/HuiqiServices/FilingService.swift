@@ -51,7 +51,7 @@ public struct FilingService: Sendable {
         // index refuses a second insert atomically, so the common path costs no extra round trip.
         // A key is scoped to the taxpayer; it answers only the request it was first given with (body and declared
         // tax, by SHA-256): the same key with another request is refused, naming the key.
-        let digest = Self.requestDigest(caseJSON: caseJSON, declaredTax: declaredTax)
+        let digest = idempotencyKey.map { _ in Self.requestDigest(caseJSON: caseJSON, declaredTax: declaredTax) }
         func replay(after error: any Error) async throws -> FiledReturn {
             if let key = idempotencyKey, let existing = try await store.version(taxpayer: taxpayerID, idempotencyKey: key) {
                 guard existing.request_digest == nil || existing.request_digest == digest else {
@@ -69,7 +69,7 @@ public struct FilingService: Sendable {
                                    case_json: a.caseJSON, determination_json: storedDetermination(a),
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
                                    idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: now().formatted(.iso8601),
-                                   prompts_json: Prompt.json(a.prompts).serialized(indent: nil), request_digest: idempotencyKey == nil ? nil : digest)
+                                   prompts_json: Prompt.json(a.prompts).serialized(indent: nil), request_digest: digest)
         do {
             // The version number comes from the return's `current_returns` row, whose lock serializes concurrent
             // corrections of one return: no retry loop is needed.

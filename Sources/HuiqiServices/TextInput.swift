@@ -11,8 +11,13 @@ public enum TextInput {
     /// `Idempotency-Key`: visible ASCII, as HTTP tokens are; the unique index holds it comfortably.
     public static let maxIdempotencyKey = 200
 
+    /// A C0 control character (NUL among them) or DEL.
+    public static func hasControlCharacter(_ value: String) -> Bool {
+        value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+
     public static func check(_ value: String, field: String, maxLength: Int) throws {
-        if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        if hasControlCharacter(value) {
             throw ServiceError.invalid(field: field, zh: "\(field) 含有控制字符（如空字符）", en: "\(field) contains a control character (such as NUL)")
         }
         if value.count > maxLength {
