@@ -33,23 +33,27 @@ public struct ServerSettings: Sendable {
     public var metricsToken: String?
     /// How long an API token lasts, in days (`--token-days`, `HUIQI_TOKEN_DAYS`).
     public var tokenDays: Int
+    /// Where reminders are POSTed (`--webhook-url`, `HUIQI_WEBHOOK_URL`); nil: in the portal only.
+    public var webhook: String?
     public init(database: DatabaseLocation, demo: Bool = false, demoTaxpayers: Int = 3000, now: @escaping @Sendable () -> Date = { Date() },
-                publicURL: String? = nil, metricsToken: String? = nil, tokenDays: Int = 30) {
+                publicURL: String? = nil, metricsToken: String? = nil, tokenDays: Int = 30, webhook: String? = nil) {
         self.database = database; self.demo = demo; self.demoTaxpayers = demoTaxpayers; self.now = now
-        self.publicURL = publicURL; self.metricsToken = metricsToken; self.tokenDays = tokenDays
+        self.publicURL = publicURL; self.metricsToken = metricsToken; self.tokenDays = tokenDays; self.webhook = webhook
     }
     var https: Bool { publicURL?.lowercased().hasPrefix("https://") == true }
 }
 
-/// The platform of one running app: the services, built once in `configure` and shared by the routes.
+/// The platform of one running app: the services (`Services`, shared with the command-line jobs) and what only
+/// the HTTP server needs, built once in `configure` and shared by the routes.
 struct Platform: Sendable {
-    let store: Store
+    let services: Services
+    var store: Store { services.store }
     /// The one authorization decision point, shared by every service.
-    let access: Access
-    let filing: FilingService
-    let registry: RegistryService
-    let auth: AuthService
-    let engine: Engine
+    var access: Access { services.access }
+    var filing: FilingService { services.filing }
+    var registry: RegistryService { services.registry }
+    var auth: AuthService { services.auth }
+    var engine: Engine { services.engine }
     /// The OpenAPI document of the JSON API (Resources/openapi.json), served at /openapi.json.
     let openAPI: String
     let metrics: PrometheusCollectorRegistry
@@ -102,6 +106,15 @@ public func withStore<T: Sendable>(_ location: DatabaseLocation, _ body: (Store)
     }
 }
 
+/// Runs a command-line job on the assembled platform (`Services`): the same database and wiring as the server,
+/// migrated, without routes.
+public func withServices<T: Sendable>(_ location: DatabaseLocation, now: @escaping @Sendable () -> Date = { Date() }, webhook: String? = nil,
+                                      _ body: (Services) async throws -> T) async throws -> T {
+    try await withStore(location) { store in
+        try await body(Services(store: store, engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: now, webhook: webhook))
+    }
+}
+
 /// The one wiring function that `huiqi serve` and every test call: database, migrations, services, routes.
 /// Returns the demo logins when `settings.demo` filled an empty database.
 @discardableResult
@@ -113,14 +126,10 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     app.routes.defaultMaxBodySize = Platform.maxBody
     try useDatabase(app, settings.database)
     try await app.autoMigrate()
-    let engine = try Engine.bundled()
-    let store = Store(app.db)
-    let access = Access(store: store)
+    let services = Services(store: Store(app.db), engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: settings.now,
+                            webhook: settings.webhook, tokenDays: settings.tokenDays)
     let registry = PrometheusCollectorRegistry()
-    app.platform = Platform(store: store, access: access,
-                            filing: FilingService(store: store, access: access, engine: engine, deadlines: try FilingDeadlines.bundled(), now: settings.now),
-                            registry: RegistryService(store: store, access: access, now: settings.now),
-                            auth: AuthService(store: store, access: access, now: settings.now, tokenDays: settings.tokenDays), engine: engine,
+    app.platform = Platform(services: services,
                             openAPI: try String(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "json")!, encoding: .utf8),
                             metrics: registry, filings: registry.makeCounter(name: "huiqi_filings_total", help: "Returns filed"),
                             requests: registry.makeCounter(name: "huiqi_http_requests_total", help: "HTTP requests served"),
@@ -133,7 +142,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     try routes(app)
     webRoutes(app)
     if settings.demo {
-        return try await DemoData.load(into: store, engine: engine, taxpayers: settings.demoTaxpayers, now: settings.now())
+        return try await DemoData.load(into: services, taxpayers: settings.demoTaxpayers)
     }
     return []
 }

@@ -26,6 +26,7 @@ func routes(_ app: Application) throws {
     authed.post("taxpayers", ":taxpayer", "returns", "preview", use: previewReturn)
     authed.get("taxpayers", ":taxpayer", "returns", use: listReturns)
     authed.get("taxpayers", ":taxpayer", "returns", ":return", use: showReturn)
+    administrationRoutes(authed)
 }
 
 @Sendable func health(_ req: Request) async throws -> Response {

@@ -1,4 +1,5 @@
 import Foundation
+import HuiqiCalendar
 import HuiqiRules
 import HuiqiStore
 
@@ -7,6 +8,19 @@ import HuiqiStore
 /// with valid credit codes, their filing frequencies, two years of VAT, EIT and business-income returns computed by
 /// the engine, and one login per role.
 public enum DemoData {
+    /// The last quarter whose filing deadline has passed by `today` (the demo's closed filing period).
+    static func closedQuarter(today: Day, deadlines: FilingDeadlines) -> (year: Int, quarter: Int, deadline: Day)? {
+        var year = today.year, quarter = (today.month - 1) / 3  // the quarter before the current one
+        for _ in 0..<3 {
+            if quarter == 0 { year -= 1; quarter = 4 }
+            let end = TaxPeriod.quarter(year: year, quarter: quarter).lastDay
+            let month = end.month == 12 ? (end.year + 1, 1) : (end.year, end.month + 1)
+            if let d = try? deadlines.deadline(year: month.0, month: month.1).date, d < today { return (year, quarter, d) }
+            quarter -= 1
+        }
+        return nil
+    }
+
     public struct Login: Sendable { public let login: String, password: String, role: String, scope: String }
 
     /// Fills an empty database; returns the logins to print. Seeded: the same demo every time.
@@ -19,7 +33,8 @@ public enum DemoData {
         }
     }
 
-    public static func load(into store: Store, engine: Engine, taxpayers count: Int = 3000, now: Date) async throws -> [Login] {
+    public static func load(into services: Services, taxpayers count: Int = 3000) async throws -> [Login] {
+        let store = services.store, engine = services.engine, now = services.now()
         guard try await store.count("offices") == 0 else { return [] }
         let offices = [
             OfficeRow(id: "10000000000", parent_id: nil, name: "国家税务总局", level: "national", region_code: "100000"),
@@ -74,43 +89,75 @@ public enum DemoData {
         let monthly = Set(smallScale.enumerated().filter { $0.offset % 7 == 6 }.map(\.element.id))
         try await store.insert(frequencies: smallScale.flatMap { t in years.map { (t.id, $0, monthly.contains(t.id) ? "monthly" : "quarterly") } })
         // Two years of returns, computed by the engine: VAT for small-scale taxpayers, EIT prepayments for
-        // enterprises, and the annual business income of 个体工商户.
+        // enterprises, and the annual business income of 个体工商户. Then this year's quarters up to the last one whose
+        // deadline has passed (the closed filing period): before it everyone filed on time as computed; in it some
+        // filed late, some not at all, some declared more than the law asks (relief missed) or less (relief not due).
         var versions: [ReturnVersionRow] = []
+        let today = FilingService.chinaDay(now)
+        let closed = closedQuarter(today: today, deadlines: services.deadlines)
         let filedAt = now.formatted(.iso8601)
-        func add(_ t: TaxpayerRow, _ c: Case, _ caseJSON: String) {
+        enum Outcome { case onTime, late, missing, overpaid, underpaid }
+        func outcome(_ i: Int) -> Outcome {
+            if i == 1 { return .overpaid }  // the demo company: a notice, a credit, and a ledger to show
+            switch rng.below(100) { case 0..<8: return .missing; case 8..<18: return .late; case 18..<26: return .overpaid; case 26..<30: return .underpaid; default: return .onTime }
+        }
+        func add(_ t: TaxpayerRow, _ c: Case, _ caseJSON: String, outcome: Outcome = .onTime, deadline: Day? = nil) {
             var c = c
             c.taxpayer = t.facts
             guard let d = try? engine.determine(c) else { return }
             let (tax, relief) = FilingService.amounts(d)
             let id = FilingService.identity(of: c)
+            var declared = tax.fen, at = filedAt
+            if let deadline {
+                // Filed on a day between the period's end and the deadline (late: a few days after it), 10:00 Beijing.
+                let end = id.lastDay
+                let span = max(1, deadline.ordinal - end.ordinal)
+                let day = outcome == .late ? deadline.adding(days: 1 + Int(rng.below(6))) : end.adding(days: 1 + Int(rng.below(UInt64(span))))
+                at = "\(day)T02:00:00Z"
+                if outcome == .overpaid { declared = tax.fen + min(relief.fen, 500_00 + Int64(rng.below(4_000_00))) }
+                if outcome == .underpaid { declared = max(0, tax.fen - 300_00 - Int64(rng.below(2_000_00))) }
+                if outcome == .overpaid && relief.fen == 0 || outcome == .underpaid && tax.fen == 0 { declared = tax.fen }
+            }
             versions.append(ReturnVersionRow(taxpayer_id: t.id, return_id: id.returnID, version: 1, section: id.section, period: id.period,
                                              case_json: caseJSON, determination_json: d.json.serialized(indent: nil),
-                                             computed_tax_fen: tax.fen, relief_fen: relief.fen, declared_tax_fen: tax.fen,
-                                             idempotency_key: nil, filed_by: "user-admin", filed_at: filedAt))
+                                             computed_tax_fen: tax.fen, relief_fen: relief.fen, declared_tax_fen: declared,
+                                             idempotency_key: nil, filed_by: "user-admin", filed_at: at))
         }
-        for t in rows {
-            for year in [2024, 2025] {
-                if t.vat_status == "small_scale" {
-                    let periods = monthly.contains(t.id) ? (1...12).map { TaxPeriod.month(year: year, month: $0) } : (1...4).map { TaxPeriod.quarter(year: year, quarter: $0) }
+        var filingYears: [(Int, ClosedRange<Int>)] = [(2024, 1...4), (2025, 1...4)]
+        if let closed, closed.year > 2025 { filingYears.append((closed.year, 1...closed.quarter)) }
+        for (index, t) in rows.enumerated() {
+            for (year, quarterRange) in filingYears {
+                let isClosedYear = year == closed?.year && year > 2025
+                let last = quarterRange.upperBound
+                let fate: Outcome = isClosedYear ? outcome(index) : .onTime
+                let closedDeadline = isClosedYear ? closed?.deadline : nil
+                if t.vat_status == "small_scale" && !(isClosedYear && monthly.contains(t.id)) {
+                    let periods = monthly.contains(t.id) ? (1...12).map { TaxPeriod.month(year: year, month: $0) } : quarterRange.map { TaxPeriod.quarter(year: year, quarter: $0) }
                     for period in periods {
                         let amount = Money(fen: rng.below(period.isQuarterly ? 40_000_000 : 13_000_000))
                         let kind: SaleKind = t.kind == "individual" ? .services : .goods
+                        let inClosed = isClosedYear && period == .quarter(year: year, quarter: last)
+                        if inClosed && fate == .missing { continue }
                         add(t, Case(taxpayer: t.facts, vat: VATReturn(period: period, sales: [Sale(kind: kind, amount: amount, rate: Rate(ppm: 30_000))])),
-                            #"{"vat":{"period":"\#(period)","sales":[{"kind":"\#(kind.name)","amount":"\#(amount)","rate":"0.03"}]}}"#)
+                            #"{"vat":{"period":"\#(period)","sales":[{"kind":"\#(kind.name)","amount":"\#(amount)","rate":"0.03"}]}}"#,
+                            outcome: inClosed ? fate : .onTime, deadline: inClosed ? closedDeadline : nil)
                     }
                 }
                 if t.kind == "enterprise" {
                     let staff = Int64(rng.below(120)), assets = Money(fen: rng.below(600_000_000_00))
                     var quarters: [EITQuarter] = [], ytd = Money.zero
-                    for _ in 1...4 {
+                    for q in quarterRange {
                         ytd = ytd + Money(fen: rng.below(120_000_00))
                         quarters.append(EITQuarter(employees: (staff, staff), assets: (assets, assets), taxableIncomeYTD: ytd))
+                        let inClosed = isClosedYear && q == last
+                        if inClosed && fate == .missing { continue }
                         let body = quarters.map { FilingService.quarterJSON(employees: ($0.employeesStart, $0.employeesEnd), assets: ($0.assetsStart, $0.assetsEnd), ytd: $0.taxableIncomeYTD) }
                         add(t, Case(taxpayer: t.facts, eit: EITReturn(year: year, quarters: quarters)),
-                            JSON.object([("eit", .object([("year", .number("\(year)")), ("quarters", .array(body))]))]).serialized(indent: nil))
+                            JSON.object([("eit", .object([("year", .number("\(year)")), ("quarters", .array(body))]))]).serialized(indent: nil),
+                            outcome: inClosed ? (fate == .overpaid || fate == .underpaid ? .onTime : fate) : .onTime, deadline: inClosed ? closedDeadline : nil)
                     }
                 }
-                if t.kind == "individual_business" {
+                if t.kind == "individual_business" && !isClosedYear {
                     let income = Money(fen: rng.below(300_000_00))
                     add(t, Case(taxpayer: t.facts, businessIncome: BusinessIncomeReturn(year: year, taxableIncome: income, otherRelief: .zero)),
                         #"{"business_income":{"year":\#(year),"taxable_income":"\#(income)","other_relief":"0"}}"#)
@@ -118,6 +165,14 @@ public enum DemoData {
             }
         }
         try await store.insert(versions: versions)
+        // The closed period screened, so that findings, notices and the ledger show real figures at once.
+        if let closed, closed.year > 2025, let root = try await store.rootOffice() {
+            let admin = Actor(userID: "user-admin", login: "admin", role: .administrator, offices: [], boundTaxpayers: [])
+            let job = try await services.screening.start(by: admin, kind: "vat", period: "\(closed.year)-Q\(closed.quarter)", office: root.id,
+                                                         monitoring: services.monitoring)
+            _ = try await services.screening.run(job)
+            _ = try await services.reminders.generate(kind: "vat", period: "\(closed.year)-Q\(closed.quarter)", workingDays: 3)
+        }
         return logins
     }
 }

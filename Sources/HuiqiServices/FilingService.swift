@@ -70,15 +70,31 @@ public struct FilingService: Sendable {
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
                                    idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: now().formatted(.iso8601),
                                    prompts_json: Prompt.json(a.prompts).serialized(indent: nil), request_digest: digest)
+        let detail = "tax \(a.tax), relief \(a.relief), declared \(declaredTax?.description ?? "-")"
+        var prompts = a.prompts
         do {
-            // The version number comes from the return's `current_returns` row, whose lock serializes concurrent
-            // corrections of one return: no retry loop is needed.
-            row.version = try await store.appendVersion(row, auditID: UUID().uuidString, remote: remote,
-                                                        detail: "tax \(a.tax), relief \(a.relief), declared \(declaredTax?.description ?? "-")")
+            // An overpayment credited by a notice is offset (抵顶) against this return: the computed tax stays the
+            // law's, the amount payable falls. Only then does filing take the ledger's transaction.
+            let credit = try await store.creditState(taxpayer: taxpayerID, tax: a.section, returnID: a.returnID)
+            if !credit.selfCredited, credit.balance > 0 || credit.applied > 0 {
+                let payable = declaredTax ?? a.tax
+                let base = a.prompts
+                let written = try await store.appendVersionApplyingCredit(row, payableFen: payable.fen, auditID: UUID().uuidString, remote: remote,
+                                                                          detail: detail) { offset, left in
+                    Prompt.json(base + [Self.offsetPrompt(offset: Money(fen: offset), payable: payable, left: Money(fen: left))]).serialized(indent: nil)
+                }
+                row.version = written.version
+                row.prompts_json = written.prompts
+                prompts = Prompt.decode(written.prompts)
+            } else {
+                // The version number comes from the return's `current_returns` row, whose lock serializes concurrent
+                // corrections of one return: no retry loop is needed.
+                row.version = try await store.appendVersion(row, auditID: UUID().uuidString, remote: remote, detail: detail)
+            }
         } catch {
             return try await replay(after: error)
         }
-        return FiledReturn(row: row, replayed: false, prompts: a.prompts)
+        return FiledReturn(row: row, replayed: false, prompts: prompts)
     }
 
     /// The determination as stored with the return: the engine's output plus `parameters`, every parameter version
@@ -93,6 +109,13 @@ public struct FilingService: Sendable {
         }
         guard case .object(let kv) = a.determination.json else { return a.determination.json.serialized(indent: nil) }
         return JSON.object(kv + [("parameters", .array(versions))]).serialized(indent: nil)
+    }
+
+    /// What the taxpayer is told when a credit is offset against the return.
+    static func offsetPrompt(offset: Money, payable: Money, left: Money) -> Prompt {
+        Prompt(code: "offset_applied",
+               zh: "已用多缴税款抵顶 \(offset) 元：申报税额 \(payable) 元，抵顶后实际应缴 \(payable - offset) 元；抵顶后余额 \(left) 元",
+               en: "overpaid tax of \(offset) is offset: declared \(payable), payable after the offset \(payable - offset); balance left \(left)")
     }
 
     /// SHA-256 of what a filing request asks: the body as sent and the declared tax.

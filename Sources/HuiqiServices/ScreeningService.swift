@@ -1,0 +1,247 @@
+import Foundation
+import HuiqiCalendar
+import HuiqiRules
+import HuiqiStore
+
+/// What a screening job is asked to do: one return kind and period, under one office.
+public struct ScreeningArguments: Codable, Sendable, Equatable {
+    public let kind: String, period: String, office: String
+    public init(kind: String, period: String, office: String) { self.kind = kind; self.period = period; self.office = office }
+}
+
+/// Screening after the deadline (事后筛查): every current return of the period is determined again by the engine
+/// (VAT through the batch evaluator, the same kernels as filing) and compared with the tax the filer owed by it.
+/// Findings: overpaid (relief missed), underpaid (relief claimed but not due), not filed, undetermined (the
+/// missing fact named). An overpayment gets a notice and a credit in the offset ledger; an underpayment a notice
+/// asking for a correction (更正申报), never a charge. Pages are written in one transaction each and keyed so
+/// that a rerun adds only what is missing: killed at any point, the next run finishes the work.
+public struct ScreeningService: Sendable {
+    public let store: Store
+    public let engine: Engine
+    public let deadlines: FilingDeadlines
+    public let now: @Sendable () -> Date
+    /// Returns read per page (keyset paging: memory does not grow with the population).
+    public var pageSize = 2000
+    /// A running job that has not reported for this long is taken to be dead (its runner crashed).
+    public var staleAfter: TimeInterval = 120
+
+    public init(store: Store, engine: Engine, deadlines: FilingDeadlines, now: @escaping @Sendable () -> Date) {
+        self.store = store; self.engine = engine; self.deadlines = deadlines; self.now = now
+    }
+
+    /// Creates a screening job for the actor (officers and administrators; supervisors watch).
+    public func start(by actor: Actor, kind: String, period: String, office asked: String?, monitoring: MonitoringService) async throws -> JobRow {
+        guard actor.role == .officer || actor.role == .administrator else {
+            throw ServiceError.forbidden("screening is started by tax officers / 筛查由税务人员发起")
+        }
+        let e = try FilingPeriod.resolve(kind: kind, period: period, deadlines: deadlines)
+        let office = try await monitoring.office(asked, for: actor)
+        guard Day(iso: e.deadline)! < FilingService.chinaDay(now()) else {
+            throw ServiceError.unprocessable(field: "period", zh: "申报期限 \(e.deadline) 尚未届满，事后筛查须在期限之后进行",
+                                             en: "the deadline \(e.deadline) has not passed; screening comes after it")
+        }
+        let arguments = ScreeningArguments(kind: kind, period: period, office: office.id)
+        let job = JobRow(id: UUID().uuidString, kind: "screen", arguments: String(decoding: try JSONEncoder().encode(arguments), as: UTF8.self),
+                         createdBy: actor.userID, createdAt: Self.instant(now()))
+        try await store.insert(job: job)
+        return job
+    }
+
+    public func job(_ id: String, by actor: Actor) async throws -> (JobRow, ScreeningArguments) {
+        guard actor.role != .taxpayer else { throw ServiceError.notFound }
+        try TextInput.check(id, field: "job", maxLength: TextInput.maxIdentifier)
+        guard let job = try await store.job(id), job.kind == "screen",
+              let args = try? JSONDecoder().decode(ScreeningArguments.self, from: Data(job.arguments.utf8)),
+              actor.role == .administrator || actor.offices.contains(args.office) else { throw ServiceError.notFound }
+        return (job, args)
+    }
+
+    /// Findings of a return kind and period under an office within the actor's reach (staff only).
+    public func findings(by actor: Actor, kind: String, period: String, office asked: String?, finding: FindingRow.Kind?,
+                         monitoring: MonitoringService, limit: Int = 1000) async throws -> [FindingRow] {
+        let e = try FilingPeriod.resolve(kind: kind, period: period, deadlines: deadlines)
+        let office = try await monitoring.office(asked, for: actor)
+        return try await store.findings(section: e.section, period: e.period, under: office.id, kind: finding, job: nil, limit: limit)
+    }
+
+    /// Runs a queued job to the end, reporting progress after every page through `progress` (done, total).
+    /// Errors end the job as failed, with the error recorded, and are rethrown.
+    public func run(_ job: JobRow, progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> ScreeningSummary {
+        let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+        _ = try await store.abandonStaleJobs(kind: "screen", staleBefore: Self.instant(now().addingTimeInterval(-staleAfter)), at: Self.instant(now()))
+        guard try await store.start(job: job.id, owner: owner, at: Self.instant(now())) else {
+            throw ServiceError.conflict(field: "job", zh: "该任务已在运行或已结束", en: "the job is already running or finished")
+        }
+        do {
+            let args = try JSONDecoder().decode(ScreeningArguments.self, from: Data(job.arguments.utf8))
+            let summary = try await screen(args, job: job, progress: progress)
+            try await store.finish(job: job.id, state: .succeeded, result: summary.json, error: nil, at: Self.instant(now()))
+            return summary
+        } catch {
+            try? await store.finish(job: job.id, state: .failed, result: nil, error: "\(error)", at: Self.instant(now()))
+            throw error
+        }
+    }
+
+    func screen(_ args: ScreeningArguments, job: JobRow, progress: @Sendable (Int64, Int64) -> Void) async throws -> ScreeningSummary {
+        let e = try FilingPeriod.resolve(kind: args.kind, period: args.period, deadlines: deadlines)
+        let today = FilingService.chinaDay(now())
+        let afterDeadline = Day(iso: e.deadline)! < today
+        let lastDay = Day(iso: e.lastDay)!
+        let filed = try await store.countReturns(e.returnID, under: args.office)
+        let figures = try await store.figuresByChild(of: args.office, e).reduce(OfficeFigures.zero(args.office), +)
+        let total = filed + (afterDeadline ? figures.notFiled : 0)
+        var summary = ScreeningSummary(parameters: parameterVersions(section: args.kind, on: lastDay))
+        var done: Int64 = 0
+        progress(0, total)
+        try await store.progress(job: job.id, done: 0, total: total, at: Self.instant(now()))
+        var after = ""
+        // The batch evaluator for the period's VAT rules (nil when the period has none: every record goes the
+        // single-case way and is refused there with the reason).
+        let batch: BatchEvaluator? = args.kind == "vat" ? TaxPeriod(args.period).flatMap { try? BatchEvaluator(engine: engine, vatPeriod: $0, eitYear: $0.year) } : nil
+        while true {
+            let page = try await store.screenedReturns(e.returnID, under: args.office, after: after, limit: pageSize)
+            guard let last = page.last else { break }
+            after = last.taxpayer_id
+            let (findings, notices) = try await evaluate(page, e: e, batch: batch, job: job.id)
+            if !findings.isEmpty {
+                let written = try await store.record(findings: findings, notices: notices, year: today.year, by: job.created_by, at: Self.instant(now()),
+                                                     audit: AuditRow(id: UUID().uuidString, at: Self.instant(now()), user_id: job.created_by, action: "screen",
+                                                                     object: "job/\(job.id)", detail: "\(e.returnID) after \(page.first!.taxpayer_id)", remote: nil))
+                summary.newFindings += written.findings
+                summary.newNotices += written.notices.count
+            }
+            for f in findings { summary.add(f) }
+            done += Int64(page.count)
+            progress(done, total)
+            try await store.progress(job: job.id, done: done, total: total, at: Self.instant(now()))
+        }
+        if afterDeadline {
+            after = ""
+            while true {
+                let page = try await store.unfiledReturns(e, under: args.office, after: after, limit: pageSize)
+                guard let last = page.last else { break }
+                after = last.taxpayer
+                let at = Self.instant(now())
+                let findings = page.map {
+                    FindingRow(taxpayer_id: $0.taxpayer, return_id: e.returnID, version: 0, kind: .notFiled, section: e.section, period: e.period,
+                               office_id: $0.office, declared_fen: nil, law_tax_fen: nil, amount_fen: 0, missing: nil, job_id: job.id, found_at: at)
+                }
+                let written = try await store.record(findings: findings, notices: [], year: today.year, by: job.created_by, at: at,
+                                                     audit: AuditRow(id: UUID().uuidString, at: at, user_id: job.created_by, action: "screen",
+                                                                     object: "job/\(job.id)", detail: "\(e.returnID) not filed after \(page.first!.taxpayer)", remote: nil))
+                summary.newFindings += written.findings
+                for f in findings { summary.add(f) }
+                done += Int64(page.count)
+                progress(done, total)
+                try await store.progress(job: job.id, done: done, total: total, at: Self.instant(now()))
+            }
+        }
+        summary.screened = done
+        return summary
+    }
+
+    /// Determines one page again and compares with what was owed by each return.
+    func evaluate(_ page: [ScreenedReturnRow], e: ExpectedReturns, batch: BatchEvaluator?, job: String) async throws -> ([FindingRow], [NoticeDraft]) {
+        let at = Self.instant(now())
+        var lawTax: [Int64?] = Array(repeating: nil, count: page.count)
+        var cases: [Case?] = page.map { r in
+            guard var c = FilingService.storedCase(r.case_json) else { return nil }
+            c.taxpayer = Taxpayer(id: r.taxpayer_id, kind: TaxpayerKind(rawValue: r.kind), vatStatus: VATStatus(rawValue: r.vat_status),
+                                  industry: Industry(rawValue: r.industry), restrictedIndustry: r.restricted_industry, region: r.region)
+            return c
+        }
+        if let batch {
+            var population = Population()
+            var index: [Int] = []
+            for (i, c) in cases.enumerated() where c != nil { population.append(c!); index.append(i) }
+            let result = batch.evaluate(population, threads: 2)
+            for (k, i) in index.enumerated() where result.vatStatus[k] == BatchResult.ok { lawTax[i] = result.vatTax[k] }
+        }
+        var findings: [FindingRow] = []
+        var candidates: [(Int, FindingRow)] = []
+        for (i, r) in page.enumerated() {
+            var missing: String?
+            if lawTax[i] == nil {
+                // The single-case path: EIT and business income, and every VAT record the batch refused (it
+                // names the refusal's field and reason).
+                if let c = cases[i] {
+                    do { lawTax[i] = FilingService.amounts(try engine.determine(c)).0.fen }
+                    catch { missing = "\(error.path): \(error.messageEn)" }
+                } else {
+                    missing = "case: the stored case cannot be read again"
+                }
+            }
+            func finding(_ kind: FindingRow.Kind, _ amount: Int64) -> FindingRow {
+                FindingRow(taxpayer_id: r.taxpayer_id, return_id: r.return_id, version: r.version, kind: kind, section: r.section, period: r.period,
+                           office_id: r.office_id, declared_fen: r.payable_fen, law_tax_fen: lawTax[i], amount_fen: amount, missing: missing, job_id: job, found_at: at)
+            }
+            guard let law = lawTax[i] else { findings.append(finding(.undetermined, 0)); continue }
+            if r.payable_fen > law { candidates.append((i, finding(.overpaid, r.payable_fen - law))) }
+            if r.payable_fen < law { candidates.append((i, finding(.underpaid, law - r.payable_fen))) }
+        }
+        cases = []  // the page's cases are not needed past this point
+        // A correction screened again is credited only with what earlier notices of the return did not cover.
+        let noticed = try await store.noticedOverpayments(candidates.filter { $0.1.kind == .overpaid }.map { ($0.1.taxpayer_id, $0.1.return_id) })
+        var notices: [NoticeDraft] = []
+        for (i, f) in candidates {
+            findings.append(f)
+            let amount = f.kind == .overpaid ? f.amount_fen - (noticed["\(f.taxpayer_id)/\(f.return_id)"] ?? 0) : f.amount_fen
+            guard amount > 0 else { continue }
+            notices.append(NoticeDraft(kind: f.kind == .overpaid ? .overpayment : .correction, finding: f, amountFen: amount,
+                                       body: noticeBody(page[i], f, amount: amount)))
+        }
+        return (findings, notices)
+    }
+
+    /// The notice's content: the amounts, the computation with its legal basis (the engine's rules and trace for
+    /// this return, determined again), the parameter versions applied, and how the money comes back.
+    func noticeBody(_ r: ScreenedReturnRow, _ f: FindingRow, amount: Int64) -> String {
+        var section: JSON = .null
+        if var c = FilingService.storedCase(r.case_json) {
+            c.taxpayer = Taxpayer(id: r.taxpayer_id, kind: TaxpayerKind(rawValue: r.kind), vatStatus: VATStatus(rawValue: r.vat_status),
+                                  industry: Industry(rawValue: r.industry), restrictedIndustry: r.restricted_industry, region: r.region)
+            if let d = try? engine.determine(c), case .object(let kv) = d.json, let s = kv.first?.1 { section = s }
+        }
+        func get(_ key: String) -> JSON { if case .object(let kv) = section { return kv.first { $0.0 == key }?.1 ?? .array([]) }; return .array([]) }
+        let overpaid = f.kind == .overpaid
+        let remedyZh = overpaid ? "多缴税款可抵顶以后同一税种的应纳税额（申报时自动抵顶），也可申请退税，由主管税务机关审核后退还。"
+                                : "申报的减免超过政策规定，请办理更正申报（不会自动补征）。"
+        let remedyEn = overpaid ? "The overpaid tax is offset against later returns of the same tax (applied automatically at filing), or refunded on request after the tax office approves."
+                                : "The relief claimed exceeds what the law gives: please file a correction (更正申报); nothing is charged automatically."
+        let lastDay = TaxPeriod(r.period)?.lastDay ?? Day(year: Int(r.period.prefix(4)) ?? 2000, month: 12, day: 31)!
+        return JSON.object([
+            ("declared_tax", .string(Money(fen: r.payable_fen).description)), ("law_tax", .string(Money(fen: f.law_tax_fen ?? 0).description)),
+            ("amount", .string(Money(fen: amount).description)), ("rules", get("rules")), ("trace", get("trace")), ("trace_zh", get("trace_zh")),
+            ("parameters", .array(parameterVersions(section: r.section, on: lastDay).map { .string($0) })),
+            ("remedy_zh", .string(remedyZh)), ("remedy_en", .string(remedyEn)),
+        ]).serialized(indent: nil)
+    }
+
+    /// The parameter versions of a section in force on a day (`name[key]@from`): what a run or a notice used.
+    func parameterVersions(section: String, on day: Day) -> [String] {
+        let prefix = section == "business_income" ? "pit.business." : section + "."
+        return engine.parameters.inForce(on: day).filter { $0.name.hasPrefix(prefix) }.map { "\($0.name)\($0.key.map { "[\($0)]" } ?? "")@\($0.from)" }
+    }
+
+    static func instant(_ date: Date) -> String { date.formatted(.iso8601) }
+}
+
+/// Counts and amounts of one screening run, and the parameter versions it used (stored as the job's result).
+public struct ScreeningSummary: Sendable, Codable {
+    public var screened: Int64 = 0
+    public var counts: [String: Int64] = [:]
+    public var amounts: [String: Int64] = [:]
+    public var newFindings = 0, newNotices = 0
+    public var parameters: [String]
+    init(parameters: [String]) { self.parameters = parameters }
+    mutating func add(_ f: FindingRow) {
+        counts[f.kind.rawValue, default: 0] += 1
+        amounts[f.kind.rawValue, default: 0] += f.amount_fen
+    }
+    var json: String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
+    }
+}

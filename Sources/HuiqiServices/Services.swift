@@ -1,0 +1,36 @@
+import Foundation
+import HuiqiCalendar
+import HuiqiRules
+import HuiqiStore
+
+/// The platform without HTTP: one store, one engine, one calendar, one clock, and every service built on them.
+/// `huiqi serve` puts routes on top of it; the command-line jobs (monitor, screen, remind) and the service tests
+/// use it as it is, so all of them run the same code with the same wiring.
+public struct Services: Sendable {
+    public let store: Store
+    public let engine: Engine
+    public let deadlines: FilingDeadlines
+    public let now: @Sendable () -> Date
+    public let access: Access
+    public let filing: FilingService
+    public let registry: RegistryService
+    public let auth: AuthService
+    public let monitoring: MonitoringService
+    public let screening: ScreeningService
+    public let ledger: LedgerService
+    public let reminders: ReminderService
+
+    /// `webhook`: where reminders are delivered (nil: in the portal only). `tokenDays`: API token lifetime.
+    public init(store: Store, engine: Engine, deadlines: FilingDeadlines, now: @escaping @Sendable () -> Date,
+                webhook: String? = nil, tokenDays: Int = 30) {
+        self.store = store; self.engine = engine; self.deadlines = deadlines; self.now = now
+        access = Access(store: store)
+        filing = FilingService(store: store, access: access, engine: engine, deadlines: deadlines, now: now)
+        registry = RegistryService(store: store, access: access, now: now)
+        auth = AuthService(store: store, access: access, now: now, tokenDays: tokenDays)
+        monitoring = MonitoringService(store: store, deadlines: deadlines)
+        screening = ScreeningService(store: store, engine: engine, deadlines: deadlines, now: now)
+        ledger = LedgerService(store: store, access: access, now: now)
+        reminders = ReminderService(store: store, deadlines: deadlines, now: now, webhook: webhook)
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import SQLKit
+
+/// Which returns are expected in a filing period, as the registry says: the return, the taxpayers it is due from
+/// (active in the period, of the kinds that file it, and for VAT registered with the matching filing frequency),
+/// and the instant after which a first filing is late.
+public struct ExpectedReturns: Sendable, Equatable {
+    public let section: String
+    public let period: String
+    public let returnID: String
+    /// First and last day of the period (ISO): a taxpayer is active when registered by the last day and not
+    /// deregistered before the first.
+    public let firstDay: String, lastDay: String
+    /// The taxpayer kinds that file this return.
+    public let kinds: [String]
+    /// VAT: the filing frequency (纳税期限) registered for `year` that makes this period due.
+    public let frequency: String?
+    public let year: Int
+    /// The deadline (ISO day) and the first instant after it (UTC ISO text: the deadline's end in Beijing time).
+    public let deadline: String, lateAfter: String
+    public init(section: String, period: String, returnID: String, firstDay: String, lastDay: String, kinds: [String],
+                frequency: String?, year: Int, deadline: String, lateAfter: String) {
+        self.section = section; self.period = period; self.returnID = returnID; self.firstDay = firstDay; self.lastDay = lastDay
+        self.kinds = kinds; self.frequency = frequency; self.year = year; self.deadline = deadline; self.lateAfter = lateAfter
+    }
+}
+
+/// Filing figures of one office subtree (or of the taxpayers registered directly at an office).
+public struct OfficeFigures: Codable, Sendable, Equatable {
+    public var office_id: String
+    public var expected: Int64, filed: Int64, late: Int64
+    /// Σ relief the law gives (computed at filing) and Σ relief the filers claimed (gross tax − declared tax).
+    public var relief_due_fen: Int64, relief_claimed_fen: Int64
+    /// Accuracy flags: declared above the computed tax with relief available (relief not claimed), declared
+    /// below it (relief claimed but not due), and any difference.
+    public var not_claimed: Int64, not_due: Int64, mismatched: Int64
+    public var notFiled: Int64 { expected - filed }
+    public static func zero(_ office: String) -> OfficeFigures {
+        OfficeFigures(office_id: office, expected: 0, filed: 0, late: 0, relief_due_fen: 0, relief_claimed_fen: 0, not_claimed: 0, not_due: 0, mismatched: 0)
+    }
+    public static func + (a: OfficeFigures, b: OfficeFigures) -> OfficeFigures {
+        OfficeFigures(office_id: a.office_id, expected: a.expected + b.expected, filed: a.filed + b.filed, late: a.late + b.late,
+                      relief_due_fen: a.relief_due_fen + b.relief_due_fen, relief_claimed_fen: a.relief_claimed_fen + b.relief_claimed_fen,
+                      not_claimed: a.not_claimed + b.not_claimed, not_due: a.not_due + b.not_due, mismatched: a.mismatched + b.mismatched)
+    }
+}
+
+/// One expected return of one taxpayer, as the branch-level list shows it.
+public struct ExpectedReturnRow: Codable, Sendable, Equatable {
+    public var taxpayer_id: String, name: String, office_id: String
+    public var version: Int?, first_filed_at: String?
+    public var computed_tax_fen: Int64?, relief_fen: Int64?, declared_tax_fen: Int64?
+}
+
+extension Store {
+    /// The expected returns joined with what was filed, under `scope` (a CTE named `scope(grp, id)` mapping each
+    /// office id to the group it is counted in). One statement; the caller supplies the scope.
+    func expectedJoin(_ e: ExpectedReturns) -> SQLQueryString {
+        var q: SQLQueryString = """
+            FROM scope s JOIN taxpayers t ON t.office_id = s.id
+            """
+        if let frequency = e.frequency {
+            q = q + " JOIN vat_filing_frequencies q ON q.taxpayer_id = t.id AND q.year = \(bind: e.year) AND q.frequency = \(bind: frequency)"
+        }
+        q = q + """
+
+            LEFT JOIN current_returns c ON c.taxpayer_id = t.id AND c.return_id = \(bind: e.returnID)
+            LEFT JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version
+            LEFT JOIN return_versions f ON f.taxpayer_id = c.taxpayer_id AND f.return_id = c.return_id AND f.version = 1
+            WHERE t.registered_on <= \(bind: e.lastDay) AND (t.deregistered_on IS NULL OR t.deregistered_on >= \(bind: e.firstDay))
+              AND t.kind IN (
+            """
+        for (i, k) in e.kinds.enumerated() { q = q + (i == 0 ? "" : ", ") + "\(bind: k)" }
+        return q + ")"
+    }
+
+    /// The office subtree below `root` as `scope(grp, id)`: each descendant counted in the group of the child of
+    /// `root` it lies under, and `root`'s own taxpayers in the group `root`. Resolved by the database (one bound id).
+    static func childScope(_ root: String) -> SQLQueryString {
+        """
+        WITH RECURSIVE tree(grp, id) AS (
+          SELECT id, id FROM offices WHERE parent_id = \(bind: root)
+          UNION ALL SELECT tree.grp, o.id FROM offices o JOIN tree ON o.parent_id = tree.id
+        ), scope(grp, id) AS (SELECT grp, id FROM tree UNION ALL SELECT id, id FROM offices WHERE id = \(bind: root))
+        """
+    }
+
+    /// Figures per child office of `root` (each over its whole subtree) and for `root`'s own taxpayers, computed by
+    /// the database in one statement. Offices with nothing expected are absent.
+    public func figuresByChild(of root: String, _ e: ExpectedReturns) async throws -> [OfficeFigures] {
+        let q: SQLQueryString = Self.childScope(root) + " SELECT s.grp AS office_id, " + figureColumns(e) + " " + expectedJoin(e) + " GROUP BY s.grp"
+        return try await db.raw(q).all(decoding: OfficeFigures.self)
+    }
+
+    /// The figure columns with the late instant bound.
+    func figureColumns(_ e: ExpectedReturns) -> SQLQueryString {
+        """
+        COUNT(*) AS expected, COUNT(c.taxpayer_id) AS filed,
+        COALESCE(SUM(CASE WHEN f.filed_at >= \(bind: e.lateAfter) THEN 1 ELSE 0 END), 0) AS late,
+        COALESCE(SUM(r.relief_fen), 0) AS relief_due_fen,
+        COALESCE(SUM(CASE WHEN r.relief_fen + r.computed_tax_fen - COALESCE(r.declared_tax_fen, r.computed_tax_fen) > 0
+                          THEN r.relief_fen + r.computed_tax_fen - COALESCE(r.declared_tax_fen, r.computed_tax_fen) ELSE 0 END), 0) AS relief_claimed_fen,
+        COALESCE(SUM(CASE WHEN r.declared_tax_fen > r.computed_tax_fen AND r.relief_fen > 0 THEN 1 ELSE 0 END), 0) AS not_claimed,
+        COALESCE(SUM(CASE WHEN r.declared_tax_fen < r.computed_tax_fen THEN 1 ELSE 0 END), 0) AS not_due,
+        COALESCE(SUM(CASE WHEN r.declared_tax_fen <> r.computed_tax_fen THEN 1 ELSE 0 END), 0) AS mismatched
+        """
+    }
+
+    /// First filings per Beijing day under `root` (the whole subtree), in day order.
+    public func firstFilingsByDay(under root: String, _ e: ExpectedReturns) async throws -> [(day: String, count: Int64)] {
+        let day: SQLQueryString = db.dialect.name == "postgresql"
+            ? "to_char((f.filed_at::timestamptz AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM-DD')"
+            : "date(f.filed_at, '+8 hours')"
+        let q: SQLQueryString = Self.subtreeScope(root) + " SELECT " + day + " AS day, COUNT(*) AS n " + expectedJoin(e)
+            + " AND f.filed_at IS NOT NULL GROUP BY " + day + " ORDER BY 1"
+        return try await db.raw(q).all().map { (try $0.decode(column: "day", as: String.self), try $0.decode(column: "n", as: Int64.self)) }
+    }
+
+    /// The whole subtree of `root` as one group `scope(grp, id)`.
+    static func subtreeScope(_ root: String) -> SQLQueryString {
+        """
+        WITH RECURSIVE scope(grp, id) AS (
+          SELECT id, id FROM offices WHERE id = \(bind: root)
+          UNION ALL SELECT scope.grp, o.id FROM offices o JOIN scope ON o.parent_id = scope.id
+        )
+        """
+    }
+
+    /// The expected returns of the taxpayers registered directly at `office`, in credit-code order (the last level
+    /// of the drill-down): filed or not, when first filed, and the amounts of the current version.
+    public func expectedReturns(at office: String, _ e: ExpectedReturns, onlyNotFiled: Bool, limit: Int) async throws -> [ExpectedReturnRow] {
+        let scope: SQLQueryString = "WITH scope(grp, id) AS (SELECT id, id FROM offices WHERE id = \(bind: office))"
+        var q: SQLQueryString = scope + """
+             SELECT t.id AS taxpayer_id, t.name, t.office_id, c.version, f.filed_at AS first_filed_at,
+                    r.computed_tax_fen, r.relief_fen, r.declared_tax_fen
+            """ + " " + expectedJoin(e)
+        if onlyNotFiled { q = q + " AND c.taxpayer_id IS NULL" }
+        return try await db.raw(q + " ORDER BY t.id LIMIT \(bind: limit)").all(decoding: ExpectedReturnRow.self)
+    }
+
+    /// Offices that are `office` or below it: the database answers with one bound id.
+    public func isOffice(_ office: String, within root: String) async throws -> Bool {
+        let row = try await db.raw(Self.subtreeScope(root) + " SELECT COUNT(*) AS n FROM scope WHERE id = \(bind: office)").first()
+        return try (row?.decode(column: "n", as: Int64.self) ?? 0) > 0
+    }
+
+    /// The children of an office, by id.
+    public func childOffices(of office: String) async throws -> [OfficeRow] {
+        try await db.select().columns("*").from("offices").where("parent_id", .equal, office).orderBy("id").all(decoding: OfficeRow.self)
+    }
+    /// The root of the office tree (the national office).
+    public func rootOffice() async throws -> OfficeRow? {
+        try await db.select().columns("*").from("offices").where(SQLIdentifier("parent_id"), .is, SQLLiteral.null).orderBy("id").first(decoding: OfficeRow.self)
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import SQLKit
+
+/// The current version of one return as screening reads it: the stored case, the declared and computed tax,
+/// and the registry facts the engine needs (the case holds no taxpayer facts).
+public struct ScreenedReturnRow: Codable, Sendable {
+    public var taxpayer_id: String, return_id: String, version: Int, section: String, period: String, case_json: String
+    public var computed_tax_fen: Int64, declared_tax_fen: Int64?
+    public var kind: String, vat_status: String, industry: String, restricted_industry: Bool, region: String, office_id: String
+    /// What the filer owed by the return: the declared tax, or the computed one when none was declared.
+    public var payable_fen: Int64 { declared_tax_fen ?? computed_tax_fen }
+}
+
+/// What screening found in one return version (version 0: the return was not filed).
+public struct FindingRow: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, CaseIterable { case overpaid, underpaid, notFiled = "not_filed", undetermined }
+    public var taxpayer_id: String, return_id: String, version: Int, kind: Kind
+    public var section: String, period: String, office_id: String
+    public var declared_fen: Int64?, law_tax_fen: Int64?
+    public var amount_fen: Int64
+    /// Undetermined: the missing fact or the refusal, as the engine named it.
+    public var missing: String?
+    public var job_id: String, found_at: String
+    public init(taxpayer_id: String, return_id: String, version: Int, kind: Kind, section: String, period: String, office_id: String,
+                declared_fen: Int64?, law_tax_fen: Int64?, amount_fen: Int64, missing: String?, job_id: String, found_at: String) {
+        self.taxpayer_id = taxpayer_id; self.return_id = return_id; self.version = version; self.kind = kind; self.section = section
+        self.period = period; self.office_id = office_id; self.declared_fen = declared_fen; self.law_tax_fen = law_tax_fen
+        self.amount_fen = amount_fen; self.missing = missing; self.job_id = job_id; self.found_at = found_at
+    }
+}
+
+/// A notice (税务事项通知书): an overpayment to be returned, or a request to correct a return (更正申报).
+public struct NoticeRow: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case overpayment, correction }
+    public var id: String, taxpayer_id: String, office_id: String, year: Int, number: Int, kind: Kind
+    public var return_id: String, version: Int, section: String, period: String, amount_fen: Int64
+    /// JSON: the legal basis (文号 and article of every rule applied), the computation and how the money comes back.
+    public var body: String
+    public var issued_at: String, issued_by: String?, read_at: String?, acknowledged_at: String?
+    /// The document number as printed: office, year and the number without gaps.
+    public var documentNumber: String { "\(office_id)〔\(year)〕\(String(format: "%06d", number))号" }
+}
+
+/// A notice to write, before it has its number.
+public struct NoticeDraft: Sendable {
+    public let kind: NoticeRow.Kind, finding: FindingRow, amountFen: Int64, body: String
+    public init(kind: NoticeRow.Kind, finding: FindingRow, amountFen: Int64, body: String) {
+        self.kind = kind; self.finding = finding; self.amountFen = amountFen; self.body = body
+    }
+}
+
+extension Store {
+    /// The next page of current returns of `returnID` under the office subtree of `root`, after `after` in
+    /// credit-code order (keyset paging: memory stays flat whatever the population).
+    public func screenedReturns(_ returnID: String, under root: String, after: String, limit: Int) async throws -> [ScreenedReturnRow] {
+        try await db.raw(Self.subtreeScope(root) + """
+             SELECT c.taxpayer_id, c.return_id, c.version, c.section, c.period, c.case_json, r.computed_tax_fen, r.declared_tax_fen,
+                   t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id
+            FROM current_returns c
+            JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version
+            JOIN taxpayers t ON t.id = c.taxpayer_id
+            WHERE c.return_id = \(bind: returnID) AND c.taxpayer_id > \(bind: after) AND t.office_id IN (SELECT id FROM scope)
+            ORDER BY c.taxpayer_id LIMIT \(bind: limit)
+            """).all(decoding: ScreenedReturnRow.self)
+    }
+
+    /// How many current returns of `returnID` lie under `root` (the job's total).
+    public func countReturns(_ returnID: String, under root: String) async throws -> Int64 {
+        try await db.raw(Self.subtreeScope(root) + """
+             SELECT COUNT(*) AS n FROM current_returns c JOIN taxpayers t ON t.id = c.taxpayer_id
+            WHERE c.return_id = \(bind: returnID) AND t.office_id IN (SELECT id FROM scope)
+            """).first()!.decode(column: "n", as: Int64.self)
+    }
+
+    /// The expected returns under `root` that were never filed, in credit-code order after `after`.
+    public func unfiledReturns(_ e: ExpectedReturns, under root: String, after: String, limit: Int) async throws -> [(taxpayer: String, office: String)] {
+        let q: SQLQueryString = Self.subtreeScope(root) + " SELECT t.id, t.office_id " + expectedJoin(e)
+            + " AND c.taxpayer_id IS NULL AND t.id > \(bind: after) ORDER BY t.id LIMIT \(bind: limit)"
+        return try await db.raw(q).all().map { (try $0.decode(column: "id", as: String.self), try $0.decode(column: "office_id", as: String.self)) }
+    }
+
+    /// The overpayment already noticed for earlier versions of each return (a correction re-screened is credited
+    /// only with what is new), keyed by `taxpayer/return`.
+    public func noticedOverpayments(_ keys: [(taxpayer: String, returnID: String)], on given: (any SQLDatabase)? = nil) async throws -> [String: Int64] {
+        guard !keys.isEmpty else { return [:] }
+        let db = given ?? self.db
+        var out: [String: Int64] = [:]
+        for chunk in keys.chunked(300) {
+            let rows = try await db.select().column("taxpayer_id").column("return_id").column(SQLFunction("sum", args: SQLIdentifier("amount_fen")), as: "n")
+                .from("notices").where("kind", .equal, "overpayment").where("taxpayer_id", .in, chunk.map(\.taxpayer))
+                .where("return_id", .in, Array(Set(chunk.map(\.returnID)))).groupBy("taxpayer_id").groupBy("return_id").all()
+            for r in rows {
+                out["\(try r.decode(column: "taxpayer_id", as: String.self))/\(try r.decode(column: "return_id", as: String.self))"] = try r.decode(column: "n", as: Int64.self)
+            }
+        }
+        return out
+    }
+
+    /// Records one page of findings with their notices, credits and reminders, in one transaction with its audit
+    /// entry: all or nothing. Findings already recorded (a rerun) are skipped, and so are their notices. Returns
+    /// the findings and notices newly written.
+    public func record(findings: [FindingRow], notices drafts: [NoticeDraft], year: Int, by user: String?, at: String,
+                       audit: AuditRow) async throws -> (findings: Int, notices: [NoticeRow]) {
+        guard let database else { throw StoreError.noTransactions }
+        return try await Store.serializingAudit(db) {
+            try await database.transaction { tx in
+                let db = sql(tx)
+                var fresh = Set<String>()
+                for chunk in findings.chunked(200) {
+                    let insert = try db.insert(into: "findings").models(Array(chunk), nilEncodingStrategy: .asNil)
+                        .ignoringConflicts().returning("taxpayer_id", "return_id", "version", "kind")
+                    for r in try await insert.all() {
+                        fresh.insert("\(try r.decode(column: "taxpayer_id", as: String.self))/\(try r.decode(column: "return_id", as: String.self))/\(try r.decode(column: "version", as: Int.self))/\(try r.decode(column: "kind", as: String.self))")
+                    }
+                }
+                let due = drafts.filter { fresh.contains("\($0.finding.taxpayer_id)/\($0.finding.return_id)/\($0.finding.version)/\($0.finding.kind.rawValue)") }
+                var written: [NoticeRow] = []
+                for (office, group) in Dictionary(grouping: due, by: { $0.finding.office_id }).sorted(by: { $0.key < $1.key }) {
+                    // Numbers per office and year without gaps: the counter advances in this transaction.
+                    let last = try await db.raw("""
+                        INSERT INTO notice_counters (office_id, year, last_number) VALUES (\(bind: office), \(bind: year), \(bind: group.count))
+                        ON CONFLICT (office_id, year) DO UPDATE SET last_number = notice_counters.last_number + \(bind: group.count)
+                        RETURNING last_number
+                        """).first()!.decode(column: "last_number", as: Int.self)
+                    for (i, d) in group.enumerated() {
+                        let f = d.finding, number = last - group.count + 1 + i
+                        let n = NoticeRow(id: "\(office)-\(year)-\(String(format: "%06d", number))", taxpayer_id: f.taxpayer_id, office_id: office, year: year,
+                                          number: number, kind: d.kind, return_id: f.return_id, version: f.version, section: f.section, period: f.period,
+                                          amount_fen: d.amountFen, body: d.body, issued_at: at, issued_by: user, read_at: nil, acknowledged_at: nil)
+                        try await db.insert(into: "notices").model(n, nilEncodingStrategy: .asNil).run()
+                        if n.kind == .overpayment {
+                            _ = try await Store.appendLedger(LedgerEntryDraft(taxpayer: n.taxpayer_id, tax: n.section, kind: .credit, amountFen: n.amount_fen,
+                                                                               noticeID: n.id, at: at, by: user), on: db)
+                        }
+                        try await Store.insertReminder(ReminderRow(id: UUID().uuidString, taxpayer_id: n.taxpayer_id, return_id: n.return_id, reason: "notice",
+                                                                   office_id: office, message: Store.noticeMessage(n), due_on: nil, created_at: at), on: db)
+                        written.append(n)
+                    }
+                }
+                var audit = audit
+                audit.detail += "; \(fresh.count) new findings, notices \(written.map(\.id).joined(separator: ","))"
+                try await Store.insertAudit(audit, on: db)
+                return (fresh.count, written)
+            }
+        }
+    }
+
+    static func noticeMessage(_ n: NoticeRow) -> String {
+        let yuan = "\(n.amount_fen / 100).\(String(format: "%02d", n.amount_fen % 100))"
+        return n.kind == .overpayment
+            ? "税务事项通知书 \(n.documentNumber)：\(n.return_id) 多缴税款 \(yuan) 元，可抵顶以后应纳税额或申请退税 / overpaid \(yuan) yuan on \(n.return_id): offset against later returns or refund on request"
+            : "税务事项通知书 \(n.documentNumber)：\(n.return_id) 少缴税款 \(yuan) 元，请更正申报 / underpaid \(yuan) yuan on \(n.return_id): please file a correction"
+    }
+
+    /// Findings of a section and period under `root`, optionally of one kind or one job, in credit-code order.
+    public func findings(section: String, period: String, under root: String, kind: FindingRow.Kind?, job: String?, limit: Int) async throws -> [FindingRow] {
+        var q: SQLQueryString = Self.subtreeScope(root) + """
+             SELECT * FROM findings WHERE section = \(bind: section) AND period = \(bind: period) AND office_id IN (SELECT id FROM scope)
+            """
+        if let kind { q = q + " AND kind = \(bind: kind.rawValue)" }
+        if let job { q = q + " AND job_id = \(bind: job)" }
+        return try await db.raw(q + " ORDER BY taxpayer_id, return_id, version, kind LIMIT \(bind: limit)").all(decoding: FindingRow.self)
+    }
+    public func findings(job: String, limit: Int) async throws -> [FindingRow] {
+        try await db.select().columns("*").from("findings").where("job_id", .equal, job)
+            .orderBy("taxpayer_id").orderBy("return_id").orderBy("kind").limit(limit).all(decoding: FindingRow.self)
+    }
+    /// Findings of a job by kind, with their amounts.
+    public func findingCounts(job: String) async throws -> [String: (count: Int64, amount: Int64)] {
+        var out: [String: (Int64, Int64)] = [:]
+        for r in try await db.raw("SELECT kind, COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS a FROM findings WHERE job_id = \(bind: job) GROUP BY kind").all() {
+            out[try r.decode(column: "kind", as: String.self)] = (try r.decode(column: "n", as: Int64.self), try r.decode(column: "a", as: Int64.self))
+        }
+        return out
+    }
+
+    // MARK: notices
+    public func notice(_ id: String) async throws -> NoticeRow? {
+        try await db.select().columns("*").from("notices").where("id", .equal, id).first(decoding: NoticeRow.self)
+    }
+    public func notices(taxpayer: String) async throws -> [NoticeRow] {
+        try await db.select().columns("*").from("notices").where("taxpayer_id", .equal, taxpayer).orderBy("issued_at", .descending)
+            .orderBy("id").all(decoding: NoticeRow.self)
+    }
+    /// Sets `read_at` or `acknowledged_at` once (the first time counts).
+    public func markNotice(_ id: String, column: String, at: String, audit: AuditRow) async throws {
+        try await writeAudited(audit) { db in
+            try await db.raw("UPDATE notices SET \(unsafeRaw: column) = \(bind: at) WHERE id = \(bind: id) AND \(unsafeRaw: column) IS NULL").run()
+            if column == "acknowledged_at" {
+                try await db.raw("UPDATE notices SET read_at = \(bind: at) WHERE id = \(bind: id) AND read_at IS NULL").run()
+            }
+        }
+    }
+}
