@@ -18,6 +18,8 @@ struct Serve: AsyncParsableCommand {
     @ArgumentParser.Option(help: "A bearer token /metrics requires; without one /metrics answers loopback only (default: HUIQI_METRICS_TOKEN).")
     var metricsToken: String?
     @ArgumentParser.Option(help: "Days an API token lasts (default: HUIQI_TOKEN_DAYS, else 30).") var tokenDays: Int?
+    @ArgumentParser.Option(help: "POST reminders (提醒) here as JSON, retried with backoff (default: HUIQI_WEBHOOK_URL; none: in the portal only).")
+    var webhookURL: String?
 
     func run() async throws {
         let location = DatabaseLocation(database ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "huiqi.sqlite")
@@ -41,7 +43,8 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             let logins = try await configure(app, ServerSettings(database: location, demo: demo, publicURL: publicURL ?? env["HUIQI_PUBLIC_URL"],
-                                                                 metricsToken: metricsToken ?? env["HUIQI_METRICS_TOKEN"], tokenDays: days))
+                                                                 metricsToken: metricsToken ?? env["HUIQI_METRICS_TOKEN"], tokenDays: days,
+                                                                 webhook: webhookURL ?? env["HUIQI_WEBHOOK_URL"]))
             if !logins.isEmpty {
                 print("Demo logins / 演示账号:")
                 for l in logins { print("  \(l.role)\t\(l.login)\t\(l.password)\t\(l.scope)") }

@@ -39,14 +39,14 @@ struct ExpectedReturnBody: Content {
     let taxpayer_id: String, name: String, filed: Bool, late: Bool, version: Int?, first_filed_at: String?
     let tax: String?, relief: String?, declared_tax: String?
 }
-struct MonitoringBody: Content {
+public struct MonitoringBody: Content {
     let kind: String, period: String, return_id: String, deadline: String
     let office: FiguresBody
     let path: [String]
     let children: [FiguresBody]
     let days: [DayBody]
     let taxpayers: [ExpectedReturnBody]
-    init(_ r: MonitoringReport) {
+    public init(_ r: MonitoringReport) {
         kind = r.expected.section; period = r.expected.period; return_id = r.expected.returnID; deadline = r.expected.deadline
         office = FiguresBody(r.totals, name: r.office.name)
         path = r.path.map(\.id)

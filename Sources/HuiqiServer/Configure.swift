@@ -141,10 +141,31 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     app.middleware.use(RequestCounter())
     try routes(app)
     webRoutes(app)
+    // Jobs left running by a server that died are marked abandoned; a rerun finishes their work.
+    _ = try await services.store.abandonStaleJobs(kind: "screen", staleBefore: settings.now().addingTimeInterval(-120).formatted(.iso8601),
+                                                  at: settings.now().formatted(.iso8601))
+    if settings.webhook != nil { app.lifecycle.use(ReminderDelivery(reminders: services.reminders)) }
     if settings.demo {
         return try await DemoData.load(into: services, taxpayers: settings.demoTaxpayers)
     }
     return []
+}
+
+/// Delivers due reminders to the webhook every 30 seconds while the server runs (failures back off per reminder).
+final class ReminderDelivery: LifecycleHandler, @unchecked Sendable {
+    let reminders: ReminderService
+    var task: Task<Void, Never>?
+    init(reminders: ReminderService) { self.reminders = reminders }
+    func didBootAsync(_ app: Application) async throws {
+        let reminders = self.reminders, logger = app.logger
+        task = Task {
+            while !Task.isCancelled {
+                do { _ = try await reminders.deliverDue() } catch { logger.warning("reminder delivery: \(error)") }
+                try? await Task.sleep(for: .seconds(30))
+            }
+        }
+    }
+    func shutdownAsync(_ app: Application) async { task?.cancel() }
 }
 
 /// A setting that cannot work, named at start (CONVENTIONS: configuration fails loudly).

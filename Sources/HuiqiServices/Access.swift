@@ -11,6 +11,9 @@ public struct Actor: Sendable {
     public let offices: Set<String>
     /// The taxpayers bound to a taxpayer user.
     public let boundTaxpayers: Set<String>
+    public init(userID: String, login: String, role: Role, offices: Set<String>, boundTaxpayers: Set<String>) {
+        self.userID = userID; self.login = login; self.role = role; self.offices = offices; self.boundTaxpayers = boundTaxpayers
+    }
 }
 
 /// Why a service refuses, independent of HTTP (the server maps these to 401/403/404/409).

@@ -72,7 +72,7 @@ extension Store {
     public func creditState(taxpayer: String, tax: String, returnID: String) async throws -> (balance: Int64, applied: Int64, selfCredited: Bool) {
         let row = try await db.raw("""
             SELECT (SELECT balance_fen FROM ledger_entries WHERE taxpayer_id = \(bind: taxpayer) AND tax = \(bind: tax) ORDER BY seq DESC LIMIT 1) AS balance,
-                   (SELECT COALESCE(SUM(-amount_fen), 0) FROM ledger_entries WHERE taxpayer_id = \(bind: taxpayer) AND tax = \(bind: tax)
+                   (SELECT CAST(COALESCE(SUM(-amount_fen), 0) AS BIGINT) FROM ledger_entries WHERE taxpayer_id = \(bind: taxpayer) AND tax = \(bind: tax)
                        AND kind = 'offset' AND return_id = \(bind: returnID)) AS applied,
                    (SELECT COUNT(*) FROM notices WHERE taxpayer_id = \(bind: taxpayer) AND return_id = \(bind: returnID) AND kind = 'overpayment') AS credited
             """).first()!
@@ -97,7 +97,7 @@ extension Store {
                         let db = sql(tx)
                         let head = try await Store.ledgerHead(taxpayer: r.taxpayer_id, tax: r.section, on: db)
                         let applied = try await db.raw("""
-                            SELECT COALESCE(SUM(-amount_fen), 0) AS n FROM ledger_entries WHERE taxpayer_id = \(bind: r.taxpayer_id)
+                            SELECT CAST(COALESCE(SUM(-amount_fen), 0) AS BIGINT) AS n FROM ledger_entries WHERE taxpayer_id = \(bind: r.taxpayer_id)
                               AND tax = \(bind: r.section) AND kind = 'offset' AND return_id = \(bind: r.return_id)
                             """).first()!.decode(column: "n", as: Int64.self)
                         let target = min(head.balance + applied, max(payableFen, 0))

@@ -96,13 +96,13 @@ extension Store {
     func figureColumns(_ e: ExpectedReturns) -> SQLQueryString {
         """
         COUNT(*) AS expected, COUNT(c.taxpayer_id) AS filed,
-        COALESCE(SUM(CASE WHEN f.filed_at >= \(bind: e.lateAfter) THEN 1 ELSE 0 END), 0) AS late,
-        COALESCE(SUM(r.relief_fen), 0) AS relief_due_fen,
-        COALESCE(SUM(CASE WHEN r.relief_fen + r.computed_tax_fen - COALESCE(r.declared_tax_fen, r.computed_tax_fen) > 0
-                          THEN r.relief_fen + r.computed_tax_fen - COALESCE(r.declared_tax_fen, r.computed_tax_fen) ELSE 0 END), 0) AS relief_claimed_fen,
-        COALESCE(SUM(CASE WHEN r.declared_tax_fen > r.computed_tax_fen AND r.relief_fen > 0 THEN 1 ELSE 0 END), 0) AS not_claimed,
-        COALESCE(SUM(CASE WHEN r.declared_tax_fen < r.computed_tax_fen THEN 1 ELSE 0 END), 0) AS not_due,
-        COALESCE(SUM(CASE WHEN r.declared_tax_fen <> r.computed_tax_fen THEN 1 ELSE 0 END), 0) AS mismatched
+        CAST(COALESCE(SUM(CASE WHEN f.filed_at >= \(bind: e.lateAfter) THEN 1 ELSE 0 END), 0) AS BIGINT) AS late,
+        CAST(COALESCE(SUM(r.relief_fen), 0) AS BIGINT) AS relief_due_fen,
+        CAST(COALESCE(SUM(CASE WHEN r.relief_fen + r.computed_tax_fen - COALESCE(r.declared_tax_fen, r.computed_tax_fen) > 0
+                          THEN r.relief_fen + r.computed_tax_fen - COALESCE(r.declared_tax_fen, r.computed_tax_fen) ELSE 0 END), 0) AS BIGINT) AS relief_claimed_fen,
+        CAST(COALESCE(SUM(CASE WHEN r.declared_tax_fen > r.computed_tax_fen AND r.relief_fen > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS not_claimed,
+        CAST(COALESCE(SUM(CASE WHEN r.declared_tax_fen < r.computed_tax_fen THEN 1 ELSE 0 END), 0) AS BIGINT) AS not_due,
+        CAST(COALESCE(SUM(CASE WHEN r.declared_tax_fen <> r.computed_tax_fen THEN 1 ELSE 0 END), 0) AS BIGINT) AS mismatched
         """
     }
 

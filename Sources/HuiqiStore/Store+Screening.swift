@@ -86,7 +86,7 @@ extension Store {
         let db = given ?? self.db
         var out: [String: Int64] = [:]
         for chunk in keys.chunked(300) {
-            let rows = try await db.select().column("taxpayer_id").column("return_id").column(SQLFunction("sum", args: SQLIdentifier("amount_fen")), as: "n")
+            let rows = try await db.select().column("taxpayer_id").column("return_id").column(SQLRaw("CAST(SUM(amount_fen) AS BIGINT)"), as: "n")
                 .from("notices").where("kind", .equal, "overpayment").where("taxpayer_id", .in, chunk.map(\.taxpayer))
                 .where("return_id", .in, Array(Set(chunk.map(\.returnID)))).groupBy("taxpayer_id").groupBy("return_id").all()
             for r in rows {
@@ -168,7 +168,7 @@ extension Store {
     /// Findings of a job by kind, with their amounts.
     public func findingCounts(job: String) async throws -> [String: (count: Int64, amount: Int64)] {
         var out: [String: (Int64, Int64)] = [:]
-        for r in try await db.raw("SELECT kind, COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS a FROM findings WHERE job_id = \(bind: job) GROUP BY kind").all() {
+        for r in try await db.raw("SELECT kind, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS a FROM findings WHERE job_id = \(bind: job) GROUP BY kind").all() {
             out[try r.decode(column: "kind", as: String.self)] = (try r.decode(column: "n", as: Int64.self), try r.decode(column: "a", as: Int64.self))
         }
         return out
