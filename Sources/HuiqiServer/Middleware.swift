@@ -42,6 +42,8 @@ struct ErrorMapping: AsyncMiddleware {
             }
         } catch StoreError.constraint {
             return message(.conflict, "the request conflicts with a concurrent change; read again and retry / 与同时进行的修改冲突，请刷新后重试")
+        } catch LedgerError.insufficientBalance {
+            return message(.conflict, "the balance changed meanwhile; read again and retry / 余额已变化，请刷新后重试")
         } catch let abort as any AbortError {
             if abort.status == .notFound {
                 let allowed = request.application.allowedMethods(path: request.url.path)

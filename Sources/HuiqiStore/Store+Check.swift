@@ -3,7 +3,8 @@ import SQLKit
 
 /// The invariants `huiqi check` verifies after a crash, a restore or a manual intervention: every return's
 /// versions are 1…n with the `current_returns` pointer on n and holding n's case; every filing's audit entry
-/// has its version; the audit chain is whole.
+/// has its version; the audit chain is whole; notice numbers have no gaps; every ledger chain is 1…n with each
+/// balance the running sum; every overpayment notice has its one credit.
 extension Store {
     public struct Problem: Sendable, CustomStringConvertible {
         public let what: String
@@ -55,8 +56,43 @@ extension Store {
         for missing in byTaxpayer.values.flatMap({ $0 }).sorted().prefix(limit) {
             problems.append(Problem(what: "audit entry for \(missing) but no such version"))
         }
+        problems += try await checkAdministration(limit: limit)
         let chain = try await verifyAuditChain()
         if let broken = chain.broken { problems.append(Problem(what: "audit chain broken at entry \(broken.seq): \(broken.reason)")) }
+        return problems
+    }
+
+    /// The administration loop's invariants (issue 8).
+    func checkAdministration(limit: Int) async throws -> [Problem] {
+        var problems: [Problem] = []
+        let numbering = try await db.raw("""
+            SELECT n.office_id, n.year, COUNT(*) AS n, MAX(n.number) AS top, MAX(c.last_number) AS counter
+            FROM notices n LEFT JOIN notice_counters c ON c.office_id = n.office_id AND c.year = n.year
+            GROUP BY n.office_id, n.year HAVING COUNT(*) <> MAX(n.number) OR MAX(c.last_number) IS NULL OR MAX(c.last_number) <> MAX(n.number)
+            LIMIT \(bind: limit)
+            """).all()
+        for row in numbering {
+            problems.append(Problem(what: "notices of \(try row.decode(column: "office_id", as: String.self)) in \(try row.decode(column: "year", as: Int.self)): "
+                                    + "\(try row.decode(column: "n", as: Int.self)) notices numbered up to \(try row.decode(column: "top", as: Int.self)) (numbers must have no gaps)"))
+        }
+        let chains = try await db.raw("""
+            SELECT e.taxpayer_id, e.tax FROM ledger_entries e
+            JOIN (SELECT taxpayer_id, tax, MAX(seq) AS top, COUNT(*) AS n, CAST(SUM(amount_fen) AS BIGINT) AS total
+                  FROM ledger_entries GROUP BY taxpayer_id, tax) g ON g.taxpayer_id = e.taxpayer_id AND g.tax = e.tax AND e.seq = g.top
+            WHERE g.n <> g.top OR g.total <> e.balance_fen
+            LIMIT \(bind: limit)
+            """).all()
+        for row in chains {
+            problems.append(Problem(what: "ledger of \(try row.decode(column: "taxpayer_id", as: String.self)) \(try row.decode(column: "tax", as: String.self)): entries not 1…n or balance not the running sum"))
+        }
+        let credits = try await db.raw("""
+            SELECT n.id FROM notices n LEFT JOIN ledger_entries e ON e.notice_id = n.id AND e.kind = 'credit'
+            WHERE n.kind = 'overpayment' GROUP BY n.id, n.amount_fen
+            HAVING COUNT(e.seq) <> 1 OR CAST(SUM(e.amount_fen) AS BIGINT) <> n.amount_fen LIMIT \(bind: limit)
+            """).all()
+        for row in credits {
+            problems.append(Problem(what: "overpayment notice \(try row.decode(column: "id", as: String.self)) has not exactly one credit of its amount"))
+        }
         return problems
     }
 }

@@ -49,8 +49,11 @@ extension Store {
 
     /// Appends an entry after the current head. Two writers that read the same head collide on the primary key;
     /// the loser's transaction fails and is retried by its caller, so a credit is never spent twice.
-    static func appendLedger(_ d: LedgerEntryDraft, on db: any SQLDatabase) async throws -> LedgerEntryRow {
-        let head = try await ledgerHead(taxpayer: d.taxpayer, tax: d.tax, on: db)
+    /// `after`: the head the caller already read and based its amount on (PostgreSQL's READ COMMITTED gives each
+    /// statement a fresh snapshot, so reading it again could see a concurrent writer's entry and mismatch).
+    static func appendLedger(_ d: LedgerEntryDraft, on db: any SQLDatabase, after known: (seq: Int, balance: Int64)? = nil) async throws -> LedgerEntryRow {
+        let head: (seq: Int, balance: Int64)
+        if let known { head = known } else { head = try await ledgerHead(taxpayer: d.taxpayer, tax: d.tax, on: db) }
         let balance = head.balance + d.amountFen
         guard balance >= 0 else { throw LedgerError.insufficientBalance(available: head.balance) }
         let row = LedgerEntryRow(taxpayer_id: d.taxpayer, tax: d.tax, seq: head.seq + 1, kind: d.kind, amount_fen: d.amountFen, balance_fen: balance,
@@ -106,7 +109,8 @@ extension Store {
                         let version = try await Store.appendVersion(row, on: db, auditID: auditID, remote: remote, detail: detail)
                         guard target != applied else { return (version, nil, row.prompts_json) }
                         let entry = try await Store.appendLedger(LedgerEntryDraft(taxpayer: r.taxpayer_id, tax: r.section, kind: .offset, amountFen: applied - target,
-                                                                                  returnID: r.return_id, returnVersion: version, at: r.filed_at, by: r.filed_by), on: db)
+                                                                                  returnID: r.return_id, returnVersion: version, at: r.filed_at, by: r.filed_by),
+                                                               on: db, after: head)
                         return (version, entry, row.prompts_json)
                     }
                 }

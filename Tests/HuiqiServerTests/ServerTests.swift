@@ -33,12 +33,22 @@ func newDatabase(_ backend: Backend) throws -> DatabaseLocation? {
     }
 }
 
-func withHuiqi(_ backend: Backend, at given: DatabaseLocation? = nil, _ body: (Application) async throws -> Void) async throws {
+func withHuiqi(_ backend: Backend, at given: DatabaseLocation? = nil, now: @escaping @Sendable () -> Date = { Date(timeIntervalSince1970: 1_780_000_000) },
+               _ body: (Application) async throws -> Void) async throws {
     guard let location = try given ?? newDatabase(backend) else { return }
     try await withApp(configure: { app in
-        try await configure(app, ServerSettings(database: location, demo: true, demoTaxpayers: 60,
-                                                now: { Date(timeIntervalSince1970: 1_780_000_000) }))
+        try await configure(app, ServerSettings(database: location, demo: true, demoTaxpayers: 60, now: now))
     }, body)
+}
+
+/// A clock a test moves: filing days, the deadline, screening after it, the next quarter.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    init(_ iso: String) { current = try! Date(iso, strategy: .iso8601) }
+    var now: @Sendable () -> Date { { [self] in lock.withLock { current } } }
+    func set(_ iso: String) { lock.withLock { current = try! Date(iso, strategy: .iso8601) } }
+    func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
 }
 
 struct Reply {
