@@ -35,9 +35,12 @@ public struct ServerSettings: Sendable {
     public var tokenDays: Int
     /// Where reminders are POSTed (`--webhook-url`, `HUIQI_WEBHOOK_URL`); nil: in the portal only.
     public var webhook: String?
-    public init(database: DatabaseLocation, demo: Bool = false, demoTaxpayers: Int = 3000, now: @escaping @Sendable () -> Date = { Date() },
+    /// The demo includes this year's closed filing period, screened (see `DemoData.load`).
+    public var demoClosedPeriod: Bool
+    public init(database: DatabaseLocation, demo: Bool = false, demoTaxpayers: Int = 3000, demoClosedPeriod: Bool = true,
+                now: @escaping @Sendable () -> Date = { Date() },
                 publicURL: String? = nil, metricsToken: String? = nil, tokenDays: Int = 30, webhook: String? = nil) {
-        self.database = database; self.demo = demo; self.demoTaxpayers = demoTaxpayers; self.now = now
+        self.database = database; self.demo = demo; self.demoTaxpayers = demoTaxpayers; self.demoClosedPeriod = demoClosedPeriod; self.now = now
         self.publicURL = publicURL; self.metricsToken = metricsToken; self.tokenDays = tokenDays; self.webhook = webhook
     }
     var https: Bool { publicURL?.lowercased().hasPrefix("https://") == true }
@@ -146,7 +149,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
                                                   at: settings.now().formatted(.iso8601))
     if settings.webhook != nil { app.lifecycle.use(ReminderDelivery(reminders: services.reminders)) }
     if settings.demo {
-        return try await DemoData.load(into: services, taxpayers: settings.demoTaxpayers)
+        return try await DemoData.load(into: services, taxpayers: settings.demoTaxpayers, closedPeriod: settings.demoClosedPeriod)
     }
     return []
 }

@@ -221,7 +221,7 @@ public struct FilingService: Sendable {
     }
 
     /// Today in China (UTC+8, no daylight saving), the day that deadlines and periods are measured in.
-    static func chinaDay(_ date: Date) -> Day {
+    public static func chinaDay(_ date: Date) -> Day {
         Day(ordinal: Int(((date.timeIntervalSince1970 + 8 * 3600) / 86_400).rounded(.down)))
     }
 

@@ -18,7 +18,7 @@ public struct LedgerService: Sendable {
     public let now: @Sendable () -> Date
     public init(store: Store, access: Access, now: @escaping @Sendable () -> Date) { self.store = store; self.access = access; self.now = now }
 
-    static let taxes = ["vat", "eit", "business_income"]
+    public static let taxes = ["vat", "eit", "business_income"]
 
     public func notices(by actor: Actor, taxpayerID: String) async throws -> [NoticeView] {
         _ = try await access.readableTaxpayer(taxpayerID, by: actor)

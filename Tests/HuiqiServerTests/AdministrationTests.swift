@@ -256,9 +256,6 @@ extension Array where Element: Sendable {
     }
 }
 
-extension JSON {
-    var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-}
 
 /// A webhook receiver on loopback, as an SMS gateway would be: records every body; refuses the first `failFirst`.
 actor WebhookReceiver {

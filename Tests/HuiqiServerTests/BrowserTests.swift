@@ -26,7 +26,7 @@ import Vapor
         }
         do {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-browser-\(UUID()).sqlite").path
-            try await configure(app, ServerSettings(database: .sqlite(path: path), demo: true, demoTaxpayers: 60,
+            try await configure(app, ServerSettings(database: .sqlite(path: path), demo: true, demoTaxpayers: 60, demoClosedPeriod: false,
                                                     now: { Date(timeIntervalSince1970: 1_780_000_000) }))
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let port = app.http.server.shared.localAddress?.port ?? 0

@@ -19,6 +19,9 @@ public indirect enum JSON: Equatable, Sendable {
         }
     }
 
+    /// The text of a string value; nil for any other kind of value.
+    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+
     public subscript(key: String) -> JSON? {
         if case .object(let kv) = self { return kv.first { $0.0 == key }?.1 }
         return nil

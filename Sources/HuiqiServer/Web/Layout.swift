@@ -12,6 +12,7 @@ enum Layout {
         if let actor = ctx.actor {
             nav = """
             <a href="\(WebPath.taxpayers(search: nil).href)">\(ctx.t("纳税人", "Taxpayers"))</a>
+            \(actor.role == .taxpayer ? "" : "<a href=\"\(WebPath.monitor(kind: nil, period: nil, office: nil).href)\" id=\"nav-monitor\">\(ctx.t("申报监控", "Monitoring"))</a>" as HTML)
             <span class="who">\(actor.login) (\(roleName(actor.role, ctx.lang)))</span>
             <form method="post" action="\(WebPath.logout.href)" class="inline"><input type="hidden" name="csrf" value="\(ctx.csrf ?? "")"><button type="submit" id="logout">\(ctx.t("退出", "Log out"))</button></form>
             """
@@ -61,6 +62,11 @@ enum Layout {
     table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}td.num{text-align:right}
     .error{background:#fdd;border:1px solid #c33;padding:.5em;margin:.5em 0}.prompts{background:#ffd;border:1px solid #cc6;padding:.5em 2em}
     .relief{background:#efe;border:1px solid #6a6;padding:.5em;margin:.5em 0}form.inline{display:inline}label{display:block;margin:.3em 0}
-    fieldset{margin:.5em 0}.muted{color:#666}
+    fieldset{margin:.5em 0}.muted{color:#666}.lead{font-size:1.1em}.crumbs{margin:.5em 0}tr.missing td{background:#fff4f4}
+    li.unread{font-weight:bold}li.overdue{color:#b22}progress{width:100%;max-width:30em;height:1.2em}
+    .filters label{display:inline-block;margin-right:1em}main{overflow-x:auto}
+    @media (max-width:600px){main{padding:.5em}td,th{padding:.2em}header{flex-wrap:wrap}}
+    @media print{header,form,.noprint,details{display:none}main{padding:0;max-width:none}@page{size:A4;margin:20mm}
+      .notice{font-size:11pt}.notice h2{font-size:12pt}a{color:#000;text-decoration:none}}
     """
 }

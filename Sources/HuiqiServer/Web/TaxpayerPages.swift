@@ -29,7 +29,8 @@ enum TaxpayerPages {
         """)
     }
 
-    static func detail(_ req: Request, taxpayer r: TaxpayerRow, returns: [ReturnVersionRow], mayFile: Bool, offices: [String: String]) -> Response {
+    static func detail(_ req: Request, taxpayer r: TaxpayerRow, returns: [ReturnVersionRow], mayFile: Bool, offices: [String: String],
+                       account: String = "") -> Response {
         let t = req.web
         let facts: [(String, String)] = [(t.t("统一社会信用代码", "Credit code"), r.id), (t.t("类型", "Kind"), kindName(r.kind, t.lang)),
                                          (t.t("增值税身份", "VAT status"), r.vat_status == "small_scale" ? t.t("小规模纳税人", "small-scale") : t.t("一般纳税人", "general")),
@@ -51,6 +52,8 @@ enum TaxpayerPages {
         if r.kind == "individual_business" { forms.append(.businessIncome) }
         let links: [HTML] = forms.map { "<li><a id=\"file-\($0.rawValue)\" href=\"\(WebPath.file(taxpayer: r.id, form: $0).href)\">\(ReturnForms.title($0, t.lang))</a></li>" }
         return Layout.page(req, title: r.name, """
+        \(HTML(raw: account))
+        <h2>\(t.t("登记信息", "Registration"))</h2>
         <table id="facts">\(factRows)</table>
         \(mayFile && !links.isEmpty ? "<h2>\(t.t("申报", "File a return"))</h2><ul>\(links)</ul>" as HTML : "")
         <h2>\(t.t("申报记录", "Returns"))</h2>

@@ -8,6 +8,14 @@ enum WebPath {
     case taxpayer(String)
     case file(taxpayer: String, form: ReturnForm, correcting: String? = nil)
     case returnPage(taxpayer: String, returnID: String)
+    case monitor(kind: String?, period: String?, office: String?)
+    case screen
+    case job(String)
+    case notice(String)
+    case acknowledgeNotice(String)
+    case readMessage(String)
+    case refunds(String)
+    case approveRefund(String)
 
     /// The three returns a taxpayer files on the web, one form each.
     enum ReturnForm: String, CaseIterable, Sendable { case vat, eit, businessIncome = "business-income" }
@@ -21,6 +29,16 @@ enum WebPath {
         case .taxpayer(let id): return "/taxpayers/\(id)"
         case let .file(id, form, correcting): return "/taxpayers/\(id)/file/\(form.rawValue)" + (correcting.map { "?from=" + HTML.query($0) } ?? "")
         case let .returnPage(id, r): return "/taxpayers/\(id)/returns/\(HTML.query(r))"
+        case let .monitor(kind, period, office):
+            let q = [("kind", kind), ("period", period), ("office", office)].compactMap { k, v in v.map { "\(k)=\(HTML.query($0))" } }
+            return "/monitor" + (q.isEmpty ? "" : "?" + q.joined(separator: "&"))
+        case .screen: return "/monitor/screen"
+        case .job(let id): return "/jobs/\(HTML.query(id))"
+        case .notice(let id): return "/notices/\(HTML.query(id))"
+        case .acknowledgeNotice(let id): return "/notices/\(HTML.query(id))/acknowledge"
+        case .readMessage(let id): return "/messages/\(HTML.query(id))/read"
+        case .refunds(let taxpayer): return "/taxpayers/\(taxpayer)/refunds"
+        case .approveRefund(let id): return "/refunds/\(HTML.query(id))/approve"
         }
     }
 
@@ -33,5 +51,13 @@ enum WebPath {
         static let taxpayer = ["taxpayers", ":taxpayer"]
         static let file = ["taxpayers", ":taxpayer", "file", ":form"]
         static let returnPage = ["taxpayers", ":taxpayer", "returns", ":return"]
+        static let monitor = ["monitor"]
+        static let screen = ["monitor", "screen"]
+        static let job = ["jobs", ":job"]
+        static let notice = ["notices", ":notice"]
+        static let acknowledgeNotice = ["notices", ":notice", "acknowledge"]
+        static let readMessage = ["messages", ":message", "read"]
+        static let refunds = ["taxpayers", ":taxpayer", "refunds"]
+        static let approveRefund = ["refunds", ":refund", "approve"]
     }
 }

@@ -17,6 +17,14 @@ func webRoutes(_ app: Application) {
     web.get(WebPath.Pattern.file.pathComponents, use: returnFormPage)
     web.post(WebPath.Pattern.file.pathComponents, use: returnFormSubmit)
     web.get(WebPath.Pattern.returnPage.pathComponents, use: returnPage)
+    web.get(WebPath.Pattern.monitor.pathComponents, use: monitorPage)
+    web.post(WebPath.Pattern.screen.pathComponents, use: screenSubmit)
+    web.get(WebPath.Pattern.job.pathComponents, use: jobPage)
+    web.get(WebPath.Pattern.notice.pathComponents, use: noticePage)
+    web.post(WebPath.Pattern.acknowledgeNotice.pathComponents, use: acknowledgeSubmit)
+    web.post(WebPath.Pattern.readMessage.pathComponents, use: readMessageSubmit)
+    web.post(WebPath.Pattern.refunds.pathComponents, use: refundSubmit)
+    web.post(WebPath.Pattern.approveRefund.pathComponents, use: approveRefundSubmit)
 }
 
 extension Array where Element == String {
@@ -80,7 +88,8 @@ extension Array where Element == String {
     let t = try await p.access.readableTaxpayer(id, by: actor)
     let returns = try await p.filing.currentReturns(by: actor, taxpayerID: id)
     return TaxpayerPages.detail(req, taxpayer: t, returns: returns, mayFile: p.access.mayFile(actor),
-                                offices: try await p.store.officeNames([t.office_id]))
+                                offices: try await p.store.officeNames([t.office_id]),
+                                account: try await account(req, actor: actor, taxpayer: t))
 }
 
 @Sendable func returnFormPage(_ req: Request) async throws -> Response {
@@ -144,6 +153,118 @@ extension Array where Element == String {
     let t = try await p.access.readableTaxpayer(id, by: actor)
     let versions = try await p.filing.versions(by: actor, taxpayerID: id, returnID: req.parameters.get("return") ?? "")
     return ReturnPage.render(req, taxpayer: t, versions: versions, justFiled: false)
+}
+
+/// What the taxpayer page shows of the administration loop for `t`.
+func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML? = nil) async throws -> String {
+    let s = req.application.platform.services
+    let ledger = try await s.ledger.ledger(by: actor, taxpayerID: t.id)
+    let a = AccountPages.Account(due: try await s.filing.dueReturns(by: actor, taxpayerID: t.id),
+                                 messages: try await s.reminders.messages(by: actor, taxpayerID: t.id, access: s.access),
+                                 notices: try await s.ledger.notices(by: actor, taxpayerID: t.id),
+                                 entries: ledger.entries, balances: ledger.balances, refunds: ledger.refunds)
+    return (error?.text ?? "") + AccountPages.sections(req, taxpayer: t, account: a, actor: actor).text
+}
+
+@Sendable func monitorPage(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let s = req.application.platform.services
+    let today = FilingService.chinaDay(s.now())
+    // By default the last ended quarter's VAT: during its filing period that is the one being watched.
+    let q = (today.month - 1) / 3
+    let fallback = q == 0 ? "\(today.year - 1)-Q4" : "\(today.year)-Q\(q)"
+    let kind = req.query[String.self, at: "kind"] ?? "vat"
+    let period = req.query[String.self, at: "period"].flatMap { $0.isEmpty ? nil : $0 } ?? (kind == "business_income" ? "\(today.year - 1)" : fallback)
+    do {
+        let r = try await s.monitoring.report(by: actor, kind: kind, period: period, office: req.query[String.self, at: "office"])
+        return MonitoringPages.render(req, r, mayScreen: actor.role == .officer || actor.role == .administrator, today: today.description)
+    } catch let ServiceError.invalid(field, zh, en) {
+        let r = try await s.monitoring.report(by: actor, kind: "vat", period: fallback, office: req.query[String.self, at: "office"])
+        return MonitoringPages.render(req, r, mayScreen: false, today: today.description, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .badRequest)
+    }
+}
+
+@Sendable func screenSubmit(_ req: Request) async throws -> Response {
+    let form = try req.postedForm()
+    let s = req.application.platform.services
+    do {
+        let job = try await startScreening(req, kind: form["kind"] ?? "", period: form["period"] ?? "", office: form["office"])
+        return req.redirect(to: WebPath.job(job.id).href, redirectType: .normal)
+    } catch let ServiceError.unprocessable(field, zh, en) {
+        let r = try await s.monitoring.report(by: try req.signedIn(), kind: form["kind"] ?? "vat", period: form["period"] ?? "", office: form["office"])
+        return MonitoringPages.render(req, r, mayScreen: true, today: "", error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .unprocessableEntity)
+    }
+}
+
+@Sendable func jobPage(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let s = req.application.platform.services
+    let (job, args) = try await s.screening.job(req.parameters.get("job") ?? "", by: actor)
+    let findings = try await s.store.findings(job: job.id, limit: 1000)
+    let names = try await s.store.taxpayers(ids: Array(Set(findings.map(\.taxpayer_id)))).reduce(into: [String: String]()) { $0[$1.id] = $1.name }
+    return JobPage.render(req, job: job, args: args, findings: findings, names: names)
+}
+
+@Sendable func noticePage(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let s = req.application.platform.services
+    let v = try await s.ledger.notice(by: actor, id: req.parameters.get("notice") ?? "", remote: req.remoteAddress?.description)
+    let t = try await s.access.readableTaxpayer(v.notice.taxpayer_id, by: actor)
+    let office = try await s.store.officeNames([v.notice.office_id])[v.notice.office_id] ?? v.notice.office_id
+    return AccountPages.notice(req, v, taxpayer: t, officeName: office, actor: actor)
+}
+
+@Sendable func acknowledgeSubmit(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    _ = try req.postedForm()
+    let id = req.parameters.get("notice") ?? ""
+    _ = try await req.application.platform.services.ledger.acknowledge(by: actor, id: id, remote: req.remoteAddress?.description)
+    return req.redirect(to: WebPath.notice(id).href, redirectType: .normal)
+}
+
+@Sendable func readMessageSubmit(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let form = try req.postedForm()
+    let s = req.application.platform.services
+    try await s.reminders.markRead(by: actor, id: req.parameters.get("message") ?? "", access: s.access)
+    return req.redirect(to: WebPath.taxpayer(form["taxpayer"] ?? "").href, redirectType: .normal)
+}
+
+/// The refund form on the taxpayer page; an error comes back on the page with the field named.
+@Sendable func refundSubmit(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let form = try req.postedForm()
+    let s = req.application.platform.services
+    let id = req.parameters.get("taxpayer") ?? ""
+    do {
+        _ = try await s.ledger.requestRefund(by: actor, taxpayerID: id, tax: form["tax"] ?? "", amount: form["amount"] ?? "", remote: req.remoteAddress?.description)
+        return req.redirect(to: WebPath.taxpayer(id).href, redirectType: .normal)
+    } catch let e as ServiceError {
+        guard case let .invalid(field, zh, en) = e, true else {
+            if case let .unprocessable(field, zh, en) = e { return try await taxpayerPageWith(req, actor: actor, id: id, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .unprocessableEntity) }
+            throw e
+        }
+        return try await taxpayerPageWith(req, actor: actor, id: id, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .badRequest)
+    }
+}
+
+@Sendable func approveRefundSubmit(_ req: Request) async throws -> Response {
+    let actor = try req.signedIn()
+    let form = try req.postedForm()
+    let s = req.application.platform.services
+    let refund = try await s.ledger.approveRefund(by: actor, id: req.parameters.get("refund") ?? "", remote: req.remoteAddress?.description)
+    return req.redirect(to: WebPath.taxpayer(form["taxpayer"].flatMap { $0.isEmpty ? nil : $0 } ?? refund.taxpayer_id).href, redirectType: .normal)
+}
+
+/// The taxpayer page again, with an error above the account sections.
+func taxpayerPageWith(_ req: Request, actor: Actor, id: String, error: HTML, status: HTTPStatus) async throws -> Response {
+    let p = req.application.platform
+    let t = try await p.access.readableTaxpayer(id, by: actor)
+    let returns = try await p.filing.currentReturns(by: actor, taxpayerID: id)
+    let response = TaxpayerPages.detail(req, taxpayer: t, returns: returns, mayFile: p.access.mayFile(actor),
+                                        offices: try await p.store.officeNames([t.office_id]), account: try await account(req, actor: actor, taxpayer: t, error: error))
+    response.status = status
+    return response
 }
 
 /// Turns service errors into pages: out of reach is 404 (reveals nothing), read-only is 403, a bad CSRF token 403.
