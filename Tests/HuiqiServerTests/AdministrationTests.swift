@@ -60,6 +60,7 @@ func finished(_ app: Application, _ token: String, _ job: String) async throws -
 }
 
 @Suite struct AdministrationTests {
+    static func finishedJob(_ app: Application, _ token: String, _ job: String) async throws -> JSON? { try await finished(app, token, job) }
     @Test(arguments: Backend.allCases)
     func filingPeriodToRefund(_ backend: Backend) async throws {
         let clock = TestClock("2026-04-08T02:00:00Z")
@@ -211,6 +212,71 @@ func finished(_ app: Application, _ token: String, _ job: String) async throws -
             #expect(try await call(app, .POST, "/api/v1/messages/\(messageID)/read", token: taxpayer).status == .noContent)
             #expect(try await call(app, .POST, "/api/v1/messages/\(messageID)/read", token: officer).status == .forbidden)
             // The stored invariants hold (notice numbers without gaps, ledger chains, credits of notices).
+            #expect(try await store.check().isEmpty)
+        }
+    }
+
+    /// Every new endpoint and page, for every role: what is outside reach is 404 (reveals nothing), what is within
+    /// reach but not the role's to do is 403.
+    @Test(arguments: Backend.allCases)
+    func authorizationMatrix(_ backend: Backend) async throws {
+        try await withHuiqi(backend, closedPeriod: true) { app in
+            let store = Store(app.db)
+            let tp = "91310115MA0000001Y", office = "13101150100"
+            guard let notice = try await store.notices(taxpayer: tp).first?.id, let message = try await store.reminders(taxpayer: tp).first?.id else {
+                Issue.record("the demo company has no notice or message"); return
+            }
+            let pudong = try await token(app, "pudong", "huiqi-officer"), company = try await token(app, "company", "huiqi-taxpayer")
+            let started = try await call(app, .POST, "/api/v1/screenings", token: pudong, body: #"{"kind":"eit","period":"2026-Q1","office":"\#(office)"}"#)
+            guard case .string(let job)? = started.json?["id"] else { Issue.record("job"); return }
+            _ = try await finished(app, pudong, job)
+            let refund = try await call(app, .POST, "/api/v1/taxpayers/\(tp)/refunds", token: company, body: #"{"tax":"vat","amount":"1.00"}"#)
+            guard case .string(let refundID)? = refund.json?["id"] else { Issue.record("refund"); return }
+            typealias Row = (login: String, password: String, expected: [HTTPStatus])
+            // Columns: monitoring, findings, start screening, job, notices, notice, acknowledge, ledger, request refund,
+            // messages, read message, approve refund; then the pages: monitoring, job, notice, taxpayer.
+            let rows: [Row] = [
+                ("admin", "huiqi-admin", [.ok, .ok, .accepted, .ok, .ok, .ok, .forbidden, .ok, .forbidden, .ok, .forbidden, .forbidden, .ok, .ok, .ok, .ok]),
+                ("shanghai", "huiqi-supervisor", [.ok, .ok, .forbidden, .ok, .ok, .ok, .forbidden, .ok, .forbidden, .ok, .forbidden, .forbidden, .ok, .ok, .ok, .ok]),
+                ("huangpu", "huiqi-officer", [.notFound, .notFound, .notFound, .notFound, .notFound, .notFound, .notFound, .notFound, .notFound, .notFound, .notFound, .notFound,
+                                              .notFound, .notFound, .notFound, .notFound]),
+                ("suzhou", "huiqi-supervisor", [.notFound, .notFound, .forbidden, .notFound, .notFound, .notFound, .notFound, .notFound, .notFound, .notFound, .notFound, .notFound,
+                                                .notFound, .notFound, .notFound, .notFound]),
+                ("company", "huiqi-taxpayer", [.forbidden, .forbidden, .forbidden, .notFound, .ok, .ok, .ok, .ok, .created, .ok, .noContent, .forbidden,
+                                               .forbidden, .notFound, .ok, .ok]),
+                ("pudong", "huiqi-officer", [.ok, .ok, .accepted, .ok, .ok, .ok, .forbidden, .ok, .forbidden, .ok, .forbidden, .ok, .ok, .ok, .ok, .ok]),
+            ]
+            let names = ["monitoring", "findings", "screen", "job", "notices", "notice", "acknowledge", "ledger", "refund", "messages", "read", "approve",
+                         "page monitor", "page job", "page notice", "page taxpayer"]
+            for row in rows {
+                let t = try await token(app, row.login, row.password)
+                var web = WebClient(app: app)
+                _ = try await web.login(row.login, row.password)
+                let q = "kind=vat&period=2026-Q1&office=\(office)"
+                let got: [HTTPStatus] = [
+                    try await call(app, .GET, "/api/v1/monitoring?\(q)", token: t).status,
+                    try await call(app, .GET, "/api/v1/findings?\(q)", token: t).status,
+                    try await call(app, .POST, "/api/v1/screenings", token: t, body: #"{"kind":"eit","period":"2026-Q1","office":"\#(office)"}"#).status,
+                    try await call(app, .GET, "/api/v1/jobs/\(job)", token: t).status,
+                    try await call(app, .GET, "/api/v1/taxpayers/\(tp)/notices", token: t).status,
+                    try await call(app, .GET, "/api/v1/notices/\(notice)", token: t).status,
+                    try await call(app, .POST, "/api/v1/notices/\(notice)/acknowledge", token: t).status,
+                    try await call(app, .GET, "/api/v1/taxpayers/\(tp)/ledger", token: t).status,
+                    try await call(app, .POST, "/api/v1/taxpayers/\(tp)/refunds", token: t, body: #"{"tax":"vat","amount":"1.00"}"#).status,
+                    try await call(app, .GET, "/api/v1/taxpayers/\(tp)/messages", token: t).status,
+                    try await call(app, .POST, "/api/v1/messages/\(message)/read", token: t).status,
+                    try await call(app, .POST, "/api/v1/refunds/\(refundID)/approve", token: t).status,
+                    try await web.request(.GET, "/monitor?\(q)").status,
+                    try await web.request(.GET, "/jobs/\(job)").status,
+                    try await web.request(.GET, "/notices/\(notice)").status,
+                    try await web.request(.GET, "/taxpayers/\(tp)").status,
+                ]
+                for (i, name) in names.enumerated() { #expect(got[i] == row.expected[i], "\(row.login) \(name): \(got[i]), expected \(row.expected[i])") }
+            }
+            // Without credentials: 401 from every new endpoint.
+            for path in ["/api/v1/monitoring?kind=vat&period=2026-Q1", "/api/v1/jobs/\(job)", "/api/v1/taxpayers/\(tp)/ledger", "/api/v1/notices/\(notice)"] {
+                #expect(try await call(app, .GET, path).status == .unauthorized)
+            }
             #expect(try await store.check().isEmpty)
         }
     }

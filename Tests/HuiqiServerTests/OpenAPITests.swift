@@ -149,4 +149,56 @@ struct OpenAPIDocument {
             #expect(checked == 24)
         }
     }
+
+    /// The administration loop's endpoints on a demo with a closed, screened filing period (2026-Q1 on 2026-05-28),
+    /// each answer checked against its documented schema.
+    @Test func administrationResponsesMatchTheDocument() async throws {
+        try await withHuiqi(.sqlite, closedPeriod: true) { app in
+            let api = OpenAPIDocument(doc: try JSONParser.parse(try await call(app, .GET, "/openapi.json").body))
+            func check(_ method: HTTPMethod, _ path: String, _ template: String, token: String, body: String? = nil, expect status: HTTPStatus) async throws -> Reply {
+                let r = try await call(app, method, path, token: token, body: body)
+                #expect(r.status == status, "\(method) \(path): \(r.status) \(r.body.prefix(300))")
+                #expect(api.isDocumented(method.rawValue, template, Int(r.status.code)), "\(method) \(template) \(r.status.code) is not documented")
+                if let schema = api.responseSchema(method.rawValue, template, Int(r.status.code)), let json = r.json {
+                    let problems = api.problems(json, schema)
+                    #expect(problems.isEmpty, "\(method) \(template) \(r.status.code): \(problems.prefix(5))")
+                }
+                return r
+            }
+            let officer = try await token(app, "pudong", "huiqi-officer"), company = try await token(app, "company", "huiqi-taxpayer")
+            let supervisor = try await token(app, "shanghai", "huiqi-supervisor")
+            let tp = "91310115MA0000001Y"
+            _ = try await check(.GET, "/api/v1/monitoring?kind=vat&period=2026-Q1", "/api/v1/monitoring", token: supervisor, expect: .ok)
+            _ = try await check(.GET, "/api/v1/monitoring?kind=vat&period=2026-Q1&office=13101150100", "/api/v1/monitoring", token: officer, expect: .ok)
+            _ = try await check(.GET, "/api/v1/monitoring?kind=vat&period=2026-Q1&office=13101010100", "/api/v1/monitoring", token: officer, expect: .notFound)
+            _ = try await check(.GET, "/api/v1/monitoring?kind=tea&period=2026-Q1", "/api/v1/monitoring", token: officer, expect: .badRequest)
+            _ = try await check(.GET, "/api/v1/monitoring?kind=vat&period=2026-Q1", "/api/v1/monitoring", token: company, expect: .forbidden)
+            _ = try await check(.GET, "/api/v1/findings?kind=vat&period=2026-Q1", "/api/v1/findings", token: officer, expect: .ok)
+            let job = try await check(.POST, "/api/v1/screenings", "/api/v1/screenings", token: officer, body: #"{"kind":"eit","period":"2026-Q1"}"#, expect: .accepted)
+            _ = try await check(.POST, "/api/v1/screenings", "/api/v1/screenings", token: officer, body: #"{"kind":"vat","period":"2026-Q2"}"#, expect: .unprocessableEntity)
+            _ = try await check(.POST, "/api/v1/screenings", "/api/v1/screenings", token: supervisor, body: #"{"kind":"vat","period":"2026-Q1"}"#, expect: .forbidden)
+            if case .string(let id)? = job.json?["id"] {
+                _ = try await AdministrationTests.finishedJob(app, officer, id)
+                _ = try await check(.GET, "/api/v1/jobs/\(id)", "/api/v1/jobs/{job}", token: officer, expect: .ok)
+                _ = try await check(.GET, "/api/v1/jobs/\(id)", "/api/v1/jobs/{job}", token: company, expect: .notFound)
+            }
+            let notices = try await check(.GET, "/api/v1/taxpayers/\(tp)/notices", "/api/v1/taxpayers/{taxpayer}/notices", token: company, expect: .ok)
+            guard case .string(let notice)? = notices.json?[0]?["id"] else { Issue.record("the demo company has no notice"); return }
+            _ = try await check(.GET, "/api/v1/notices/\(notice)", "/api/v1/notices/{notice}", token: company, expect: .ok)
+            _ = try await check(.POST, "/api/v1/notices/\(notice)/acknowledge", "/api/v1/notices/{notice}/acknowledge", token: company, expect: .ok)
+            _ = try await check(.POST, "/api/v1/notices/\(notice)/acknowledge", "/api/v1/notices/{notice}/acknowledge", token: officer, expect: .forbidden)
+            _ = try await check(.GET, "/api/v1/taxpayers/\(tp)/ledger", "/api/v1/taxpayers/{taxpayer}/ledger", token: company, expect: .ok)
+            _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/refunds", "/api/v1/taxpayers/{taxpayer}/refunds", token: company, body: #"{"tax":"vat","amount":"x"}"#, expect: .badRequest)
+            _ = try await check(.POST, "/api/v1/taxpayers/\(tp)/refunds", "/api/v1/taxpayers/{taxpayer}/refunds", token: company, body: #"{"tax":"vat","amount":"99999999"}"#, expect: .unprocessableEntity)
+            let refund = try await check(.POST, "/api/v1/taxpayers/\(tp)/refunds", "/api/v1/taxpayers/{taxpayer}/refunds", token: company, body: #"{"tax":"vat","amount":"1.00"}"#, expect: .created)
+            if case .string(let id)? = refund.json?["id"] {
+                _ = try await check(.POST, "/api/v1/refunds/\(id)/approve", "/api/v1/refunds/{refund}/approve", token: officer, expect: .ok)
+                _ = try await check(.POST, "/api/v1/refunds/\(id)/approve", "/api/v1/refunds/{refund}/approve", token: officer, expect: .conflict)
+            }
+            let messages = try await check(.GET, "/api/v1/taxpayers/\(tp)/messages", "/api/v1/taxpayers/{taxpayer}/messages", token: company, expect: .ok)
+            if case .string(let id)? = messages.json?[0]?["id"] {
+                _ = try await check(.POST, "/api/v1/messages/\(id)/read", "/api/v1/messages/{message}/read", token: company, expect: .noContent)
+            }
+        }
+    }
 }
