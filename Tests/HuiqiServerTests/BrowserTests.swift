@@ -105,4 +105,81 @@ import Vapor
         await app.server.shutdown()
         try await app.asyncShutdown()
     }
+
+    /// The administration loop in a browser: the officer drills down the monitoring page, starts a screening and
+    /// watches it finish; the taxpayer reads and acknowledges its notice and sees the ledger.
+    @Test func officerScreensAndTaxpayerAcknowledgesANotice() async throws {
+        let app = try await Application.make(.testing)
+        guard let browser = try? await WebDriver.start(client: app.client) else {
+            if ProcessInfo.processInfo.environment["HUIQI_REQUIRE_BROWSER"] == "1" { Issue.record("chromedriver is not installed or did not start") }
+            try await app.asyncShutdown()
+            return
+        }
+        do {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-browser-\(UUID()).sqlite").path
+            try await configure(app, ServerSettings(database: .sqlite(path: path), demo: true, demoTaxpayers: 60, demoClosedPeriod: true,
+                                                    now: { Date(timeIntervalSince1970: 1_780_000_000) }))
+            try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+            let site = "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)"
+            let enterprise = "91310115MA0000001Y"
+            func login(_ name: String, _ password: String) async throws {
+                try await browser.open(site + "/login")
+                try await browser.type("#login", name)
+                try await browser.type("#password", password)
+                try await browser.click("#submit")
+                for _ in 0..<30 where !(try await browser.currentURL().hasSuffix("/taxpayers")) { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            // The officer: monitoring of the district, drill-down to the 税务所, its taxpayers and the chart.
+            try await login("pudong", "huiqi-officer")
+            try await browser.click("#nav-monitor")
+            #expect(try await browser.text("#summary").contains("2026-Q1"))
+            #expect(try await browser.text("#children").contains("第一税务所"))
+            try await browser.click("#children a")
+            #expect(try await browser.currentURL().contains("office=13101150100"))
+            #expect(try await browser.text("#crumbs").contains("浦东新区"))
+            #expect(try await browser.text("#office-taxpayers").contains(enterprise))
+            #expect(try await browser.element("#progress-chart") != "")
+            // Screening EIT for the closed quarter: the job page shows progress, then the findings.
+            try await browser.open(site + "/monitor?kind=vat&period=2026-Q1&office=13101150100")
+            try await browser.click("#start-screening")
+            var jobURL = ""
+            for _ in 0..<20 where !jobURL.contains("/jobs/") {
+                jobURL = try await browser.currentURL()
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(jobURL.contains("/jobs/"))
+            var state = ""
+            for _ in 0..<40 {
+                state = try await browser.text("#job-state")
+                if state == "已完成" { break }
+                try await Task.sleep(for: .milliseconds(500))
+                try await browser.open(jobURL)
+            }
+            #expect(state == "已完成")
+            #expect(Int(try await browser.text("#count-overpaid")) ?? 0 > 0)
+            #expect(try await browser.text("#findings").contains(enterprise))
+            try await browser.click("#logout")
+
+            // The taxpayer: its notice (read on opening), acknowledged; the ledger holds the credit; a refund asked.
+            try await login("company", "huiqi-taxpayer")
+            try await browser.open(site + "/taxpayers/\(enterprise)")
+            #expect(try await browser.text("#messages").contains("税务事项通知书"))
+            try await browser.click(".notice-link")
+            #expect(try await browser.text("#notice-state").contains("已阅读"))
+            #expect(try await browser.text("#basis").contains("公告"))
+            try await browser.click("#acknowledge")
+            #expect(try await browser.text("#notice-state").contains("已签收"))
+            try await browser.open(site + "/taxpayers/\(enterprise)")
+            #expect(try await browser.text("#balance-vat").contains("元"))
+            #expect(try await browser.text("#ledger").contains("多缴税款"))
+            try await browser.type("#refund-amount", "1.00")
+            try await browser.click("#request-refund")
+            #expect(try await browser.text("#refunds").contains("待审核"))
+        } catch {
+            Issue.record("browser flow failed: \(error)\npage: \(await browser.pageText().prefix(1500))")
+        }
+        await browser.quit()
+        await app.server.shutdown()
+        try await app.asyncShutdown()
+    }
 }

@@ -200,7 +200,8 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
     let actor = try req.signedIn()
     let s = req.application.platform.services
     let (job, args) = try await s.screening.job(req.parameters.get("job") ?? "", by: actor)
-    let findings = try await s.store.findings(job: job.id, limit: 1000)
+    // The findings of the period under the office, whichever run recorded them (a rerun adds only what is new).
+    let findings = try await s.store.findings(section: args.kind, period: args.period, under: args.office, kind: nil, job: nil, limit: 1000)
     let names = try await s.store.taxpayers(ids: Array(Set(findings.map(\.taxpayer_id)))).reduce(into: [String: String]()) { $0[$1.id] = $1.name }
     return JobPage.render(req, job: job, args: args, findings: findings, names: names)
 }
