@@ -69,6 +69,7 @@ public struct ScreeningService: Sendable {
     public func run(_ job: JobRow, progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) async throws -> ScreeningSummary {
         let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
         _ = try await store.abandonStaleJobs(kind: "screen", staleBefore: Self.instant(now().addingTimeInterval(-staleAfter)), at: Self.instant(now()))
+        try await abandonDeadRunners()
         guard try await store.start(job: job.id, owner: owner, at: Self.instant(now())) else {
             throw ServiceError.conflict(field: "job", zh: "该任务已在运行或已结束", en: "the job is already running or finished")
         }
@@ -80,6 +81,20 @@ public struct ScreeningService: Sendable {
         } catch {
             try? await store.finish(job: job.id, state: .failed, result: nil, error: "\(error)", at: Self.instant(now()))
             throw error
+        }
+    }
+
+    /// Jobs left running by a process of this host that no longer exists (killed, crashed) are abandoned at once,
+    /// without waiting for their heartbeat to go stale.
+    func abandonDeadRunners() async throws {
+        let host = ProcessInfo.processInfo.hostName
+        for job in try await store.jobs(kind: "screen", limit: 100) where job.state == .running {
+            guard let owner = job.owner, let colon = owner.lastIndex(of: ":"), owner[..<colon] == host,
+                  let pid = Int32(owner[owner.index(after: colon)...]), pid != ProcessInfo.processInfo.processIdentifier else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try await store.finish(job: job.id, state: .abandoned, result: nil,
+                                       error: "the runner (process \(pid)) stopped before the end; rerun to finish the work", at: Self.instant(now()))
+            }
         }
     }
 
