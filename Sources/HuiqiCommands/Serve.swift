@@ -20,6 +20,8 @@ struct Serve: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Days an API token lasts (default: HUIQI_TOKEN_DAYS, else 30).") var tokenDays: Int?
     @ArgumentParser.Option(help: "POST reminders (提醒) here as JSON, retried with backoff (default: HUIQI_WEBHOOK_URL; none: in the portal only).")
     var webhookURL: String?
+    @ArgumentParser.Option(help: "Serve monitoring from a snapshot at most this many seconds old; 0: live (default: HUIQI_MONITORING_SNAPSHOT_SECONDS, else 0).")
+    var monitoringSnapshotSeconds: Int?
 
     func run() async throws {
         let location = DatabaseLocation(database ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "huiqi.sqlite")
@@ -42,9 +44,15 @@ struct Serve: AsyncParsableCommand {
                 printError("huiqi serve: HUIQI_TOKEN_DAYS must be a whole number of days")
                 throw ExitCode(2)
             }
-            let logins = try await configure(app, ServerSettings(database: location, demo: demo, publicURL: publicURL ?? env["HUIQI_PUBLIC_URL"],
+            guard let snapshotSeconds = monitoringSnapshotSeconds ?? Int(env["HUIQI_MONITORING_SNAPSHOT_SECONDS"] ?? "0"), snapshotSeconds >= 0 else {
+                printError("huiqi serve: the monitoring snapshot age must be a whole number of seconds, 0 or more")
+                throw ExitCode(2)
+            }
+            var settings = ServerSettings(database: location, demo: demo, publicURL: publicURL ?? env["HUIQI_PUBLIC_URL"],
                                                                  metricsToken: metricsToken ?? env["HUIQI_METRICS_TOKEN"], tokenDays: days,
-                                                                 webhook: webhookURL ?? env["HUIQI_WEBHOOK_URL"]))
+                                                                 webhook: webhookURL ?? env["HUIQI_WEBHOOK_URL"])
+            settings.monitoringSnapshotSeconds = snapshotSeconds
+            let logins = try await configure(app, settings)
             if !logins.isEmpty {
                 print("Demo logins / 演示账号:")
                 for l in logins { print("  \(l.role)\t\(l.login)\t\(l.password)\t\(l.scope)") }

@@ -46,7 +46,10 @@ public struct MonitoringBody: Content {
     let children: [FiguresBody]
     let days: [DayBody]
     let taxpayers: [ExpectedReturnBody]
+    /// When the figures come from a snapshot, when it was computed; null: computed for this answer.
+    let as_of: String?
     public init(_ r: MonitoringReport) {
+        as_of = r.asOf
         kind = r.expected.section; period = r.expected.period; return_id = r.expected.returnID; deadline = r.expected.deadline
         office = FiguresBody(r.totals, name: r.office.name)
         path = r.path.map(\.id)

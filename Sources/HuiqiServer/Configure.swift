@@ -37,6 +37,9 @@ public struct ServerSettings: Sendable {
     public var webhook: String?
     /// The demo includes this year's closed filing period, screened (see `DemoData.load`).
     public var demoClosedPeriod: Bool
+    /// Serve monitoring from a snapshot at most this many seconds old (`--monitoring-snapshot-seconds`,
+    /// `HUIQI_MONITORING_SNAPSHOT_SECONDS`; 0: live figures on every request).
+    public var monitoringSnapshotSeconds: Int = 0
     public init(database: DatabaseLocation, demo: Bool = false, demoTaxpayers: Int = 3000, demoClosedPeriod: Bool = true,
                 now: @escaping @Sendable () -> Date = { Date() },
                 publicURL: String? = nil, metricsToken: String? = nil, tokenDays: Int = 30, webhook: String? = nil) {
@@ -112,9 +115,10 @@ public func withStore<T: Sendable>(_ location: DatabaseLocation, _ body: (Store)
 /// Runs a command-line job on the assembled platform (`Services`): the same database and wiring as the server,
 /// migrated, without routes.
 public func withServices<T: Sendable>(_ location: DatabaseLocation, now: @escaping @Sendable () -> Date = { Date() }, webhook: String? = nil,
-                                      _ body: (Services) async throws -> T) async throws -> T {
+                                      monitoringSnapshotSeconds: Int = 0, _ body: (Services) async throws -> T) async throws -> T {
     try await withStore(location) { store in
-        try await body(Services(store: store, engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: now, webhook: webhook))
+        try await body(Services(store: store, engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: now, webhook: webhook,
+                                monitoringSnapshotSeconds: monitoringSnapshotSeconds))
     }
 }
 
@@ -130,7 +134,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     try useDatabase(app, settings.database)
     try await app.autoMigrate()
     let services = Services(store: Store(app.db), engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: settings.now,
-                            webhook: settings.webhook, tokenDays: settings.tokenDays)
+                            webhook: settings.webhook, tokenDays: settings.tokenDays, monitoringSnapshotSeconds: settings.monitoringSnapshotSeconds)
     let registry = PrometheusCollectorRegistry()
     app.platform = Platform(services: services,
                             openAPI: try String(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "json")!, encoding: .utf8),

@@ -64,13 +64,24 @@ public struct MonitoringReport: Sendable {
     public let days: [(day: String, count: Int64, cumulative: Int64)]
     /// The taxpayers registered directly at `office` (a 税务所), with their return.
     public let taxpayers: [ExpectedReturnRow]
+    /// When the figures were computed, when they come from a snapshot (nil: just now, from the returns).
+    public let asOf: String?
 }
 
 /// Monitoring during the filing period (监控申报进度和准确性), for officers, supervisors and administrators.
 public struct MonitoringService: Sendable {
     public let store: Store
     public let deadlines: FilingDeadlines
-    public init(store: Store, deadlines: FilingDeadlines) { self.store = store; self.deadlines = deadlines }
+    public let now: @Sendable () -> Date
+    /// Serve the figures from a snapshot refreshed when older than this many seconds (0: compute them from the
+    /// returns on every request). A province of a million taxpayers needs the snapshot: the live aggregate takes
+    /// seconds there (docs/performance.md).
+    public let snapshotSeconds: Int
+    let refreshing = RefreshFlags()
+
+    public init(store: Store, deadlines: FilingDeadlines, now: @escaping @Sendable () -> Date = { Date() }, snapshotSeconds: Int = 0) {
+        self.store = store; self.deadlines = deadlines; self.now = now; self.snapshotSeconds = snapshotSeconds
+    }
 
     /// The office an actor looks at: the one asked for if within reach, else the actor's own (administrators:
     /// the root of the tree). Taxpayer users have no office view.
@@ -93,8 +104,10 @@ public struct MonitoringService: Sendable {
         let e = try FilingPeriod.resolve(kind: kind, period: period, deadlines: deadlines)
         let office = try await office(asked, for: actor)
         let top = try await self.office(nil, for: actor)
-        async let figures = store.figuresByChild(of: office.id, e)
-        async let days = store.firstFilingsByDay(under: office.id, e)
+        var asOf: String?
+        if snapshotSeconds > 0 { asOf = try await snapshot(e) }
+        async let figures = asOf == nil ? store.figuresByChild(of: office.id, e) : store.snapshotFiguresByChild(of: office.id, e)
+        async let days = asOf == nil ? store.firstFilingsByDay(under: office.id, e) : store.snapshotFilingsByDay(under: office.id, e)
         async let children = store.childOffices(of: office.id)
         async let taxpayers = store.expectedReturns(at: office.id, e, onlyNotFiled: onlyNotFiled, limit: 500)
         let byOffice = Dictionary(uniqueKeysWithValues: try await figures.map { ($0.office_id, $0) })
@@ -105,6 +118,31 @@ public struct MonitoringService: Sendable {
         while let last = path.first, last.id != top.id, let parent = last.parent_id, let p = try await store.office(parent) { path.insert(p, at: 0) }
         return MonitoringReport(expected: e, office: office, path: path, totals: totals,
                                 children: try await children.map { ($0, byOffice[$0.id] ?? .zero($0.id)) },
-                                days: perDay, taxpayers: try await taxpayers)
+                                days: perDay, taxpayers: try await taxpayers, asOf: asOf)
     }
+
+    /// The snapshot's time, refreshing it first when there is none, and in the background when it is stale (the
+    /// stale one is served meanwhile; one refresh per return at a time in this process).
+    func snapshot(_ e: ExpectedReturns) async throws -> String {
+        let nowText = now().formatted(.iso8601)
+        guard let at = try await store.snapshotTime(e.returnID) else {
+            try await store.refreshSnapshot(e, at: nowText)
+            return nowText
+        }
+        if let taken = try? Date(at, strategy: .iso8601), now().timeIntervalSince(taken) > Double(snapshotSeconds), await refreshing.claim(e.returnID) {
+            let store = self.store, flags = refreshing, clock = now
+            Task.detached {
+                try? await store.refreshSnapshot(e, at: clock().formatted(.iso8601))
+                await flags.release(e.returnID)
+            }
+        }
+        return at
+    }
+}
+
+/// The returns whose snapshot is being refreshed by this process.
+actor RefreshFlags {
+    private var busy: Set<String> = []
+    func claim(_ key: String) -> Bool { busy.insert(key).inserted }
+    func release(_ key: String) { busy.remove(key) }
 }

@@ -21,14 +21,15 @@ public struct Services: Sendable {
     public let reminders: ReminderService
 
     /// `webhook`: where reminders are delivered (nil: in the portal only). `tokenDays`: API token lifetime.
+    /// `monitoringSnapshotSeconds`: serve monitoring from a snapshot this old at most (0: live figures).
     public init(store: Store, engine: Engine, deadlines: FilingDeadlines, now: @escaping @Sendable () -> Date,
-                webhook: String? = nil, tokenDays: Int = 30) {
+                webhook: String? = nil, tokenDays: Int = 30, monitoringSnapshotSeconds: Int = 0) {
         self.store = store; self.engine = engine; self.deadlines = deadlines; self.now = now
         access = Access(store: store)
         filing = FilingService(store: store, access: access, engine: engine, deadlines: deadlines, now: now)
         registry = RegistryService(store: store, access: access, now: now)
         auth = AuthService(store: store, access: access, now: now, tokenDays: tokenDays)
-        monitoring = MonitoringService(store: store, deadlines: deadlines)
+        monitoring = MonitoringService(store: store, deadlines: deadlines, now: now, snapshotSeconds: monitoringSnapshotSeconds)
         screening = ScreeningService(store: store, engine: engine, deadlines: deadlines, now: now)
         ledger = LedgerService(store: store, access: access, now: now)
         reminders = ReminderService(store: store, deadlines: deadlines, now: now, webhook: webhook)

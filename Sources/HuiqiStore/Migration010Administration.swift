@@ -148,6 +148,29 @@ struct M010Administration: AsyncMigration {
               PRIMARY KEY (reminder_id, attempt)
             )
             """).run()
+        // Monitoring snapshots: the figures per office (taxpayers registered directly there) and first filings per
+        // day, computed by one aggregate over the whole tree and read by subtree sums. Derived data, replaced on
+        // refresh; a large deployment serves monitoring from them (`--monitoring-snapshot-seconds`).
+        try await db.raw("""
+            CREATE TABLE monitoring_snapshots (
+              return_id TEXT NOT NULL,
+              office_id TEXT NOT NULL,
+              computed_at TEXT NOT NULL,
+              expected BIGINT NOT NULL, filed BIGINT NOT NULL, late BIGINT NOT NULL,
+              relief_due_fen BIGINT NOT NULL, relief_claimed_fen BIGINT NOT NULL,
+              not_claimed BIGINT NOT NULL, not_due BIGINT NOT NULL, mismatched BIGINT NOT NULL,
+              PRIMARY KEY (return_id, office_id)
+            )
+            """).run()
+        try await db.raw("""
+            CREATE TABLE monitoring_snapshot_days (
+              return_id TEXT NOT NULL,
+              office_id TEXT NOT NULL,
+              day TEXT NOT NULL,
+              n BIGINT NOT NULL,
+              PRIMARY KEY (return_id, office_id, day)
+            )
+            """).run()
         // Monitoring joins the first version of a return by (return, version) and groups by office.
         try await db.raw("CREATE INDEX current_returns_return ON current_returns(return_id, taxpayer_id)").run()
         try await db.raw("CREATE INDEX taxpayers_office_kind ON taxpayers(office_id, kind)").run()
@@ -170,7 +193,7 @@ struct M010Administration: AsyncMigration {
         }
     }
     func revert(on database: any Database) async throws {
-        for t in ["delivery_attempts", "reminders", "refund_requests", "ledger_entries", "notices", "notice_counters", "findings", "jobs"] {
+        for t in ["monitoring_snapshot_days", "monitoring_snapshots", "delivery_attempts", "reminders", "refund_requests", "ledger_entries", "notices", "notice_counters", "findings", "jobs"] {
             try await sql(database).raw("DROP TABLE \(unsafeRaw: t)").run()
         }
     }

@@ -152,4 +152,50 @@ extension Store {
     public func rootOffice() async throws -> OfficeRow? {
         try await db.select().columns("*").from("offices").where(SQLIdentifier("parent_id"), .is, SQLLiteral.null).orderBy("id").first(decoding: OfficeRow.self)
     }
+
+    // MARK: snapshots
+
+    /// When the snapshot of a return was computed (nil: never).
+    public func snapshotTime(_ returnID: String) async throws -> String? {
+        try await db.raw("SELECT MIN(computed_at) AS at FROM monitoring_snapshots WHERE return_id = \(bind: returnID)").first()?
+            .decode(column: "at", as: String?.self)
+    }
+
+    /// Recomputes the snapshot of a return: one aggregate over the whole tree grouped by office, and one by office and
+    /// day, replacing the previous rows in one transaction (readers see the old or the new snapshot, never a mix).
+    public func refreshSnapshot(_ e: ExpectedReturns, at: String) async throws {
+        guard let database else { throw StoreError.noTransactions }
+        let all: SQLQueryString = "WITH scope(grp, id) AS (SELECT id, id FROM offices)"
+        let figures: SQLQueryString = all + """
+             INSERT INTO monitoring_snapshots (return_id, office_id, computed_at, expected, filed, late, relief_due_fen, relief_claimed_fen,
+                                              not_claimed, not_due, mismatched)
+            SELECT \(bind: e.returnID), s.grp, \(bind: at), 
+            """ + figureColumns(e) + " " + expectedJoin(e) + " GROUP BY s.grp"
+        let dayExpression: SQLQueryString = db.dialect.name == "postgresql"
+            ? "to_char((f.filed_at::timestamptz AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM-DD')"
+            : "date(f.filed_at, '+8 hours')"
+        let days: SQLQueryString = all + " INSERT INTO monitoring_snapshot_days (return_id, office_id, day, n) SELECT \(bind: e.returnID), s.grp, "
+            + dayExpression + ", COUNT(*) " + expectedJoin(e) + " AND f.filed_at IS NOT NULL GROUP BY s.grp, " + dayExpression
+        try await database.transaction { tx in
+            let db = sql(tx)
+            try await db.raw("DELETE FROM monitoring_snapshots WHERE return_id = \(bind: e.returnID)").run()
+            try await db.raw("DELETE FROM monitoring_snapshot_days WHERE return_id = \(bind: e.returnID)").run()
+            try await db.raw(figures).run()
+            try await db.raw(days).run()
+        }
+    }
+
+    /// `figuresByChild` read from the snapshot: sums over at most the tree's offices, not its taxpayers.
+    public func snapshotFiguresByChild(of root: String, _ e: ExpectedReturns) async throws -> [OfficeFigures] {
+        let sums = ["expected", "filed", "late", "relief_due_fen", "relief_claimed_fen", "not_claimed", "not_due", "mismatched"]
+            .map { "CAST(SUM(m.\($0)) AS BIGINT) AS \($0)" }.joined(separator: ", ")
+        return try await db.raw(Self.childScope(root) + " SELECT s.grp AS office_id, \(unsafeRaw: sums) FROM scope s JOIN monitoring_snapshots m ON m.office_id = s.id AND m.return_id = \(bind: e.returnID) GROUP BY s.grp")
+            .all(decoding: OfficeFigures.self)
+    }
+
+    /// `firstFilingsByDay` read from the snapshot.
+    public func snapshotFilingsByDay(under root: String, _ e: ExpectedReturns) async throws -> [(day: String, count: Int64)] {
+        try await db.raw(Self.subtreeScope(root) + " SELECT d.day, CAST(SUM(d.n) AS BIGINT) AS n FROM scope s JOIN monitoring_snapshot_days d ON d.office_id = s.id AND d.return_id = \(bind: e.returnID) GROUP BY d.day ORDER BY d.day")
+            .all().map { (try $0.decode(column: "day", as: String.self), try $0.decode(column: "n", as: Int64.self)) }
+    }
 }

@@ -281,6 +281,30 @@ func finished(_ app: Application, _ token: String, _ job: String) async throws -
         }
     }
 
+    /// Monitoring served from a snapshot gives the same figures as the live aggregate, at every level.
+    @Test(arguments: Backend.allCases)
+    func snapshotsGiveTheLiveFigures(_ backend: Backend) async throws {
+        try await withHuiqi(backend, closedPeriod: true) { app in
+            let store = Store(app.db)
+            let deadlines = try FilingDeadlines.bundled()
+            let now: @Sendable () -> Date = { Date(timeIntervalSince1970: 1_780_000_000) }
+            let live = MonitoringService(store: store, deadlines: deadlines, now: now)
+            let snapshot = MonitoringService(store: store, deadlines: deadlines, now: now, snapshotSeconds: 60)
+            let admin = Actor(userID: "user-admin", login: "admin", role: .administrator, offices: [], boundTaxpayers: [])
+            for office in ["10000000000", "13100000000", "13101150000", "13101150100"] {
+                for (kind, period) in [("vat", "2026-Q1"), ("eit", "2026-Q1"), ("business_income", "2025")] {
+                    let a = try await live.report(by: admin, kind: kind, period: period, office: office)
+                    let b = try await snapshot.report(by: admin, kind: kind, period: period, office: office)
+                    #expect(a.asOf == nil && b.asOf != nil)
+                    #expect(a.totals == b.totals, "\(office) \(kind)")
+                    #expect(a.children.map(\.figures) == b.children.map(\.figures), "\(office) \(kind)")
+                    #expect(a.days.map { "\($0.day) \($0.cumulative)" } == b.days.map { "\($0.day) \($0.cumulative)" }, "\(office) \(kind)")
+                }
+            }
+            #expect(try await live.report(by: admin, kind: "vat", period: "2026-Q1", office: nil).totals.expected > 0)
+        }
+    }
+
     /// Two filings of one taxpayer at once cannot both spend one credit (PostgreSQL: real concurrent transactions).
     @Test(arguments: Backend.allCases)
     func aCreditIsSpentOnce(_ backend: Backend) async throws {

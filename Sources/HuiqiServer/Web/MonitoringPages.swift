@@ -84,6 +84,7 @@ enum MonitoringPages {
                           "\(r.office.name): \(f.filed) of \(f.expected) expected \(kindName(e.section, t.lang)) returns for \(e.period) are filed (\(Show.percent(f.filed, f.expected))); \(f.notFiled) are missing; the deadline is \(e.deadline).")
         return Layout.page(req, title: t.t("申报监控", "Filing monitoring"), status: status, """
         <p class="lead" id="summary">\(summary)</p>
+        \(r.asOf.map { "<p class=\"muted\">\(t.t("统计时点（北京时间）", "Figures as of (Beijing time)")) \(Show.beijing($0))</p>" as HTML })
         \(error)
         <form method="get" action="\(WebPath.monitor(kind: nil, period: nil, office: nil).href)" class="filters">
         <label>\(t.t("申报种类", "Return")) <select name="kind" id="kind">\(kinds)</select></label>
