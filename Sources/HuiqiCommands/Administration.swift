@@ -73,7 +73,7 @@ struct Screen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Screen a closed period: find relief missed, relief not due, returns not filed (事后筛查).")
     @ArgumentParser.OptionGroup var db: DatabaseOption
     @ArgumentParser.OptionGroup var period: PeriodOptions
-    @ArgumentParser.Option(help: "Returns per page (memory stays flat whatever the population).") var pageSize = 2000
+    @ArgumentParser.Option(help: "Returns per page (memory stays flat whatever the population).") var pageSize = 5000
 
     func run() async throws {
         let terminal = isatty(STDERR_FILENO) != 0
@@ -98,6 +98,7 @@ struct Screen: AsyncParsableCommand {
                 print("  \(kind.rawValue): \(summary.counts[kind.rawValue] ?? 0), amount \(Money(fen: summary.amounts[kind.rawValue] ?? 0))")
             }
             print("parameters used: \(summary.parameters.joined(separator: ", "))")
+            print("time: " + summary.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }.joined(separator: ", "))
         } catch { throw refuse("screen", error) }
     }
 }

@@ -124,6 +124,7 @@ public enum DemoData {
                                              case_json: caseJSON, determination_json: d.json.serialized(indent: nil),
                                              computed_tax_fen: tax.fen, relief_fen: relief.fen, declared_tax_fen: declared,
                                              idempotency_key: nil, filed_by: "user-admin", filed_at: at))
+            versions[versions.count - 1].screening = ScreeningColumns.encode(c)
         }
         var filingYears: [(Int, ClosedRange<Int>)] = [(2024, 1...4), (2025, 1...4)]
         if let closed, closed.year > 2025 { filingYears.append((closed.year, 1...closed.quarter)) }

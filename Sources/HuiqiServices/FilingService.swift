@@ -26,6 +26,8 @@ public struct Assessment: Sendable {
     public let tax: Money
     public let relief: Money
     public let prompts: [Prompt]
+    /// What screening will need of the case (`ScreeningColumns`).
+    public let screening: String?
 }
 
 /// Filing (申报): the engine computes the relief, the declared figure is checked against it, and the return is
@@ -70,6 +72,7 @@ public struct FilingService: Sendable {
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
                                    idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: now().formatted(.iso8601),
                                    prompts_json: Prompt.json(a.prompts).serialized(indent: nil), request_digest: digest)
+        row.screening = a.screening
         let detail = "tax \(a.tax), relief \(a.relief), declared \(declaredTax?.description ?? "-")"
         var prompts = a.prompts
         do {
@@ -165,7 +168,8 @@ public struct FilingService: Sendable {
         prompts += FilingPrompts.earlierReturns(c, d, earlier: earlier, registeredOn: Day(iso: taxpayer.registered_on))
         prompts += FilingPrompts.deadline(identity, deadlines: deadlines, today: today)
         return Assessment(determination: d, caseJSON: caseJSON, section: identity.section, returnID: identity.returnID,
-                          period: identity.period, lastDay: identity.lastDay, tax: tax, relief: relief, prompts: prompts)
+                          period: identity.period, lastDay: identity.lastDay, tax: tax, relief: relief, prompts: prompts,
+                          screening: ScreeningColumns.encode(c))
     }
 
     /// A return's identity: which section, which return (section and period), and the month its deadline falls in.
@@ -241,10 +245,7 @@ public struct FilingService: Sendable {
     }
 
     /// The stored case of a return version, decoded again (it was valid when it was filed).
-    public static func storedCase(_ caseJSON: String) -> Case? {
-        guard let json = try? caseWithoutTaxpayer(caseJSON) else { return nil }
-        return try? CaseDecoder.decode(json)
-    }
+    public static func storedCase(_ caseJSON: String) -> Case? { ScreeningColumns.storedCase(caseJSON) }
 
     /// The versions of one return, oldest first.
     public func versions(by actor: Actor, taxpayerID: String, returnID: String) async throws -> [ReturnVersionRow] {

@@ -21,7 +21,7 @@ public struct ScreeningService: Sendable {
     public let deadlines: FilingDeadlines
     public let now: @Sendable () -> Date
     /// Returns read per page (keyset paging: memory does not grow with the population).
-    public var pageSize = 2000
+    public var pageSize = 5000
     /// A running job that has not reported for this long is taken to be dead (its runner crashed).
     public var staleAfter: TimeInterval = 120
 
@@ -104,33 +104,59 @@ public struct ScreeningService: Sendable {
         let afterDeadline = Day(iso: e.deadline)! < today
         let lastDay = Day(iso: e.lastDay)!
         let filed = try await store.countReturns(e.returnID, under: args.office)
-        let figures = try await store.figuresByChild(of: args.office, e).reduce(OfficeFigures.zero(args.office), +)
-        let total = filed + (afterDeadline ? figures.notFiled : 0)
+        let total = filed + (afterDeadline ? try await store.countUnfiled(e, under: args.office) : 0)
         var summary = ScreeningSummary(parameters: parameterVersions(section: args.kind, on: lastDay))
         var done: Int64 = 0
         progress(0, total)
         try await store.progress(job: job.id, done: 0, total: total, at: Self.instant(now()))
-        var after = ""
+        // Progress is stored at most once a second (each update is a commit), and always at the end of a phase.
+        var reported = ContinuousClock.now
+        func report(force: Bool = false) async throws {
+            progress(done, total)
+            guard force || ContinuousClock.now - reported > .seconds(1) else { return }
+            reported = ContinuousClock.now
+            try await store.progress(job: job.id, done: done, total: total, at: Self.instant(now()))
+        }
         // The batch evaluator for the period's VAT rules (nil when the period has none: every record goes the
         // single-case way and is refused there with the reason).
         let batch: BatchEvaluator? = args.kind == "vat" ? TaxPeriod(args.period).flatMap { try? BatchEvaluator(engine: engine, vatPeriod: $0, eitYear: $0.year) } : nil
-        while true {
-            let page = try await store.screenedReturns(e.returnID, under: args.office, after: after, limit: pageSize)
-            guard let last = page.last else { break }
-            after = last.taxpayer_id
-            let (findings, notices) = try await evaluate(page, e: e, batch: batch, job: job.id)
-            if !findings.isEmpty {
-                let written = try await store.record(findings: findings, notices: notices, year: today.year, by: job.created_by, at: Self.instant(now()),
-                                                     audit: AuditRow(id: UUID().uuidString, at: Self.instant(now()), user_id: job.created_by, action: "screen",
-                                                                     object: "job/\(job.id)", detail: "\(e.returnID) after \(page.first!.taxpayer_id)", remote: nil))
-                summary.newFindings += written.findings
-                summary.newNotices += written.notices.count
-            }
-            for f in findings { summary.add(f) }
-            done += Int64(page.count)
-            progress(done, total)
-            try await store.progress(job: job.id, done: done, total: total, at: Self.instant(now()))
+        // On PostgreSQL the next page is read while this one is determined and written (the database works on the
+        // other core); SQLite, embedded, reads and writes in turn.
+        let store = self.store, returnID = e.returnID, office = args.office, size = pageSize
+        let prefetch = store.db.dialect.name == "postgresql"
+        func fetch(after: String) -> Task<[ScreenedReturnRow], any Error> {
+            Task { try await store.screenedReturns(returnID, under: office, after: after, limit: size) }
         }
+        var next: Task<[ScreenedReturnRow], any Error>? = fetch(after: "")
+        defer { next?.cancel() }
+        while let pending = next {
+            var clock = ContinuousClock.now
+            let scanned = try await pending.value
+            summary.seconds["read", default: 0] += (ContinuousClock.now - clock).seconds
+            guard let last = scanned.last else { next = nil; break }
+            next = prefetch ? fetch(after: last.taxpayer_id) : nil
+            let page = scanned.filter { $0.in_scope == 1 }
+            if !page.isEmpty {
+                clock = ContinuousClock.now
+                let (findings, notices) = try await evaluate(page, e: e, batch: batch, job: job.id)
+                summary.seconds["evaluate", default: 0] += (ContinuousClock.now - clock).seconds
+                clock = ContinuousClock.now
+                if !findings.isEmpty {
+                    let written = try await store.record(findings: findings, notices: notices, year: today.year, by: job.created_by, at: Self.instant(now()),
+                                                         audit: AuditRow(id: UUID().uuidString, at: Self.instant(now()), user_id: job.created_by, action: "screen",
+                                                                         object: "job/\(job.id)", detail: "\(e.returnID) after \(page.first!.taxpayer_id)", remote: nil))
+                    summary.newFindings += written.findings
+                    summary.newNotices += written.notices.count
+                }
+                for f in findings { summary.add(f) }
+                done += Int64(page.count)
+                try await report()
+                summary.seconds["write", default: 0] += (ContinuousClock.now - clock).seconds
+            }
+            if !prefetch { next = fetch(after: last.taxpayer_id) }
+        }
+        try await report(force: true)
+        var after = ""
         if afterDeadline {
             after = ""
             while true {
@@ -148,9 +174,9 @@ public struct ScreeningService: Sendable {
                 summary.newFindings += written.findings
                 for f in findings { summary.add(f) }
                 done += Int64(page.count)
-                progress(done, total)
-                try await store.progress(job: job.id, done: done, total: total, at: Self.instant(now()))
+                try await report()
             }
+            try await report(force: true)
         }
         summary.screened = done
         return summary
@@ -160,16 +186,30 @@ public struct ScreeningService: Sendable {
     func evaluate(_ page: [ScreenedReturnRow], e: ExpectedReturns, batch: BatchEvaluator?, job: String) async throws -> ([FindingRow], [NoticeDraft]) {
         let at = Self.instant(now())
         var lawTax: [Int64?] = Array(repeating: nil, count: page.count)
-        var cases: [Case?] = page.map { r in
+        func storedCase(_ r: ScreenedReturnRow) -> Case? {
             guard var c = FilingService.storedCase(r.case_json) else { return nil }
             c.taxpayer = Taxpayer(id: r.taxpayer_id, kind: TaxpayerKind(rawValue: r.kind), vatStatus: VATStatus(rawValue: r.vat_status),
                                   industry: Industry(rawValue: r.industry), restrictedIndustry: r.restricted_industry, region: r.region)
             return c
         }
         if let batch {
+            // VAT through the batch evaluator, the population built from the compact columns kept at filing
+            // (`ScreeningColumns`); a record without them is read from its JSON.
             var population = Population()
             var index: [Int] = []
-            for (i, c) in cases.enumerated() where c != nil { population.append(c!); index.append(i) }
+            let kinds = TaxpayerKind.allCases
+            for (i, r) in page.enumerated() {
+                if let compact = r.screening, let kind = TaxpayerKind(rawValue: r.kind).flatMap({ kinds.firstIndex(of: $0) }),
+                   let months = ScreeningColumns.decode(compact, into: &population.lines) {
+                    population.kind.append(UInt8(kind)); population.region.append(Int32(r.region) ?? 0)
+                    population.restricted.append(r.restricted_industry); population.industrial.append(r.industry == "industrial")
+                    population.monthsOperated.append(months)
+                    population.lineStart.append(Int32(population.lines.count)); population.quarterStart.append(Int32(population.incomeYTD.count))
+                } else if let c = storedCase(r) {
+                    population.append(c)
+                } else { continue }
+                index.append(i)
+            }
             let result = batch.evaluate(population, threads: 2)
             for (k, i) in index.enumerated() where result.vatStatus[k] == BatchResult.ok { lawTax[i] = result.vatTax[k] }
         }
@@ -180,7 +220,7 @@ public struct ScreeningService: Sendable {
             if lawTax[i] == nil {
                 // The single-case path: EIT and business income, and every VAT record the batch refused (it
                 // names the refusal's field and reason).
-                if let c = cases[i] {
+                if let c = storedCase(r) {
                     do { lawTax[i] = FilingService.amounts(try engine.determine(c)).0.fen }
                     catch { missing = "\(error.path): \(error.messageEn)" }
                 } else {
@@ -195,23 +235,23 @@ public struct ScreeningService: Sendable {
             if r.payable_fen > law { candidates.append((i, finding(.overpaid, r.payable_fen - law))) }
             if r.payable_fen < law { candidates.append((i, finding(.underpaid, law - r.payable_fen))) }
         }
-        cases = []  // the page's cases are not needed past this point
         // A correction screened again is credited only with what earlier notices of the return did not cover.
         let noticed = try await store.noticedOverpayments(candidates.filter { $0.1.kind == .overpaid }.map { ($0.1.taxpayer_id, $0.1.return_id) })
         var notices: [NoticeDraft] = []
+        let versions = parameterVersions(section: e.section, on: Day(iso: e.lastDay)!)  // the same for every notice of the period
         for (i, f) in candidates {
             findings.append(f)
             let amount = f.kind == .overpaid ? f.amount_fen - (noticed["\(f.taxpayer_id)/\(f.return_id)"] ?? 0) : f.amount_fen
             guard amount > 0 else { continue }
             notices.append(NoticeDraft(kind: f.kind == .overpaid ? .overpayment : .correction, finding: f, amountFen: amount,
-                                       body: noticeBody(page[i], f, amount: amount)))
+                                       body: noticeBody(page[i], f, amount: amount, parameters: versions)))
         }
         return (findings, notices)
     }
 
     /// The notice's content: the amounts, the computation with its legal basis (the engine's rules and trace for
     /// this return, determined again), the parameter versions applied, and how the money comes back.
-    func noticeBody(_ r: ScreenedReturnRow, _ f: FindingRow, amount: Int64) -> String {
+    func noticeBody(_ r: ScreenedReturnRow, _ f: FindingRow, amount: Int64, parameters: [String]) -> String {
         var section: JSON = .null
         if var c = FilingService.storedCase(r.case_json) {
             c.taxpayer = Taxpayer(id: r.taxpayer_id, kind: TaxpayerKind(rawValue: r.kind), vatStatus: VATStatus(rawValue: r.vat_status),
@@ -224,11 +264,10 @@ public struct ScreeningService: Sendable {
                                 : "申报的减免超过政策规定，请办理更正申报（不会自动补征）。"
         let remedyEn = overpaid ? "The overpaid tax is offset against later returns of the same tax (applied automatically at filing), or refunded on request after the tax office approves."
                                 : "The relief claimed exceeds what the law gives: please file a correction (更正申报); nothing is charged automatically."
-        let lastDay = TaxPeriod(r.period)?.lastDay ?? Day(year: Int(r.period.prefix(4)) ?? 2000, month: 12, day: 31)!
         return JSON.object([
             ("declared_tax", .string(Money(fen: r.payable_fen).description)), ("law_tax", .string(Money(fen: f.law_tax_fen ?? 0).description)),
             ("amount", .string(Money(fen: amount).description)), ("rules", get("rules")), ("trace", get("trace")), ("trace_zh", get("trace_zh")),
-            ("parameters", .array(parameterVersions(section: r.section, on: lastDay).map { .string($0) })),
+            ("parameters", .array(parameters.map { .string($0) })),
             ("remedy_zh", .string(remedyZh)), ("remedy_en", .string(remedyEn)),
         ]).serialized(indent: nil)
     }
@@ -242,6 +281,10 @@ public struct ScreeningService: Sendable {
     static func instant(_ date: Date) -> String { date.formatted(.iso8601) }
 }
 
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
 /// Counts and amounts of one screening run, and the parameter versions it used (stored as the job's result).
 public struct ScreeningSummary: Sendable, Codable {
     public var screened: Int64 = 0
@@ -249,6 +292,9 @@ public struct ScreeningSummary: Sendable, Codable {
     public var amounts: [String: Int64] = [:]
     public var newFindings = 0, newNotices = 0
     public var parameters: [String]
+    /// Where the time went: reading pages, determining them, writing findings (seconds), for operators and
+    /// docs/performance.md.
+    public var seconds: [String: Double] = [:]
     init(parameters: [String]) { self.parameters = parameters }
     mutating func add(_ f: FindingRow) {
         counts[f.kind.rawValue, default: 0] += 1

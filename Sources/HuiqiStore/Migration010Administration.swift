@@ -171,6 +171,27 @@ struct M010Administration: AsyncMigration {
               PRIMARY KEY (return_id, office_id, day)
             )
             """).run()
+        // What screening needs of each current VAT return, without parsing its JSON again (`ScreeningColumns`),
+        // back-filled here from the stored cases in pages.
+        try await db.raw("ALTER TABLE current_returns ADD COLUMN screening TEXT").run()
+        var after = ("", "")
+        while true {
+            let rows = try await db.raw("""
+                SELECT taxpayer_id, return_id, case_json FROM current_returns
+                WHERE section = 'vat' AND (taxpayer_id > \(bind: after.0) OR (taxpayer_id = \(bind: after.0) AND return_id > \(bind: after.1)))
+                ORDER BY taxpayer_id, return_id LIMIT 2000
+                """).all()
+            guard let last = rows.last else { break }
+            after = (try last.decode(column: "taxpayer_id", as: String.self), try last.decode(column: "return_id", as: String.self))
+            for row in rows {
+                let json = try row.decode(column: "case_json", as: String.self)
+                guard let compact = ScreeningColumns.storedCase(json).flatMap(ScreeningColumns.encode) else { continue }
+                try await db.raw("""
+                    UPDATE current_returns SET screening = \(bind: compact)
+                    WHERE taxpayer_id = \(bind: try row.decode(column: "taxpayer_id", as: String.self)) AND return_id = \(bind: try row.decode(column: "return_id", as: String.self))
+                    """).run()
+            }
+        }
         // Monitoring joins the first version of a return by (return, version) and groups by office.
         try await db.raw("CREATE INDEX current_returns_return ON current_returns(return_id, taxpayer_id)").run()
         try await db.raw("CREATE INDEX taxpayers_office_kind ON taxpayers(office_id, kind)").run()

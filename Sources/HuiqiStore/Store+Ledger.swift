@@ -62,6 +62,36 @@ extension Store {
         return row
     }
 
+    /// The credits of a page of overpayment notices: the heads of the taxpayers' chains in one query, the entries
+    /// in multi-row inserts (several notices of one taxpayer and tax follow each other in the chain). Within the
+    /// screening transaction; a concurrent filing that moved a head makes the insert collide, and the page is
+    /// written again.
+    static func appendCredits(_ notices: [NoticeRow], at: String, by user: String?, on db: any SQLDatabase) async throws {
+        guard !notices.isEmpty else { return }
+        var heads: [String: (seq: Int, balance: Int64)] = [:]
+        for chunk in Array(Set(notices.map(\.taxpayer_id))).chunked(500) {
+            let rows = try await db.raw("""
+                SELECT e.taxpayer_id, e.tax, e.seq, e.balance_fen FROM ledger_entries e
+                JOIN (SELECT taxpayer_id, tax, MAX(seq) AS seq FROM ledger_entries WHERE taxpayer_id IN (\(binds: Array(chunk))) GROUP BY taxpayer_id, tax) m
+                  ON m.taxpayer_id = e.taxpayer_id AND m.tax = e.tax AND m.seq = e.seq
+                """).all()
+            for r in rows {
+                heads["\(try r.decode(column: "taxpayer_id", as: String.self))/\(try r.decode(column: "tax", as: String.self))"] =
+                    (try r.decode(column: "seq", as: Int.self), try r.decode(column: "balance_fen", as: Int64.self))
+            }
+        }
+        var entries: [LedgerEntryRow] = []
+        for n in notices {
+            let key = "\(n.taxpayer_id)/\(n.section)", head = heads[key] ?? (0, 0)
+            let entry = LedgerEntryRow(taxpayer_id: n.taxpayer_id, tax: n.section, seq: head.seq + 1, kind: .credit, amount_fen: n.amount_fen,
+                                       balance_fen: head.balance + n.amount_fen, notice_id: n.id, return_id: nil, return_version: nil, refund_id: nil,
+                                       at: at, by_user: user)
+            heads[key] = (entry.seq, entry.balance_fen)
+            entries.append(entry)
+        }
+        for chunk in entries.chunked(500) { try await db.insert(into: "ledger_entries").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
+    }
+
     public func ledger(taxpayer: String) async throws -> [LedgerEntryRow] {
         try await db.select().columns("*").from("ledger_entries").where("taxpayer_id", .equal, taxpayer).orderBy("tax").orderBy("seq")
             .all(decoding: LedgerEntryRow.self)
@@ -123,9 +153,10 @@ extension Store {
     /// Appends a version inside a transaction (the SQLite path of `appendVersion`, usable on both databases).
     static func appendVersion(_ r: ReturnVersionRow, on db: any SQLDatabase, auditID: String, remote: String?, detail: String) async throws -> Int {
         let version = try await db.raw("""
-            INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json)
-            VALUES (\(bind: r.taxpayer_id), \(bind: r.return_id), \(bind: r.section), \(bind: r.period), 1, \(bind: r.case_json))
-            ON CONFLICT (taxpayer_id, return_id) DO UPDATE SET version = current_returns.version + 1, case_json = excluded.case_json
+            INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json, screening)
+            VALUES (\(bind: r.taxpayer_id), \(bind: r.return_id), \(bind: r.section), \(bind: r.period), 1, \(bind: r.case_json), \(bind: r.screening))
+            ON CONFLICT (taxpayer_id, return_id) DO UPDATE SET version = current_returns.version + 1, case_json = excluded.case_json,
+                screening = excluded.screening
             RETURNING version
             """).first()!.decode(column: "version", as: Int.self)
         var row = r

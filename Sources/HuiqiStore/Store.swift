@@ -50,6 +50,13 @@ public struct ReturnVersionRow: Codable, Sendable, Equatable {
     /// SHA-256 of the request the idempotency key came with (body and declared tax): a key reused with another
     /// request is refused rather than answered with this filing.
     public var request_digest: String?
+    /// What screening needs of the case (`ScreeningColumns`), kept on the current-version pointer, not in the
+    /// version itself (nor in its coding).
+    public var screening: String?
+    enum CodingKeys: String, CodingKey {
+        case taxpayer_id, return_id, version, section, period, case_json, determination_json, computed_tax_fen, relief_fen, declared_tax_fen
+        case idempotency_key, filed_by, filed_at, prompts_json, request_digest
+    }
     public init(taxpayer_id: String, return_id: String, version: Int, section: String, period: String, case_json: String,
                 determination_json: String, computed_tax_fen: Int64, relief_fen: Int64, declared_tax_fen: Int64?,
                 idempotency_key: String?, filed_by: String, filed_at: String, prompts_json: String = "[]", request_digest: String? = nil) {
@@ -157,9 +164,10 @@ public struct Store: Sendable {
     public func appendVersion(_ r: ReturnVersionRow, auditID: String, remote: String?, detail: String) async throws -> Int {
         let object = "\(r.taxpayer_id)/\(r.return_id)/v"
         let advance: SQLQueryString = """
-            INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json)
-            VALUES (\(bind: r.taxpayer_id), \(bind: r.return_id), \(bind: r.section), \(bind: r.period), 1, \(bind: r.case_json))
-            ON CONFLICT (taxpayer_id, return_id) DO UPDATE SET version = current_returns.version + 1, case_json = excluded.case_json
+            INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json, screening)
+            VALUES (\(bind: r.taxpayer_id), \(bind: r.return_id), \(bind: r.section), \(bind: r.period), 1, \(bind: r.case_json), \(bind: r.screening))
+            ON CONFLICT (taxpayer_id, return_id) DO UPDATE SET version = current_returns.version + 1, case_json = excluded.case_json,
+                screening = excluded.screening
             RETURNING version
             """
         @Sendable func insertVersion(_ version: SQLQueryString) -> SQLQueryString {
@@ -201,8 +209,11 @@ public struct Store: Sendable {
     public func insert(versions: [ReturnVersionRow]) async throws {
         for chunk in versions.chunked(200) {
             try await db.insert(into: "return_versions").models(Array(chunk), nilEncodingStrategy: .asNil).run()
-            let pointers = db.insert(into: "current_returns").columns("taxpayer_id", "return_id", "section", "period", "version", "case_json")
-            for r in chunk { pointers.values(SQLBind(r.taxpayer_id), SQLBind(r.return_id), SQLBind(r.section), SQLBind(r.period), SQLBind(r.version), SQLBind(r.case_json)) }
+            let pointers = db.insert(into: "current_returns").columns("taxpayer_id", "return_id", "section", "period", "version", "case_json", "screening")
+            for r in chunk {
+                pointers.values(SQLBind(r.taxpayer_id), SQLBind(r.return_id), SQLBind(r.section), SQLBind(r.period), SQLBind(r.version), SQLBind(r.case_json),
+                                SQLBind(r.screening))
+            }
             try await pointers.run()
         }
     }
@@ -285,6 +296,8 @@ public enum StoreError: Error, Equatable {
     case noTransactions
     /// The database refused a write by a constraint (a unique key another writer took first).
     case constraint
+    /// A page the database assembled as text could not be read back (a bug, never bad input).
+    case malformedPage
 }
 
 extension Array {

@@ -1,0 +1,59 @@
+import Foundation
+import HuiqiRules
+
+/// What screening needs of a stored VAT case, in a compact text kept next to the current version
+/// (`current_returns.screening`, written at filing, back-filled by migration 010): the months operated and each
+/// line's kind, amount, levy rate, deduction and invoice flags. Re-parsing the stored case JSON was most of a
+/// screening's time (about 11 µs a return against 1 µs for this form, docs/performance.md); the JSON stays the
+/// record, and a record without this form is read from its JSON.
+///
+/// Form: `m` (months operated, empty when unknown), then per line `;kind,amount_fen,rate_ppm,deduction_fen,special,waived`.
+public enum ScreeningColumns {
+    public static func encode(_ c: Case) -> String? {
+        guard let v = c.vat else { return nil }
+        var out = v.monthsOperated.map(String.init) ?? ""
+        for s in v.sales {
+            out += ";\(s.kind.rawValue),\(s.amount.fen),\(s.rate.ppm),\(s.deduction.fen),\(s.specialInvoice ? 1 : 0),\(s.waiveReduction ? 1 : 0)"
+        }
+        return out
+    }
+
+    /// The stored case of a return version as JSON text, decoded again (the registry supplies `taxpayer`).
+    public static func storedCase(_ caseJSON: String) -> Case? {
+        guard case .object(let kv)? = try? JSONParser.parse(caseJSON) else { return nil }
+        return try? CaseDecoder.decode(.object([("taxpayer", .object([]))] + kv.filter { $0.0 != "taxpayer" }))
+    }
+
+    /// Appends one record's lines to `lines` and returns its months operated (0: unknown); nil when the text is
+    /// not of this form (the caller reads the JSON instead).
+    public static func decode(_ text: String, into lines: inout VATLines) -> UInt8? {
+        var parts = text.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false)[...]
+        guard let first = parts.popFirst() else { return nil }
+        let months: UInt8
+        if first.isEmpty { months = 0 } else {
+            guard let m = UInt8(String(decoding: first, as: UTF8.self)), (1...3).contains(m) else { return nil }
+            months = m
+        }
+        let start = lines.count
+        for part in parts {
+            let f = part.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+            guard f.count == 6, let kind = UInt8(String(decoding: f[0], as: UTF8.self)), SaleKind(rawValue: kind) != nil,
+                  let amount = Int64(String(decoding: f[1], as: UTF8.self)), let rate = Int64(String(decoding: f[2], as: UTF8.self)),
+                  let deduction = Int64(String(decoding: f[3], as: UTF8.self)) else {
+                lines.truncate(to: start)
+                return nil
+            }
+            lines.kind.append(kind); lines.amount.append(amount); lines.ratePPM.append(rate); lines.deduction.append(deduction)
+            lines.special.append(f[4].first == UInt8(ascii: "1")); lines.waived.append(f[5].first == UInt8(ascii: "1"))
+        }
+        return months
+    }
+}
+
+extension VATLines {
+    /// Drops the lines from `count` on (a record whose compact form turned out unreadable).
+    mutating func truncate(to count: Int) {
+        kind.removeLast(kind.count - count); amount.removeLast(amount.count - count); deduction.removeLast(deduction.count - count)
+        ratePPM.removeLast(ratePPM.count - count); special.removeLast(special.count - count); waived.removeLast(waived.count - count)
+    }
+}
