@@ -122,6 +122,14 @@ import Vapor
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let site = "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)"
             let enterprise = "91310115MA0000001Y"
+            /// The text of an element once it contains `expected` (a click's navigation may still be under way).
+            func text(_ css: String, contains expected: String) async -> Bool {
+                for _ in 0..<50 {
+                    if let t = try? await browser.text(css), t.contains(expected) { return true }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                return false
+            }
             func login(_ name: String, _ password: String) async throws {
                 try await browser.open(site + "/login")
                 try await browser.type("#login", name)
@@ -132,12 +140,12 @@ import Vapor
             // The officer: monitoring of the district, drill-down to the 税务所, its taxpayers and the chart.
             try await login("pudong", "huiqi-officer")
             try await browser.click("#nav-monitor")
-            #expect(try await browser.text("#summary").contains("2026-Q1"))
-            #expect(try await browser.text("#children").contains("第一税务所"))
+            #expect(await text("#summary", contains: "2026-Q1"))
+            #expect(await text("#children", contains: "第一税务所"))
             try await browser.click("#children a")
+            #expect(await text("#office-taxpayers", contains: enterprise))
             #expect(try await browser.currentURL().contains("office=13101150100"))
-            #expect(try await browser.text("#crumbs").contains("浦东新区"))
-            #expect(try await browser.text("#office-taxpayers").contains(enterprise))
+            #expect(await text("#crumbs", contains: "浦东新区"))
             #expect(try await browser.element("#progress-chart") != "")
             // Screening EIT for the closed quarter: the job page shows progress, then the findings.
             try await browser.open(site + "/monitor?kind=vat&period=2026-Q1&office=13101150100")
@@ -157,24 +165,24 @@ import Vapor
             }
             #expect(state == "已完成")
             #expect(Int(try await browser.text("#count-overpaid")) ?? 0 > 0)
-            #expect(try await browser.text("#findings").contains(enterprise))
+            #expect(await text("#findings", contains: enterprise))
             try await browser.click("#logout")
 
             // The taxpayer: its notice (read on opening), acknowledged; the ledger holds the credit; a refund asked.
             try await login("company", "huiqi-taxpayer")
             try await browser.open(site + "/taxpayers/\(enterprise)")
-            #expect(try await browser.text("#messages").contains("税务事项通知书"))
+            #expect(await text("#messages", contains: "税务事项通知书"))
             try await browser.click(".notice-link")
-            #expect(try await browser.text("#notice-state").contains("已阅读"))
-            #expect(try await browser.text("#basis").contains("公告"))
+            #expect(await text("#notice-state", contains: "已阅读"))
+            #expect(await text("#basis", contains: "公告"))
             try await browser.click("#acknowledge")
-            #expect(try await browser.text("#notice-state").contains("已签收"))
+            #expect(await text("#notice-state", contains: "已签收"))
             try await browser.open(site + "/taxpayers/\(enterprise)")
-            #expect(try await browser.text("#balance-vat").contains("元"))
-            #expect(try await browser.text("#ledger").contains("多缴税款"))
+            #expect(await text("#balance-vat", contains: "元"))
+            #expect(await text("#ledger", contains: "多缴税款"))
             try await browser.type("#refund-amount", "1.00")
             try await browser.click("#request-refund")
-            #expect(try await browser.text("#refunds").contains("待审核"))
+            #expect(await text("#refunds", contains: "待审核"))
         } catch {
             Issue.record("browser flow failed: \(error)\npage: \(await browser.pageText().prefix(1500))")
         }
