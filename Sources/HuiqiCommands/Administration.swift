@@ -80,7 +80,7 @@ struct Screen: AsyncParsableCommand {
         do {
             let (job, summary) = try await withServices(db.location) { s in
                 var screening = s.screening
-                screening.pageSize = max(100, min(pageSize, 50_000))
+                screening.pageSize = max(1, min(pageSize, 50_000))
                 let job = try await screening.start(by: commandLineActor, kind: period.kind, period: period.period, office: period.office, monitoring: s.monitoring)
                 let started = Date()
                 let summary = try await screening.run(job) { done, total in
