@@ -92,6 +92,16 @@ extension Store {
         for chunk in entries.chunked(500) { try await db.insert(into: "ledger_entries").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
     }
 
+    /// Runs `body` again, up to 8 times, when the database refuses it for a unique key another writer took first:
+    /// the ledger's next position (or a version number). Each run is a whole transaction that reads afresh.
+    static func retryingOnCollision<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do { return try await body() } catch let e as any DatabaseError where e.isConstraintFailure && attempt < 8 { continue }
+        }
+    }
+
     public func ledger(taxpayer: String) async throws -> [LedgerEntryRow] {
         try await db.select().columns("*").from("ledger_entries").where("taxpayer_id", .equal, taxpayer).orderBy("tax").orderBy("seq")
             .all(decoding: LedgerEntryRow.self)
@@ -121,31 +131,25 @@ extension Store {
         async throws -> (version: Int, offset: LedgerEntryRow?, prompts: String)
     {
         guard let database else { throw StoreError.noTransactions }
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await Store.serializingAudit(db) {
-                    try await database.transaction { tx in
-                        let db = sql(tx)
-                        let head = try await Store.ledgerHead(taxpayer: r.taxpayer_id, tax: r.section, on: db)
-                        let applied = try await db.raw("""
-                            SELECT CAST(COALESCE(SUM(-amount_fen), 0) AS BIGINT) AS n FROM ledger_entries WHERE taxpayer_id = \(bind: r.taxpayer_id)
-                              AND tax = \(bind: r.section) AND kind = 'offset' AND return_id = \(bind: r.return_id)
-                            """).first()!.decode(column: "n", as: Int64.self)
-                        let target = min(head.balance + applied, max(payableFen, 0))
-                        var row = r
-                        row.prompts_json = prompts(target, head.balance + applied - target)
-                        let version = try await Store.appendVersion(row, on: db, auditID: auditID, remote: remote, detail: detail)
-                        guard target != applied else { return (version, nil, row.prompts_json) }
-                        let entry = try await Store.appendLedger(LedgerEntryDraft(taxpayer: r.taxpayer_id, tax: r.section, kind: .offset, amountFen: applied - target,
-                                                                                  returnID: r.return_id, returnVersion: version, at: r.filed_at, by: r.filed_by),
-                                                               on: db, after: head)
-                        return (version, entry, row.prompts_json)
-                    }
+        return try await Store.retryingOnCollision {
+            try await Store.serializingAudit(db) {
+                try await database.transaction { tx in
+                    let db = sql(tx)
+                    let head = try await Store.ledgerHead(taxpayer: r.taxpayer_id, tax: r.section, on: db)
+                    let applied = try await db.raw("""
+                        SELECT CAST(COALESCE(SUM(-amount_fen), 0) AS BIGINT) AS n FROM ledger_entries WHERE taxpayer_id = \(bind: r.taxpayer_id)
+                          AND tax = \(bind: r.section) AND kind = 'offset' AND return_id = \(bind: r.return_id)
+                        """).first()!.decode(column: "n", as: Int64.self)
+                    let target = min(head.balance + applied, max(payableFen, 0))
+                    var row = r
+                    row.prompts_json = prompts(target, head.balance + applied - target)
+                    let version = try await Store.appendVersion(row, on: db, auditID: auditID, remote: remote, detail: detail)
+                    guard target != applied else { return (version, nil, row.prompts_json) }
+                    let entry = try await Store.appendLedger(LedgerEntryDraft(taxpayer: r.taxpayer_id, tax: r.section, kind: .offset, amountFen: applied - target,
+                                                                              returnID: r.return_id, returnVersion: version, at: r.filed_at, by: r.filed_by),
+                                                           on: db, after: head)
+                    return (version, entry, row.prompts_json)
                 }
-            } catch let e as any DatabaseError where e.isConstraintFailure && attempt < 8 {
-                continue  // the ledger head moved (or the version number was taken): read again
             }
         }
     }
@@ -182,26 +186,20 @@ extension Store {
     /// was already decided; `LedgerError.insufficientBalance` when the balance no longer covers it.
     public func approve(refund r: RefundRow, by user: String, at: String, audit: AuditRow) async throws -> Bool {
         guard let database else { throw StoreError.noTransactions }
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await Store.serializingAudit(db) {
-                    try await database.transaction { tx in
-                        let db = sql(tx)
-                        let decided = try await db.raw("""
-                            UPDATE refund_requests SET state = 'approved', decided_by = \(bind: user), decided_at = \(bind: at)
-                            WHERE id = \(bind: r.id) AND state = 'requested' RETURNING id
-                            """).all()
-                        guard !decided.isEmpty else { return false }
-                        _ = try await Store.appendLedger(LedgerEntryDraft(taxpayer: r.taxpayer_id, tax: r.tax, kind: .refund, amountFen: -r.amount_fen,
-                                                                          refundID: r.id, at: at, by: user), on: db)
-                        try await Store.insertAudit(audit, on: db)
-                        return true
-                    }
+        return try await Store.retryingOnCollision {
+            try await Store.serializingAudit(db) {
+                try await database.transaction { tx in
+                    let db = sql(tx)
+                    let decided = try await db.raw("""
+                        UPDATE refund_requests SET state = 'approved', decided_by = \(bind: user), decided_at = \(bind: at)
+                        WHERE id = \(bind: r.id) AND state = 'requested' RETURNING id
+                        """).all()
+                    guard !decided.isEmpty else { return false }
+                    _ = try await Store.appendLedger(LedgerEntryDraft(taxpayer: r.taxpayer_id, tax: r.tax, kind: .refund, amountFen: -r.amount_fen,
+                                                                      refundID: r.id, at: at, by: user), on: db)
+                    try await Store.insertAudit(audit, on: db)
+                    return true
                 }
-            } catch let e as any DatabaseError where e.isConstraintFailure && attempt < 8 {
-                continue
             }
         }
     }

@@ -157,14 +157,8 @@ extension Store {
     /// the findings and notices newly written.
     public func record(findings: [FindingRow], notices drafts: [NoticeDraft], year: Int, by user: String?, at: String,
                        audit: AuditRow) async throws -> (findings: Int, notices: [NoticeRow]) {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do { return try await recordOnce(findings: findings, notices: drafts, year: year, by: user, at: at, audit: audit) }
-            catch let e as any DatabaseError where e.isConstraintFailure && attempt < 8 {
-                continue  // a concurrent filing moved a ledger head: the page is written again, whole
-            }
-        }
+        // A concurrent filing that moved a ledger head makes the page collide: it is written again, whole.
+        try await Store.retryingOnCollision { try await recordOnce(findings: findings, notices: drafts, year: year, by: user, at: at, audit: audit) }
     }
 
     func recordOnce(findings: [FindingRow], notices drafts: [NoticeDraft], year: Int, by user: String?, at: String,
