@@ -98,7 +98,7 @@ struct Screen: AsyncParsableCommand {
                 print("  \(kind.rawValue): \(summary.counts[kind.rawValue] ?? 0), amount \(Money(fen: summary.amounts[kind.rawValue] ?? 0))")
             }
             print("parameters used: \(summary.parameters.joined(separator: ", "))")
-            print("time: " + summary.seconds.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value)) s" }.joined(separator: ", "))
+            print("time: " + summary.milliseconds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value / 1000).\(String(format: "%03d", $0.value % 1000)) s" }.joined(separator: ", "))
         } catch { throw refuse("screen", error) }
     }
 }

@@ -18,7 +18,7 @@ public struct ReminderService: Sendable {
     public let webhook: String?
     /// Attempts before a delivery is given up, and the first retry's delay (doubled each time, at most an hour).
     public var maxAttempts = 8
-    public var firstRetry: TimeInterval = 30
+    public var firstRetrySeconds = 30
 
     public init(store: Store, deadlines: FilingDeadlines, now: @escaping @Sendable () -> Date, webhook: String?) {
         self.store = store; self.deadlines = deadlines; self.now = now; self.webhook = webhook
@@ -107,7 +107,8 @@ public struct ReminderService: Sendable {
                 outcome = (false, "\(error)")
             }
             let at = now()
-            let retry = at.addingTimeInterval(min(firstRetry * pow(2, Double(r.attempts)), 3600))
+            let delay = min(firstRetrySeconds << min(r.attempts, 16), 3600)  // 30 s, 60 s, 120 s … at most an hour
+            let retry = at.addingTimeInterval(TimeInterval(delay))
             try await store.recordAttempt(r, at: at.formatted(.iso8601), delivered: outcome.0, detail: outcome.1,
                                           nextAttempt: outcome.0 || r.attempts + 1 >= maxAttempts ? nil : retry.formatted(.iso8601))
             if outcome.0 { delivered += 1 } else { failed += 1 }

@@ -132,14 +132,14 @@ public struct ScreeningService: Sendable {
         while let pending = next {
             var clock = ContinuousClock.now
             let scanned = try await pending.value
-            summary.seconds["read", default: 0] += (ContinuousClock.now - clock).seconds
+            summary.milliseconds["read", default: 0] += (ContinuousClock.now - clock).milliseconds
             guard let last = scanned.last else { next = nil; break }
             next = prefetch ? fetch(after: last.taxpayer_id) : nil
             let page = scanned.filter { $0.in_scope == 1 }
             if !page.isEmpty {
                 clock = ContinuousClock.now
                 let (findings, notices) = try await evaluate(page, e: e, batch: batch, job: job.id)
-                summary.seconds["evaluate", default: 0] += (ContinuousClock.now - clock).seconds
+                summary.milliseconds["evaluate", default: 0] += (ContinuousClock.now - clock).milliseconds
                 clock = ContinuousClock.now
                 if !findings.isEmpty {
                     let written = try await store.record(findings: findings, notices: notices, year: today.year, by: job.created_by, at: Self.instant(now()),
@@ -151,7 +151,7 @@ public struct ScreeningService: Sendable {
                 for f in findings { summary.add(f) }
                 done += Int64(page.count)
                 try await report()
-                summary.seconds["write", default: 0] += (ContinuousClock.now - clock).seconds
+                summary.milliseconds["write", default: 0] += (ContinuousClock.now - clock).milliseconds
             }
             if !prefetch { next = fetch(after: last.taxpayer_id) }
         }
@@ -282,7 +282,7 @@ public struct ScreeningService: Sendable {
 }
 
 extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }
 
 /// Counts and amounts of one screening run, and the parameter versions it used (stored as the job's result).
@@ -292,9 +292,9 @@ public struct ScreeningSummary: Sendable, Codable {
     public var amounts: [String: Int64] = [:]
     public var newFindings = 0, newNotices = 0
     public var parameters: [String]
-    /// Where the time went: reading pages, determining them, writing findings (seconds), for operators and
+    /// Where the time went: reading pages, determining them, writing findings (milliseconds), for operators and
     /// docs/performance.md.
-    public var seconds: [String: Double] = [:]
+    public var milliseconds: [String: Int64] = [:]
     init(parameters: [String]) { self.parameters = parameters }
     mutating func add(_ f: FindingRow) {
         counts[f.kind.rawValue, default: 0] += 1

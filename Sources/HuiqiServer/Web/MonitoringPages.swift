@@ -23,8 +23,11 @@ enum Show {
         let x = c.dateComponents([.year, .month, .day, .hour, .minute], from: b)
         return String(format: "%04d-%02d-%02d %02d:%02d", x.year!, x.month!, x.day!, x.hour!, x.minute!)
     }
+    /// A share with one decimal, rounded half up, in integers.
     static func percent(_ part: Int64, _ whole: Int64) -> String {
-        whole == 0 ? "—" : String(format: "%.1f%%", Double(part) * 100 / Double(whole))  // display only, never money
+        guard whole > 0 else { return "—" }
+        let permille = (part * 2000 + whole) / (2 * whole)
+        return "\(permille / 10).\(permille % 10)%"
     }
 }
 
@@ -40,7 +43,7 @@ enum MonitoringPages {
         }
     }
 
-    static func render(_ req: Request, _ r: MonitoringReport, mayScreen: Bool, today: String, error: HTML? = nil, status: HTTPStatus = .ok) -> Response {
+    static func render(_ req: Request, _ r: MonitoringReport, mayScreen: Bool, error: HTML? = nil, status: HTTPStatus = .ok) -> Response {
         let t = req.web, e = r.expected, f = r.totals
         func link(_ office: String) -> String { WebPath.monitor(kind: e.section, period: e.period, office: office).href }
         let crumbs: [HTML] = r.path.enumerated().map { i, o in
@@ -118,9 +121,10 @@ enum MonitoringPages {
         let lastDay = max(deadline.adding(days: 7), r.days.last.flatMap { Day(iso: $0.day) } ?? deadline)
         let span = max(1, lastDay.ordinal - first.ordinal)
         let expected = max(r.totals.expected, 1)
-        let (w, h, left, top) = (640.0, 220.0, 40.0, 10.0)
-        func x(_ d: Day) -> Double { left + (w - left - 10) * Double(min(max(d.ordinal - first.ordinal, 0), span)) / Double(span) }
-        func y(_ n: Int64) -> Double { top + (h - top - 30) * (1 - Double(n) / Double(expected)) }
+        // Whole SVG user units: integer arithmetic is exact enough for a chart.
+        let (w, h, left, top) = (640, 220, 40, 10)
+        func x(_ d: Day) -> Int { left + (w - left - 10) * min(max(d.ordinal - first.ordinal, 0), span) / span }
+        func y(_ n: Int64) -> Int { top + Int(Int64(h - top - 30) * (expected - n) / expected) }
         var points = "\(x(first)),\(y(0))"
         var running: Int64 = 0
         for d in r.days { if let day = Day(iso: d.day) { points += " \(x(day)),\(y(running))"; running = d.cumulative; points += " \(x(day)),\(y(running))" } }
@@ -128,7 +132,7 @@ enum MonitoringPages {
         let label = lang.t("截至期限已申报 \(r.days.filter { $0.day <= r.expected.deadline }.last?.cumulative ?? 0) / \(r.totals.expected) 户",
                            "\(r.days.filter { $0.day <= r.expected.deadline }.last?.cumulative ?? 0) of \(r.totals.expected) filed by the deadline")
         let svg = """
-        <svg id="progress-chart" role="img" aria-label="\(HTML.escape(label))" viewBox="0 0 \(Int(w)) \(Int(h))" width="100%" style="max-width:640px">
+        <svg id="progress-chart" role="img" aria-label="\(HTML.escape(label))" viewBox="0 0 \(w) \(h)" width="100%" style="max-width:640px">
         <rect x="\(left)" y="\(top)" width="\(w - left - 10)" height="\(h - top - 30)" fill="#fafafa" stroke="#ccc"/>
         <line x1="\(left)" y1="\(y(r.totals.expected))" x2="\(w - 10)" y2="\(y(r.totals.expected))" stroke="#999" stroke-dasharray="4 3"/>
         <text x="2" y="\(y(r.totals.expected) + 4)" font-size="11">\(r.totals.expected)</text><text x="2" y="\(y(0) + 4)" font-size="11">0</text>

@@ -177,10 +177,10 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
     let period = req.query[String.self, at: "period"].flatMap { $0.isEmpty ? nil : $0 } ?? (kind == "business_income" ? "\(today.year - 1)" : fallback)
     do {
         let r = try await s.monitoring.report(by: actor, kind: kind, period: period, office: req.query[String.self, at: "office"])
-        return MonitoringPages.render(req, r, mayScreen: actor.role == .officer || actor.role == .administrator, today: today.description)
+        return MonitoringPages.render(req, r, mayScreen: actor.role == .officer || actor.role == .administrator)
     } catch let ServiceError.invalid(field, zh, en) {
         let r = try await s.monitoring.report(by: actor, kind: "vat", period: fallback, office: req.query[String.self, at: "office"])
-        return MonitoringPages.render(req, r, mayScreen: false, today: today.description, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .badRequest)
+        return MonitoringPages.render(req, r, mayScreen: false, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .badRequest)
     }
 }
 
@@ -192,7 +192,7 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
         return req.redirect(to: WebPath.job(job.id).href, redirectType: .normal)
     } catch let ServiceError.unprocessable(field, zh, en) {
         let r = try await s.monitoring.report(by: try req.signedIn(), kind: form["kind"] ?? "vat", period: form["period"] ?? "", office: form["office"])
-        return MonitoringPages.render(req, r, mayScreen: true, today: "", error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .unprocessableEntity)
+        return MonitoringPages.render(req, r, mayScreen: true, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .unprocessableEntity)
     }
 }
 
@@ -240,12 +240,10 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
     do {
         _ = try await s.ledger.requestRefund(by: actor, taxpayerID: id, tax: form["tax"] ?? "", amount: form["amount"] ?? "", remote: req.remoteAddress?.description)
         return req.redirect(to: WebPath.taxpayer(id).href, redirectType: .normal)
-    } catch let e as ServiceError {
-        guard case let .invalid(field, zh, en) = e, true else {
-            if case let .unprocessable(field, zh, en) = e { return try await taxpayerPageWith(req, actor: actor, id: id, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .unprocessableEntity) }
-            throw e
-        }
+    } catch let ServiceError.invalid(field, zh, en) {
         return try await taxpayerPageWith(req, actor: actor, id: id, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .badRequest)
+    } catch let ServiceError.unprocessable(field, zh, en) {
+        return try await taxpayerPageWith(req, actor: actor, id: id, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .unprocessableEntity)
     }
 }
 
