@@ -65,7 +65,8 @@ enum Layout {
     fieldset{margin:.5em 0}.muted{color:#666}.lead{font-size:1.1em}.crumbs{margin:.5em 0}tr.missing td{background:#fff4f4}
     li.unread{font-weight:bold}li.overdue{color:#b22}progress{width:100%;max-width:30em;height:1.2em}
     .filters label{display:inline-block;margin-right:1em}main{overflow-x:auto}
-    @media (max-width:600px){main{padding:.5em}td,th{padding:.2em}header{flex-wrap:wrap}}
+    td.num{white-space:nowrap}
+    @media (max-width:600px){main{padding:.5em}td,th{padding:.2em}header{flex-wrap:wrap}table{display:block;overflow-x:auto;max-width:100%}}
     @media print{header,form,.noprint,details{display:none}main{padding:0;max-width:none}@page{size:A4;margin:20mm}
       .notice{font-size:11pt}.notice h2{font-size:12pt}a{color:#000;text-decoration:none}}
     """
