@@ -52,6 +52,7 @@ struct ErrorMapping: AsyncMiddleware {
                     r.headers.replaceOrAdd(name: .allow, value: allowed.map(\.rawValue).joined(separator: ", "))
                     return r
                 }
+                if isPage(request) { return notFoundPage(request) }
                 return message(.notFound, "not found / 未找到")
             }
             if abort.status == .payloadTooLarge {

@@ -65,7 +65,7 @@ public struct Access: Sendable {
     public func fileableTaxpayer(_ id: String, by actor: Actor) async throws -> TaxpayerRow {
         let t = try await readableTaxpayer(id, by: actor)
         guard actor.role == .taxpayer || actor.role == .officer else {
-            throw ServiceError.forbidden("\(actor.role.rawValue) accounts are read-only for returns")
+            throw ServiceError.forbidden("\(actor.role.rawValue) accounts are read-only for returns / 该账号只能查看申报表，不能申报")
         }
         return t
     }

@@ -88,7 +88,9 @@ public enum DemoData {
         // Filing frequency (纳税期限) per year: one small-scale taxpayer in seven files VAT monthly.
         let years = [2024, 2025, 2026]
         let smallScale = rows.filter { $0.vat_status == "small_scale" }
-        let monthly = Set(smallScale.enumerated().filter { $0.offset % 7 == 6 }.map(\.element.id))
+        // The demo's 个体工商户 files monthly and has not filed this year's months: its first log-in shows a return due
+        // and one overdue.
+        let monthly = Set(smallScale.enumerated().filter { $0.offset % 7 == 6 }.map(\.element.id)).union([rows[2].id])
         try await store.insert(frequencies: smallScale.flatMap { t in years.map { (t.id, $0, monthly.contains(t.id) ? "monthly" : "quarterly") } })
         // Two years of returns, computed by the engine: VAT for small-scale taxpayers, EIT prepayments for
         // enterprises, and the annual business income of 个体工商户. Then this year's quarters up to the last one whose
@@ -147,7 +149,9 @@ public enum DemoData {
                     }
                 }
                 if t.kind == "enterprise" {
-                    let staff = Int64(rng.below(120)), assets = Money(fen: rng.below(600_000_000_00))
+                    // Most enterprises are 小型微利企业 (assets under 5000万, staff under 300): the demo shows EIT relief.
+                    var staff = Int64(rng.below(120)), assets = Money(fen: rng.below(10) < 8 ? rng.below(45_000_000_00) : rng.below(600_000_000_00))
+                    if index == 1 { staff = 25; assets = Money(fen: 3_000_000_00) }
                     var quarters: [EITQuarter] = [], ytd = Money.zero
                     for q in quarterRange {
                         ytd = ytd + Money(fen: rng.below(120_000_00))

@@ -155,6 +155,13 @@ public struct FilingService: Sendable {
         try await checkRegistry(taxpayer, c, identity, today: today)
         let d = try engine.determine(c)
         let (tax, relief) = Self.amounts(d)
+        // RULES §5.2 floors the tax at 0; on a return, other relief above the tax before relief is a mistake in the
+        // figures, so filing refuses it rather than printing "9500.00 − 999999.00 − 0.00 = 0.00".
+        if let b = d.businessIncome, let other = c.businessIncome?.otherRelief, other > b.taxBeforeRelief {
+            throw ServiceError.invalid(field: "business_income.other_relief",
+                                       zh: "其他政策已减免的税额 \(other) 元大于减免前应纳税额 \(b.taxBeforeRelief) 元，请核对",
+                                       en: "the relief under other policies, \(other) yuan, exceeds the tax before relief, \(b.taxBeforeRelief) yuan")
+        }
         var prompts: [Prompt] = []
         if let declaredTax, declaredTax != tax {
             prompts.append(declaredTax > tax
@@ -166,7 +173,7 @@ public struct FilingService: Sendable {
         let earlier = try await store.currentReturns(taxpayer: taxpayer.id, section: identity.section, year: identity.year)
             .filter { $0.returnID != identity.returnID }
         prompts += FilingPrompts.earlierReturns(c, d, earlier: earlier, registeredOn: Day(iso: taxpayer.registered_on))
-        prompts += FilingPrompts.deadline(identity, deadlines: deadlines, today: today)
+        prompts += FilingPrompts.deadline(identity, deadlines: deadlines, today: today, taxDue: tax > .zero)
         return Assessment(determination: d, caseJSON: caseJSON, section: identity.section, returnID: identity.returnID,
                           period: identity.period, lastDay: identity.lastDay, tax: tax, relief: relief, prompts: prompts,
                           screening: ScreeningColumns.encode(c))
@@ -258,12 +265,14 @@ public struct FilingService: Sendable {
 
     /// Who filed each version, as the actor may see it: staff see user ids; a taxpayer sees its own users' ids and,
     /// for a version filed by a tax officer, the officer's display name, never a staff login (issue 7).
-    public func filers(of rows: [ReturnVersionRow], for actor: Actor) async throws -> [String: String] {
+    /// `logins`: the pages name a user by login where the API gives the id.
+    public func filers(of rows: [ReturnVersionRow], for actor: Actor, logins: Bool = false) async throws -> [String: String] {
         let ids = Set(rows.map(\.filed_by))
-        guard actor.role == .taxpayer else { return Dictionary(uniqueKeysWithValues: ids.map { ($0, $0) }) }
         let users = try await store.users(ids: ids)
+        func shown(_ id: String) -> String { logins ? users[id]?.login ?? id : id }
+        guard actor.role == .taxpayer else { return Dictionary(uniqueKeysWithValues: ids.map { ($0, shown($0)) }) }
         return Dictionary(uniqueKeysWithValues: ids.map { id in
-            guard let u = users[id], u.role != Actor.Role.taxpayer.rawValue else { return (id, id) }
+            guard let u = users[id], u.role != Actor.Role.taxpayer.rawValue else { return (id, shown(id)) }
             return (id, u.display_name.isEmpty ? "税务机关 tax office" : u.display_name)
         })
     }

@@ -79,7 +79,7 @@ enum FilingPrompts {
 
     /// The deadline of the return (the calendar's, with 调休), and a reminder when it has passed: the monthly
     /// deadline of the month after the period, or for business income the annual settlement's.
-    static func deadline(_ id: FilingService.Identity, deadlines: FilingDeadlines, today: Day) -> [Prompt] {
+    static func deadline(_ id: FilingService.Identity, deadlines: FilingDeadlines, today: Day, taxDue: Bool) -> [Prompt] {
         let (year, month) = id.deadlineMonth
         let due: Day
         do {
@@ -90,8 +90,10 @@ enum FilingPrompts {
                            en: "the holiday arrangement for \(year) is not published yet, so the deadline cannot be given")]
         }
         if today > due {
-            return [Prompt(code: "deadline_passed", zh: "申报期限 \(due) 已过：逾期申报可能产生滞纳金，请尽快申报",
-                           en: "the deadline \(due) has passed: late filing may incur a late-payment surcharge")]
+            // 征管法 第六十二条: late filing may be fined; 第三十二条: late payment bears 滞纳金, so only where tax is due.
+            let surcharge = taxDue ? ("；应纳税款自期限届满次日起按日加收万分之五的滞纳金（第三十二条）", "; tax due bears a late-payment surcharge (滞纳金) of 0.05% a day from the day after the deadline (article 32)") : ("", "")
+            return [Prompt(code: "deadline_passed", zh: "申报期限 \(due) 已过：逾期申报可能被处以罚款（《税收征收管理法》第六十二条）\(surcharge.0)",
+                           en: "the deadline \(due) has passed: filing late may be fined (Tax Collection Administration Law, article 62)\(surcharge.1)")]
         }
         return [Prompt(code: "deadline", zh: "本期申报期限：\(due)", en: "deadline for this return: \(due)")]
     }

@@ -8,7 +8,7 @@ import Vapor
 /// ledger (抵顶) with refunds (退税); and the printable notice itself.
 enum AccountPages {
     struct Account {
-        let due: [DueReturn]
+        let overview: TaxpayerOverview
         let messages: [ReminderRow]
         let notices: [NoticeView]
         let entries: [LedgerEntryRow]
@@ -31,17 +31,53 @@ enum AccountPages {
         }
     }
 
+    /// The 待办 (to-do) table: the returns of the current and previous periods, due, overdue or filed, with their
+    /// deadlines on the official calendar and a link to file or to see the return; then the relief of the year.
+    static func todo(_ req: Request, taxpayer: TaxpayerRow, _ o: TaxpayerOverview, mayFile: Bool, heading: Int) -> HTML {
+        let t = req.web
+        let rows: [HTML] = o.returns.map { r in
+            let id = "\(r.kind):\(r.period)"
+            let form = WebPath.ReturnForm(section: r.kind)
+            let state: HTML
+            let action: HTML
+            switch r.state {
+            case .filed:
+                state = "<span class=\"state filed\">\(t.t("已申报", "filed"))</span>\(r.version.map { $0 > 1 ? t.t("（第 \($0) 版）", " (version \($0))") : "" } ?? "")"
+                action = "<a href=\"\(WebPath.returnPage(taxpayer: taxpayer.id, returnID: id).href)\">\(t.t("查看", "View"))</a>"
+            case .due, .overdue:
+                state = r.state == .overdue
+                    ? "<span class=\"state overdue\">\(t.t("已逾期", "overdue"))</span> <span class=\"muted\">\(t.t("逾期申报可能被处以罚款；有应纳税款的，按日加收滞纳金", "late filing may be fined; tax due bears a daily late-payment surcharge"))</span>"
+                    : "<span class=\"state due\">\(t.t("待申报", "due"))</span>"
+                action = mayFile ? "<a class=\"file-now\" href=\"\(WebPath.file(taxpayer: taxpayer.id, form: form).href)?period=\(HTML.query(r.period))\">\(t.t("去申报", "File now"))</a>" : ""
+            }
+            return """
+            <tr class="\(r.state.rawValue)"><td>\(Show.returnName(id, t.lang))</td><td>\(Show.day(r.deadline, t.lang))</td><td>\(state)</td>
+            <td class="num">\(r.relief.map { Show.yuan($0) } ?? "—")</td><td>\(action)</td></tr>
+            """
+        }
+        let relief: [HTML] = LedgerService.taxes.compactMap { tax in
+            o.reliefThisYear[tax].map { "<tr><td>\(taxName(tax, t.lang))</td><td class=\"num\" id=\"relief-\(tax)\">\(Show.yuan($0))</td></tr>" }
+        }
+        let h = "h\(heading)"
+        return """
+        <\(HTML(raw: h))>\(t.t("待办", "To do"))</\(HTML(raw: h))>
+        \(rows.isEmpty ? "<p class=\"muted\">\(t.t("当前没有需要申报的申报表。", "No return is due now."))</p>" as HTML : """
+        <div class="scroll"><table id="todo"><thead><tr><th scope="col">\(t.t("申报表", "Return"))</th><th scope="col">\(t.t("申报期限", "Deadline"))</th><th scope="col">\(t.t("状态", "State"))</th>
+        <th scope="col">\(t.t("减免税额", "Relief"))</th><th scope="col"><span class="sr">\(t.t("操作", "Action"))</span></th></tr></thead><tbody>\(rows)</tbody></table></div>
+        """ as HTML)
+        <\(HTML(raw: h))>\(t.t("\(o.year)年已享受优惠", "Relief received in \(o.year)"))</\(HTML(raw: h))>
+        \(relief.isEmpty ? "<p class=\"muted\" id=\"relief-none\">\(t.t("本年尚无已申报的减免。", "No relief filed this year yet."))</p>" as HTML
+            : "<table id=\"relief-year\"><thead><tr><th scope=\"col\">\(t.t("税种", "Tax"))</th><th scope=\"col\">\(t.t("减免税额", "Relief"))</th></tr></thead><tbody>\(relief)</tbody></table>" as HTML)
+        """
+    }
+
     /// The sections of the taxpayer page, in the order a taxpayer needs them.
     static func sections(_ req: Request, taxpayer: TaxpayerRow, account a: Account, actor: Actor) -> HTML {
         let t = req.web
         let csrf: HTML = "<input type=\"hidden\" name=\"csrf\" value=\"\(t.csrf ?? "")\">"
-        let due: [HTML] = a.due.map { d in
-            let overdue = d.overdue
-            return "<li class=\"\(overdue ? "overdue" : "due")\">\(MonitoringPages.kindName(d.kind, t.lang)) \(d.period)：\(overdue ? t.t("已逾期，申报期限为 \(d.deadline)", "overdue; the deadline was \(d.deadline)") : t.t("请在 \(d.deadline) 前申报", "file by \(d.deadline)"))</li>"
-        }
         let messages: [HTML] = a.messages.prefix(50).map { m in
             let parts = m.message.components(separatedBy: " / ")
-            let text = t.lang == .zh ? parts[0] : (parts.count > 1 ? parts[1] : parts[0])
+            let text = Show.humanized(t.lang == .zh ? parts[0] : (parts.count > 1 ? parts[1] : parts[0]), t.lang)
             let button: HTML = m.read_at == nil && actor.role == .taxpayer
                 ? "<form method=\"post\" action=\"\(WebPath.readMessage(m.id).href)\" class=\"inline\">\(csrf)<input type=\"hidden\" name=\"taxpayer\" value=\"\(taxpayer.id)\"><button type=\"submit\" class=\"read-message\">\(t.t("标为已读", "Mark read"))</button></form>" : ""
             return "<li class=\"message \(m.read_at == nil ? "unread" : "read")\"><strong>\(m.read_at == nil ? t.t("未读", "unread") : t.t("已读", "read"))</strong> \(Show.beijing(m.created_at)) \(text) \(button)</li>"
@@ -51,7 +87,7 @@ enum AccountPages {
             return """
             <tr><td><a href="\(WebPath.notice(n.id).href)" class="notice-link">\(n.documentNumber)</a></td>
             <td>\(n.kind == .overpayment ? t.t("多缴税款退还（抵顶）", "overpayment to return") : t.t("请更正申报", "correction requested"))</td>
-            <td>\(n.return_id)</td><td class="num">\(Show.yuan(n.amount_fen))</td><td class="notice-state">\(stateName(v.state, t.lang))</td><td>\(Show.beijing(n.issued_at))</td></tr>
+            <td>\(Show.returnName(n.return_id, t.lang))</td><td class="num">\(Show.yuan(n.amount_fen))</td><td class="notice-state">\(stateName(v.state, t.lang))</td><td>\(Show.beijing(n.issued_at))</td></tr>
             """
         }
         let balances: [HTML] = LedgerService.taxes.filter { tax in (a.balances[tax] ?? 0) > 0 || a.entries.contains { $0.tax == tax } }.map { tax in
@@ -61,8 +97,8 @@ enum AccountPages {
             let what: String
             switch e.kind {
             case .credit: what = t.t("多缴税款（通知书 \(e.notice_id ?? "")）", "overpayment credited (notice \(e.notice_id ?? ""))")
-            case .offset: what = e.amount_fen < 0 ? t.t("抵顶 \(e.return_id ?? "") 第\(e.return_version ?? 0)版", "offset against \(e.return_id ?? "") v\(e.return_version ?? 0)")
-                                                  : t.t("更正 \(e.return_id ?? "") 第\(e.return_version ?? 0)版，退回抵顶", "correction of \(e.return_id ?? "") v\(e.return_version ?? 0) gives back")
+            case .offset: what = e.amount_fen < 0 ? t.t("抵顶 \(Show.returnName(e.return_id ?? "", .zh)) 第\(e.return_version ?? 0)版", "offset against \(Show.returnName(e.return_id ?? "", .en)) v\(e.return_version ?? 0)")
+                                                  : t.t("更正 \(Show.returnName(e.return_id ?? "", .zh)) 第\(e.return_version ?? 0)版，退回抵顶", "correction of \(Show.returnName(e.return_id ?? "", .en)) v\(e.return_version ?? 0) gives back")
             case .refund: what = t.t("退税", "refund")
             }
             return "<tr><td>\(Show.beijing(e.at))</td><td>\(taxName(e.tax, t.lang))</td><td>\(what)</td><td class=\"num\">\(Show.yuan(e.amount_fen))</td><td class=\"num\">\(Show.yuan(e.balance_fen))</td></tr>"
@@ -81,7 +117,7 @@ enum AccountPages {
             <button type="submit" id="request-refund">\(t.t("申请退税", "Request a refund"))</button></form>
             """ : ""
         return """
-        \(due.isEmpty ? "" : "<h2>\(t.t("待申报", "Returns due"))</h2><ul id=\"due\">\(due)</ul>" as HTML)
+        \(todo(req, taxpayer: taxpayer, a.overview, mayFile: req.application.platform.access.mayFile(actor), heading: 2))
         \(messages.isEmpty ? "" : "<h2>\(t.t("提醒消息", "Messages"))</h2><ul id=\"messages\">\(messages)</ul>" as HTML)
         \(notices.isEmpty ? "" : """
             <h2>\(t.t("税务事项通知书", "Notices"))</h2>
@@ -117,11 +153,11 @@ enum AccountPages {
         <article class="notice" id="notice">
         <p class="docno" id="docno">\(officeName) · \(n.documentNumber)</p>
         <p class="lead" id="summary">\(overpaid
-            ? t.t("\(taxpayer.name)：经复核，您 \(n.return_id) 多缴税款 \(Show.yuan(n.amount_fen))，可抵顶以后应纳税额或申请退税。", "\(taxpayer.name): on review, \(n.return_id) paid \(Show.yuan(n.amount_fen)) more than the law asks; it is offset against later tax or refunded on request.")
-            : t.t("\(taxpayer.name)：经复核，您 \(n.return_id) 申报的减免超过政策规定，少缴税款 \(Show.yuan(n.amount_fen))，请办理更正申报。", "\(taxpayer.name): on review, \(n.return_id) claimed relief that is not due, \(Show.yuan(n.amount_fen)) too little; please file a correction."))</p>
+            ? t.t("\(taxpayer.name)：经复核，您 \(Show.returnName(n.return_id, .zh)) 多缴税款 \(Show.yuan(n.amount_fen))，可抵顶以后应纳税额或申请退税。", "\(taxpayer.name): on review, \(Show.returnName(n.return_id, .en)) paid \(Show.yuan(n.amount_fen)) more than the law asks; it is offset against later tax or refunded on request.")
+            : t.t("\(taxpayer.name)：经复核，您 \(Show.returnName(n.return_id, .zh)) 申报的减免超过政策规定，少缴税款 \(Show.yuan(n.amount_fen))，请办理更正申报。", "\(taxpayer.name): on review, \(Show.returnName(n.return_id, .en)) claimed relief that is not due, \(Show.yuan(n.amount_fen)) too little; please file a correction."))</p>
         <table id="amounts">
         <tr><th>\(t.t("纳税人", "Taxpayer"))</th><td>\(taxpayer.name)（\(taxpayer.id)）</td></tr>
-        <tr><th>\(t.t("申报表", "Return"))</th><td>\(n.return_id) \(t.t("第\(n.version)版", "version \(n.version)"))</td></tr>
+        <tr><th>\(t.t("申报表", "Return"))</th><td>\(Show.returnName(n.return_id, t.lang)) \(t.t("第\(n.version)版", "version \(n.version)"))</td></tr>
         <tr><th>\(t.t("申报税额", "Tax declared"))</th><td class="num">\(Show.yuan(Money(decimal: text("declared_tax"))?.fen ?? 0))</td></tr>
         <tr><th>\(t.t("按政策应纳税额", "Tax the law asks"))</th><td class="num">\(Show.yuan(Money(decimal: text("law_tax"))?.fen ?? 0))</td></tr>
         <tr><th>\(overpaid ? t.t("多缴税款", "Overpaid") : t.t("少缴税款", "Underpaid"))</th><td class="num" id="notice-amount">\(Show.yuan(n.amount_fen))</td></tr>

@@ -5,32 +5,6 @@ import HuiqiStore
 import Vapor
 
 /// Money and time as people read them: thousands separators and 元; instants in Beijing time.
-enum Show {
-    static func yuan(_ fen: Int64) -> String {
-        let m = Money(fen: fen).description
-        let negative = m.hasPrefix("-")
-        let parts = (negative ? String(m.dropFirst()) : m).split(separator: ".")
-        var whole = String(parts[0]), grouped = ""
-        while whole.count > 3 { grouped = "," + whole.suffix(3) + grouped; whole = String(whole.dropLast(3)) }
-        return (negative ? "-" : "") + whole + grouped + "." + (parts.count > 1 ? parts[1] : "00") + " 元"
-    }
-    /// An ISO instant (UTC) as Beijing time, `2026-10-15 10:00`.
-    static func beijing(_ iso: String?) -> String {
-        guard let iso, let d = try? Date(iso, strategy: .iso8601) else { return iso ?? "—" }
-        let b = d.addingTimeInterval(8 * 3600)
-        var c = Calendar(identifier: .gregorian)
-        c.timeZone = TimeZone(identifier: "UTC")!
-        let x = c.dateComponents([.year, .month, .day, .hour, .minute], from: b)
-        return String(format: "%04d-%02d-%02d %02d:%02d", x.year!, x.month!, x.day!, x.hour!, x.minute!)
-    }
-    /// A share with one decimal, rounded half up, in integers.
-    static func percent(_ part: Int64, _ whole: Int64) -> String {
-        guard whole > 0 else { return "—" }
-        let permille = (part * 2000 + whole) / (2 * whole)
-        return "\(permille / 10).\(permille % 10)%"
-    }
-}
-
 /// The monitoring page (监控申报进度和准确性): one office's filing period at a glance, its child offices with their
 /// figures (drill-down to the 税务所 and its taxpayers), first filings per day against the deadline as a
 /// server-drawn SVG, and the button that starts screening after the deadline.

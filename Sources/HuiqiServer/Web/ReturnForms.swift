@@ -16,10 +16,30 @@ enum ReturnForms {
         }
     }
 
-    /// The form's fields as HTML inputs, filled with `v`.
-    static func fields(_ form: WebPath.ReturnForm, _ v: [String: String], _ lang: Lang) -> HTML {
-        func input(_ name: String, _ zh: String, _ en: String, hint: String = "") -> HTML {
-            "<label>\(lang.t(zh, en)) <input name=\"\(name)\" id=\"\(name)\" value=\"\(v[name] ?? "")\" placeholder=\"\(hint)\"></label>"
+    /// The form's fields as HTML inputs, filled with `v`. The period is chosen from `periods` (newest first), or
+    /// fixed when correcting; `invalid` is the input an error names (marked, and focused on load).
+    static func fields(_ form: WebPath.ReturnForm, _ v: [String: String], _ lang: Lang, periods: [FileablePeriod], correcting: String?,
+                       invalid: String?) -> HTML {
+        func attributes(_ name: String) -> HTML {
+            name == invalid ? " aria-invalid=\"true\" aria-describedby=\"error\" autofocus" : ""
+        }
+        func input(_ name: String, _ zh: String, _ en: String, hint: String = "", mode: String = "decimal") -> HTML {
+            """
+            <div class="field"><label for="\(name)">\(lang.t(zh, en))</label> <input name="\(name)" id="\(name)" value="\(v[name] ?? "")" placeholder="\(hint)" inputmode="\(mode)"\(attributes(name))></div>
+            """
+        }
+        let period: HTML
+        if let correcting, let p = v["period"] {
+            period = "<p id=\"period-fixed\">\(lang.t("所属期", "Period"))：<strong>\(Show.period(p, lang))</strong><input type=\"hidden\" name=\"period\" value=\"\(p)\"> <span class=\"muted\">\(lang.t("更正 \(Show.returnName(correcting, lang))", "correcting \(Show.returnName(correcting, lang))"))</span></p>"
+        } else if periods.isEmpty {
+            period = "<p class=\"error\" id=\"no-periods\">\(lang.t("没有可申报的所属期：所属期须已结束、在登记期间内，增值税还须已登记该年度的纳税期限（按月或按季）。", "No period can be filed: a period must have ended, lie within the registration and, for VAT, the year's filing frequency (monthly or quarterly) must be registered."))</p>"
+        } else {
+            let chosen = v["period"] ?? periods.first { $0.filedReturn == nil }?.period ?? periods[0].period
+            let options: [HTML] = periods.map { p in
+                let note = p.filedReturn != nil ? lang.t("（已申报）", " (filed)") : p.deadline.map { lang.t("（申报期限 \(Show.day($0, .zh))）", " (due \(Show.day($0, .en)))") } ?? ""
+                return "<option value=\"\(p.period)\"\(p.period == chosen ? " selected" : "")>\(Show.period(p.period, lang))\(note)</option>"
+            }
+            period = "<div class=\"field\"><label for=\"period\">\(lang.t("所属期", "Period"))</label> <select name=\"period\" id=\"period\"\(attributes("period"))>\(options)</select></div>"
         }
         switch form {
         case .vat:
@@ -28,86 +48,95 @@ enum ReturnForms {
                                                      ("immovable", "不动产", "immovable property")]
             var lines: [HTML] = []
             for i in 0..<salesLines {
+                func label(_ column: String) -> String { FieldLabels.lineLabel(i, FieldLabels.columns[column]!, lang) }
                 let options: [HTML] = kinds.map { k in
                     "<option value=\"\(k.0)\"\(v["kind\(i)"] == k.0 ? " selected" : "")>\(lang.t(k.1, k.2))</option>"
                 }
-                let rates: [HTML] = ["0.03", "0.05"].map { r in "<option value=\"\(r)\"\(v["rate\(i)"] == r ? " selected" : "")>\(r)</option>" }
+                let rates: [HTML] = [("0.03", "3%"), ("0.05", "5%")].map { r in "<option value=\"\(r.0)\"\(v["rate\(i)"] == r.0 ? " selected" : "")>\(r.1)</option>" }
                 lines.append("""
-                <tr><td>\(i + 1)</td><td><select name="kind\(i)" id="kind\(i)">\(options)</select></td>
-                <td><input name="amount\(i)" id="amount\(i)" value="\(v["amount\(i)"] ?? "")" size="12"></td>
-                <td><select name="rate\(i)" id="rate\(i)">\(rates)</select></td>
-                <td><input name="deduction\(i)" id="deduction\(i)" value="\(v["deduction\(i)"] ?? "")" size="10"></td>
-                <td><input type="checkbox" name="special\(i)" id="special\(i)"\(v["special\(i)"] != nil ? " checked" : "")></td>
-                <td><input type="checkbox" name="waive\(i)" id="waive\(i)"\(v["waive\(i)"] != nil ? " checked" : "")></td></tr>
+                <tr><th scope="row">\(i + 1)</th>
+                <td data-label="\(lang.t("项目", "Kind"))"><select name="kind\(i)" id="kind\(i)" aria-label="\(label("kind"))"\(attributes("kind\(i)"))>\(options)</select></td>
+                <td data-label="\(lang.t("不含税销售额（元）", "Sales excl. VAT (yuan)"))"><input name="amount\(i)" id="amount\(i)" value="\(v["amount\(i)"] ?? "")" size="14" inputmode="decimal" aria-label="\(label("amount"))"\(attributes("amount\(i)"))></td>
+                <td data-label="\(lang.t("征收率", "Levy rate"))"><select name="rate\(i)" id="rate\(i)" aria-label="\(label("rate"))"\(attributes("rate\(i)"))>\(rates)</select></td>
+                <td data-label="\(lang.t("差额扣除（元）", "Deduction (yuan)"))"><input name="deduction\(i)" id="deduction\(i)" value="\(v["deduction\(i)"] ?? "")" size="12" inputmode="decimal" aria-label="\(label("deduction"))"\(attributes("deduction\(i)"))></td>
+                <td data-label="\(lang.t("开具专票", "Special invoice"))"><input type="checkbox" name="special\(i)" id="special\(i)" aria-label="\(label("special"))"\(v["special\(i)"] != nil ? " checked" : "")\(attributes("special\(i)"))></td>
+                <td data-label="\(lang.t("放弃减税", "Waive the reduction"))"><input type="checkbox" name="waive\(i)" id="waive\(i)" aria-label="\(label("waive"))"\(v["waive\(i)"] != nil ? " checked" : "")\(attributes("waive\(i)"))></td></tr>
                 """)
             }
             return """
-            \(input("period", "所属期", "Period", hint: "2026-Q1 / 2026-03"))
-            <table><tr><th>#</th><th>\(lang.t("项目", "Kind"))</th><th>\(lang.t("不含税销售额（元）", "Sales excl. VAT (yuan)"))</th>
-            <th>\(lang.t("征收率", "Levy rate"))</th><th>\(lang.t("差额扣除（元）", "Deduction (yuan)"))</th><th>\(lang.t("开具专票", "Special invoice"))</th>
-            <th>\(lang.t("放弃减税（专票按3%开具）", "Waive the reduction (专票 at 3%)"))</th></tr>
-            \(lines)</table>
+            \(period)
+            <div class="scroll"><table class="lines"><caption>\(lang.t("销售明细（不含税，每行一项；空行不计）", "Sales lines (excluding VAT, one per line; empty lines are ignored)"))</caption>
+            <thead><tr><th scope="col">#</th><th scope="col">\(lang.t("项目", "Kind"))</th><th scope="col">\(lang.t("不含税销售额（元）", "Sales excl. VAT (yuan)"))</th>
+            <th scope="col">\(lang.t("征收率", "Levy rate"))</th><th scope="col">\(lang.t("差额扣除（元）", "Deduction (yuan)"))</th><th scope="col">\(lang.t("开具专票", "Special invoice"))</th>
+            <th scope="col">\(lang.t("放弃减税（专票按3%开具）", "Waive the reduction (专票 at 3%)"))</th></tr></thead>
+            <tbody>\(lines)</tbody></table></div>
             """
         case .eit:
             return """
-            \(input("year", "年度", "Year")) \(input("quarter", "季度（1-4）", "Quarter (1-4)"))
-            \(input("start_quarter", "开始经营的季度（当年开业时填写）", "Quarter operations began (first year only)", hint: "1"))
-            \(input("employees_start", "季初从业人数", "Head count at quarter start")) \(input("employees_end", "季末从业人数", "Head count at quarter end"))
+            \(period)
+            \(input("start_quarter", "开始经营的季度（当年开业时填写，1-4）", "Quarter operations began (first year only, 1-4)", hint: "1", mode: "numeric"))
+            \(input("employees_start", "季初从业人数", "Head count at quarter start", mode: "numeric")) \(input("employees_end", "季末从业人数", "Head count at quarter end", mode: "numeric"))
             \(input("assets_start", "季初资产总额（元）", "Total assets at quarter start (yuan)")) \(input("assets_end", "季末资产总额（元）", "Total assets at quarter end (yuan)"))
             \(input("taxable_income_ytd", "本年累计应纳税所得额（元）", "Taxable income of the year to date (yuan)"))
             <p class="muted">\(lang.t("本年度以前季度的数据取自已申报的预缴申报表。", "The year's earlier quarters come from the prepayment returns already filed."))</p>
             """
         case .businessIncome:
             return """
-            \(input("year", "年度", "Year")) \(input("taxable_income", "应纳税所得额（元）", "Taxable income (yuan)"))
-            \(input("other_relief", "已享受的其他减免税额（元）", "Relief already given under other policies (yuan)", hint: "0"))
+            \(period) \(input("taxable_income", "应纳税所得额（元）", "Taxable income (yuan)"))
+            \(input("other_relief", "已享受的其他减免税额（元，无则填 0）", "Relief already given under other policies (yuan, 0 if none)", hint: "0"))
             """
         }
     }
 
-    /// The posted form as a case body. Unparseable numbers are refused here, naming the case field.
+    /// The posted form as a case body, with amounts and numbers read as people type them (`FormInput`).
+    /// Unparseable numbers are refused here, naming the form field.
     static func caseJSON(_ form: WebPath.ReturnForm, _ v: [String: String], taxpayer: String, actor: Actor,
                          filing: FilingService) async throws -> String {
-        func value(_ name: String) -> String { (v[name] ?? "").trimmingCharacters(in: .whitespaces) }
-        func amount(_ name: String, _ field: String) throws -> JSON {
-            let text = value(name)
-            guard !text.isEmpty else { throw ServiceError.invalid(field: field, zh: "请填写金额", en: "give an amount") }
-            return .string(text)
-        }
-        func integer(_ name: String, _ field: String) throws -> Int {
-            guard let n = Int(value(name)) else { throw ServiceError.invalid(field: field, zh: "应为整数", en: "must be a whole number") }
+        func value(_ name: String) -> String { FormInput.normalized(v[name] ?? "") }
+        func amount(_ name: String) -> String { FormInput.amount(v[name] ?? "") }
+        func integer(_ name: String) throws -> Int {
+            guard !value(name).isEmpty else { throw ServiceError.invalid(field: name, zh: "请填写", en: "required") }
+            guard let n = FormInput.integer(v[name] ?? "") else { throw ServiceError.invalid(field: name, zh: "应为整数", en: "must be a whole number") }
             return n
         }
+        func money(_ name: String) throws -> Money {
+            guard !value(name).isEmpty else { throw ServiceError.invalid(field: name, zh: "请填写金额", en: "give an amount") }
+            guard let m = Money(decimal: amount(name)) else {
+                throw ServiceError.invalid(field: name, zh: "应为金额，如 1,234,567.00（最多两位小数）", en: "must be an amount such as 1,234,567.00 (at most two decimals)")
+            }
+            return m
+        }
+        let period = FormInput.period(v["period"] ?? "")
+        guard !period.isEmpty else { throw ServiceError.invalid(field: "period", zh: "请选择所属期", en: "choose the period") }
         switch form {
         case .vat:
             var sales: [JSON] = []
             for i in 0..<salesLines where !value("amount\(i)").isEmpty {
-                var line: [(String, JSON)] = [("kind", .string(value("kind\(i)"))), ("amount", .string(value("amount\(i)"))),
+                var line: [(String, JSON)] = [("kind", .string(value("kind\(i)"))), ("amount", .string(amount("amount\(i)"))),
                                               ("rate", .string(value("rate\(i)").isEmpty ? "0.03" : value("rate\(i)")))]
-                if !value("deduction\(i)").isEmpty { line.append(("deduction", .string(value("deduction\(i)")))) }
+                if !value("deduction\(i)").isEmpty { line.append(("deduction", .string(amount("deduction\(i)")))) }
                 if v["special\(i)"] != nil { line.append(("special_invoice", .bool(true))) }
                 if v["waive\(i)"] != nil { line.append(("waive_reduction", .bool(true))) }
                 sales.append(.object(line))
             }
-            return JSON.object([("vat", .object([("period", .string(value("period"))), ("sales", .array(sales))]))]).serialized(indent: nil)
+            if sales.isEmpty { throw ServiceError.invalid(field: "amount0", zh: "请至少填写一行销售额（无销售填 0）", en: "give at least one sales line (0 if there were no sales)") }
+            return JSON.object([("vat", .object([("period", .string(period)), ("sales", .array(sales))]))]).serialized(indent: nil)
         case .eit:
-            let year = try integer("year", "eit.year"), quarter = try integer("quarter", "eit.quarters")
-            let start = value("start_quarter").isEmpty ? 1 : try integer("start_quarter", "eit.start_quarter")
-            func money(_ name: String, _ field: String) throws -> Money {
-                guard let m = Money(decimal: value(name)) else {
-                    throw ServiceError.invalid(field: field, zh: "应为最多两位小数的金额", en: "must be an amount with at most two decimals")
-                }
-                return m
+            guard let m = period.wholeMatch(of: /([0-9]{4})-Q([1-4])/), let year = Int(m.1), let quarter = Int(m.2) else {
+                throw ServiceError.invalid(field: "period", zh: "所属期应为季度，如 2026-Q3", en: "the period must be a quarter such as 2026-Q3")
             }
-            let figures = EITQuarterFigures(
-                employees: (Int64(try integer("employees_start", "eit.quarters[].employees[0]")), Int64(try integer("employees_end", "eit.quarters[].employees[1]"))),
-                assets: (try money("assets_start", "eit.quarters[].assets[0]"), try money("assets_end", "eit.quarters[].assets[1]")),
-                taxableIncomeYTD: try money("taxable_income_ytd", "eit.quarters[].taxable_income_ytd"))
+            let start = value("start_quarter").isEmpty ? 1 : try integer("start_quarter")
+            let figures = EITQuarterFigures(employees: (Int64(try integer("employees_start")), Int64(try integer("employees_end"))),
+                                            assets: (try money("assets_start"), try money("assets_end")),
+                                            taxableIncomeYTD: try money("taxable_income_ytd"))
             return try await filing.eitCaseJSON(by: actor, taxpayerID: taxpayer, year: year, quarter: quarter, startQuarter: start, figures: figures)
         case .businessIncome:
-            var bi: [(String, JSON)] = [("year", .number("\(try integer("year", "business_income.year"))")),
-                                        ("taxable_income", try amount("taxable_income", "business_income.taxable_income"))]
-            if !value("other_relief").isEmpty { bi.append(("other_relief", .string(value("other_relief")))) }
+            guard let year = Int(period), period.count == 4 else {
+                throw ServiceError.invalid(field: "period", zh: "所属期应为年度，如 2025", en: "the period must be a year such as 2025")
+            }
+            var bi: [(String, JSON)] = [("year", .number("\(year)")), ("taxable_income", .string(value("taxable_income").isEmpty ? "" : amount("taxable_income")))]
+            if value("taxable_income").isEmpty { throw ServiceError.invalid(field: "taxable_income", zh: "请填写金额", en: "give an amount") }
+            if !value("other_relief").isEmpty { bi.append(("other_relief", .string(amount("other_relief")))) }
             return JSON.object([("business_income", .object(bi))]).serialized(indent: nil)
         }
     }
@@ -125,13 +154,13 @@ enum ReturnForms {
             }
         }
         if let e = c.eit, let q = e.quarters.last {
-            v["year"] = "\(e.year)"; v["quarter"] = "\(e.startQuarter + e.quarters.count - 1)"; v["start_quarter"] = "\(e.startQuarter)"
+            v["period"] = "\(e.year)-Q\(e.startQuarter + e.quarters.count - 1)"; v["start_quarter"] = "\(e.startQuarter)"
             v["employees_start"] = "\(q.employeesStart)"; v["employees_end"] = "\(q.employeesEnd)"
             v["assets_start"] = q.assetsStart.description; v["assets_end"] = q.assetsEnd.description
             v["taxable_income_ytd"] = q.taxableIncomeYTD.description
         }
         if let b = c.businessIncome {
-            v["year"] = "\(b.year)"; v["taxable_income"] = b.taxableIncome.description
+            v["period"] = "\(b.year)"; v["taxable_income"] = b.taxableIncome.description
             v["other_relief"] = b.otherRelief?.description ?? ""
         }
         return v

@@ -54,8 +54,19 @@ extension Request {
 
     /// The signed-in actor, or a redirect to the login page.
     func signedIn() throws -> Actor {
-        guard let actor = web.actor else { throw Abort.redirect(to: WebPath.login.href, redirectType: .normal) }
+        guard let actor = web.actor else {
+            // A deep link opened while signed out comes back to the same page after login.
+            let here = method == .GET ? url.path + (url.query.map { "?" + $0 } ?? "") : nil
+            throw Abort.redirect(to: WebPath.login.href + (here.map { "?next=" + HTML.query($0) } ?? ""), redirectType: .normal)
+        }
         return actor
+    }
+
+    /// A `next` target after login: a path on this site only (never another host), else the home page.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), !next.hasPrefix(WebPath.login.href),
+              next.count <= 2048, !TextInput.hasControlCharacter(next) else { return WebPath.home.href }
+        return next
     }
 
     /// The posted form, after checking its CSRF token against the session's (every form carries it).

@@ -16,9 +16,28 @@ enum WebPath {
     case readMessage(String)
     case refunds(String)
     case approveRefund(String)
+    case taxpayersCSV
+    case returnsCSV(String)
+    case receipt(taxpayer: String, returnID: String, version: Int, format: ReceiptFormat)
+    case verify
+    case admin
+    case newTaxpayer
+    case editTaxpayer(String)
+    case frequencies(String)
+    case users
+    case bindings(String)
+    case offices
+
+    /// A filed return's documents: the printable return (申报表) and the filing receipt (申报回执), as a page or a PDF.
+    enum ReceiptFormat: String, Sendable { case html, pdf }
 
     /// The three returns a taxpayer files on the web, one form each.
-    enum ReturnForm: String, CaseIterable, Sendable { case vat, eit, businessIncome = "business-income" }
+    enum ReturnForm: String, CaseIterable, Sendable {
+        case vat, eit, businessIncome = "business-income"
+        /// The return's section (`vat`, `eit`, `business_income`), as stored and as the API names it.
+        var section: String { self == .businessIncome ? "business_income" : rawValue }
+        init(section: String) { self = section == "vat" ? .vat : section == "eit" ? .eit : .businessIncome }
+    }
 
     var href: String {
         switch self {
@@ -39,6 +58,17 @@ enum WebPath {
         case .readMessage(let id): return "/messages/\(HTML.query(id))/read"
         case .refunds(let taxpayer): return "/taxpayers/\(taxpayer)/refunds"
         case .approveRefund(let id): return "/refunds/\(HTML.query(id))/approve"
+        case .taxpayersCSV: return "/taxpayers.csv"
+        case .returnsCSV(let id): return "/taxpayers/\(id)/returns.csv"
+        case let .receipt(id, r, v, format): return "/taxpayers/\(id)/returns/\(HTML.query(r))/versions/\(v)/receipt" + (format == .pdf ? ".pdf" : "")
+        case .verify: return "/verify"
+        case .admin: return "/admin"
+        case .newTaxpayer: return "/admin/taxpayers/new"
+        case .editTaxpayer(let id): return "/taxpayers/\(id)/edit"
+        case .frequencies(let id): return "/taxpayers/\(id)/frequencies"
+        case .users: return "/admin/users"
+        case .bindings(let user): return "/admin/users/\(HTML.query(user))/bindings"
+        case .offices: return "/admin/offices"
         }
     }
 
@@ -59,5 +89,17 @@ enum WebPath {
         static let readMessage = ["messages", ":message", "read"]
         static let refunds = ["taxpayers", ":taxpayer", "refunds"]
         static let approveRefund = ["refunds", ":refund", "approve"]
+        static let taxpayersCSV = ["taxpayers.csv"]
+        static let returnsCSV = ["taxpayers", ":taxpayer", "returns.csv"]
+        static let receipt = ["taxpayers", ":taxpayer", "returns", ":return", "versions", ":version", "receipt"]
+        static let receiptPDF = ["taxpayers", ":taxpayer", "returns", ":return", "versions", ":version", "receipt.pdf"]
+        static let verify = ["verify"]
+        static let admin = ["admin"]
+        static let newTaxpayer = ["admin", "taxpayers", "new"]
+        static let editTaxpayer = ["taxpayers", ":taxpayer", "edit"]
+        static let frequencies = ["taxpayers", ":taxpayer", "frequencies"]
+        static let users = ["admin", "users"]
+        static let bindings = ["admin", "users", ":user", "bindings"]
+        static let offices = ["admin", "offices"]
     }
 }
