@@ -52,7 +52,7 @@ struct ErrorMapping: AsyncMiddleware {
                     r.headers.replaceOrAdd(name: .allow, value: allowed.map(\.rawValue).joined(separator: ", "))
                     return r
                 }
-                if isPage(request) { return notFoundPage(request) }
+                if isPage(request) { return await notFoundPage(request) }
                 return message(.notFound, "not found / 未找到")
             }
             if abort.status == .payloadTooLarge {

@@ -157,7 +157,7 @@ import VaporTesting
             #expect(try await call(app, .POST, "/api/v1/users/user-company/revoke", token: admin).status == .noContent)
             #expect(try await call(app, .POST, "/api/v1/users/nobody/revoke", token: admin).status == .notFound)
             #expect(try await call(app, .GET, own, token: second).status == .unauthorized)
-            #expect(try await web.request(.GET, "/taxpayers").location == "/login")
+            #expect(try await web.request(.GET, "/taxpayers").location?.hasPrefix("/login") == true)
             #expect(try await store.auditCount(action: "revoke_credentials") == 1)
             // A binding removed: the next request no longer reaches the taxpayer.
             let third = try await token(app, "company", "huiqi-taxpayer")

@@ -53,11 +53,14 @@ import Vapor
             let fields = [("employees_start", "10"), ("employees_end", "10"), ("assets_start", "1000000"), ("assets_end", "1000000"),
                           ("action", "preview"), ("csrf", csrf)]
             let missing = try await web.request(.POST, "/taxpayers/91310115MA0000001Y/file/eit",
-                                                form: [("year", "2022"), ("quarter", "2"), ("taxable_income_ytd", "300000")] + fields)
-            #expect(missing.status == .badRequest && missing.body.contains("eit.quarters") && missing.body.contains("2022 年第1季度"))
+                                                form: [("period", "2026-Q1"), ("start_quarter", "1"), ("taxable_income_ytd", "300000")] + fields)
+            #expect(missing.status == .ok, "\(missing.body.prefix(400))")
+            let gap = try await web.request(.POST, "/taxpayers/91310115MA0000001Y/file/eit",
+                                            form: [("period", "2022-Q2"), ("taxable_income_ytd", "300000")] + fields)
+            #expect(gap.status == .badRequest && gap.body.contains("2022 年第1季度") && gap.body.contains("eit.quarters"), "\(gap.body.prefix(600))")
             // 2025 has all four quarters in the demo: Q4 builds on them (the averages use all four).
             let q4 = try await web.request(.POST, "/taxpayers/91310115MA0000001Y/file/eit",
-                                           form: [("year", "2025"), ("quarter", "4"), ("taxable_income_ytd", "900000")] + fields)
+                                           form: [("period", "2025-Q4"), ("correcting", "eit:2025-Q4"), ("taxable_income_ytd", "900000")] + fields)
             #expect(q4.status == .ok && q4.body.contains("id=\"computed-tax\""), "\(q4.body.prefix(400))")
         }
     }

@@ -233,8 +233,11 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
                         ("page taxpayer", try await web.request(.GET, "/taxpayers/\(target)").status, read),
                         ("page return", try await web.request(.GET, "/taxpayers/\(target)/returns/\(rid)").status, read),
                         ("page form", try await web.request(.GET, "/taxpayers/\(target)/file/vat").status, write(.ok)),
+                        // Filed through the API just above: the web form corrects it on its own path (a blank form says 本期已申报, 409).
                         ("page preview", try await web.request(.POST, "/taxpayers/\(target)/file/vat", form: [("period", "2026-Q1"), ("kind0", "goods"),
-                            ("amount0", "1000.00"), ("rate0", "0.03"), ("action", "preview"), ("csrf", csrf)]).status, write(.ok)),
+                            ("amount0", "1000.00"), ("rate0", "0.03"), ("action", "preview"), ("correcting", "vat:2026-Q1"), ("csrf", csrf)]).status, write(.ok)),
+                        ("page blank form again", try await web.request(.POST, "/taxpayers/\(target)/file/vat", form: [("period", "2026-Q1"), ("kind0", "goods"),
+                            ("amount0", "1000.00"), ("rate0", "0.03"), ("action", "preview"), ("csrf", csrf)]).status, write(.conflict)),
                     ]
                     let keepsRegistry = ["admin", "pudong", "huangpu"].contains(login)
                     let frequency = try await call(app, .PUT, "/api/v1/taxpayers/\(target)/vat-frequencies/\(2009 + n)", token: t,
@@ -261,7 +264,8 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
             }
             #expect(try await call(app, .POST, "/api/v1/calc", body: "{}").status == .unauthorized)
             var anonymous = WebClient(app: app)
-            #expect(try await anonymous.request(.GET, "/taxpayers/\(pudong)").location == "/login")
+            // A deep link opened while signed out returns to the same page after login.
+            #expect(try await anonymous.request(.GET, "/taxpayers/\(pudong)").location == "/login?next=%2Ftaxpayers%2F\(pudong)")
         }
     }
 

@@ -90,8 +90,31 @@ final class WebDriver: @unchecked Sendable {
         return r["value"] as? String ?? ""
     }
 
+    /// Whether the element's text comes to contain `expected` within 5 s (a click's navigation may still be under
+    /// way: the element may be the old page's, or gone).
+    func eventually(_ css: String, contains expected: String) async -> Bool {
+        for _ in 0..<50 {
+            if let t = try? await text(css), t.contains(expected) { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
     /// The visible text of the whole page, for failure messages.
     func pageText() async -> String { (try? await text("body")) ?? "" }
+
+    /// Resizes the window (CSS pixels): phone width is 390.
+    func resize(width: Int, height: Int) async throws {
+        try await call("POST", "/session/\(session)/window/rect", ["width": width, "height": height])
+    }
+
+    /// Runs a script in the page; `async`: the script calls its last argument with the result.
+    func execute(_ script: String, async: Bool = false) async throws -> Any? {
+        try await call("POST", "/session/\(session)/execute/\(async ? "async" : "sync")", ["script": script, "args": []])["value"]
+    }
+
+    /// The id of the element that has the focus.
+    func focusedID() async throws -> String { (try await execute("return document.activeElement ? document.activeElement.id : ''")) as? String ?? "" }
 
     func currentURL() async throws -> String {
         (try await call("GET", "/session/\(session)/url"))["value"] as? String ?? ""

@@ -11,7 +11,7 @@ enum LoginPage {
         \(error.map { Layout.error(field: "", zh: $0.zh, en: $0.en, t.lang) })
         <form method="post" action="\(WebPath.login.href)">
         <input type="hidden" name="csrf" value="\(csrf)"><input type="hidden" name="next" value="\(Request.safeNext(req.query[String.self, at: "next"] ?? (try? req.content.decode([String: String].self))?["next"]))">
-        <div class="field"><label for="login">\(t.t("用户名", "Login"))</label> <input name="login" id="login" autocomplete="username" required\(error == nil ? "" : " aria-invalid=\"true\" aria-describedby=\"error\"")></div>
+        <div class="field"><label for="login">\(t.t("用户名", "Login"))</label> <input name="login" id="login" autocomplete="username" required\(error == nil ? "" : HTML(raw: " aria-invalid=\"true\" aria-describedby=\"error\""))></div>
         <div class="field"><label for="password">\(t.t("密码", "Password"))</label> <input type="password" name="password" id="password" autocomplete="current-password" required></div>
         <button type="submit" id="submit">\(t.t("登录", "Log in"))</button>
         </form>

@@ -35,7 +35,7 @@ enum ReturnFormPage {
             difference = """
             <div class="warning" id="difference"><p>\(t.t("申报税额 \(Show.yuan(declared)) 与按政策计算的 \(Show.yuan(computed)) \(declared > computed ? "多" : "少") \(Show.yuan(gap))。",
                 "The tax declared, \(Show.yuan(declared)), is \(Show.yuan(gap)) \(declared > computed ? "above" : "below") the \(Show.yuan(computed)) the law gives."))</p>
-            <div class="field check"><input type="checkbox" name="confirm_difference" id="confirm_difference"\(s.error?.input == "confirm_difference" ? " aria-invalid=\"true\" autofocus" : "")>
+            <div class="field check"><input type="checkbox" name="confirm_difference" id="confirm_difference"\(Controls.marked("confirm_difference", s.error?.input))>
             <label for="confirm_difference">\(t.t("我确认按与计算结果不同的税额申报", "I confirm that I declare a tax other than the computed one"))</label></div></div>
             """
         }
@@ -68,9 +68,9 @@ enum ReturnFormPage {
         <fieldset><legend>\(t.t("确认申报", "Confirm and file"))</legend>
         \(computed.map { "<p>\(t.t("按政策计算的应纳税额：", "Tax the law gives: "))<strong id=\"computed-tax\">\($0)</strong> \(t.t("元", "yuan"))</p>" as HTML }
           ?? "<p class=\"muted\">\(t.t("请先计算减免，申报税额将自动填入计算结果。", "Compute the relief first; the tax declared is then filled with the computed figure."))</p>" as HTML)
-        <div class="field"><label for="declared_tax">\(t.t("申报税额（元）", "Tax declared (yuan)"))</label> <input name="declared_tax" id="declared_tax" value="\(declaredText)" inputmode="decimal"\(invalid == "declared_tax" ? " aria-invalid=\"true\" aria-describedby=\"error\" autofocus" : "")></div>
+        <div class="field"><label for="declared_tax">\(t.t("申报税额（元）", "Tax declared (yuan)"))</label> <input name="declared_tax" id="declared_tax" value="\(declaredText)" inputmode="decimal"\(Controls.marked("declared_tax", invalid))></div>
         \(difference)
-        <div class="field check"><input type="checkbox" name="confirm" id="confirm"\(invalid == "confirm" ? " aria-invalid=\"true\" autofocus" : "")> <label for="confirm">\(t.t("我已核对以上内容，确认申报真实、完整", "I have checked the figures and confirm the return is true and complete"))</label></div>
+        <div class="field check"><input type="checkbox" name="confirm" id="confirm"\(Controls.marked("confirm", invalid))> <label for="confirm">\(t.t("我已核对以上内容，确认申报真实、完整", "I have checked the figures and confirm the return is true and complete"))</label></div>
         <button type="submit" name="action" value="submit" id="submit">\(t.t("提交申报", "File the return"))</button>
         </fieldset>
         </form>

@@ -190,13 +190,23 @@ func listFilters(_ req: Request) -> TaxpayerPages.Filters {
         let declared = declaredText.isEmpty ? nil : try FilingService.declaredTax(declaredText, field: "declared_tax")
         let assessment = try await p.filing.preview(by: actor, taxpayerID: id, caseJSON: caseJSON, declaredTax: declared)
         state.assessment = assessment
+        // The same form submitted again (its idempotency key already used) is answered as the filing it made.
+        let key = values["idempotency_key"].flatMap { $0.isEmpty ? nil : "web:" + $0 }
+        let resubmitted = values["action"] == "submit" && key != nil
+            ? try await p.store.version(taxpayer: id, idempotencyKey: key!) != nil : false
         // A period already filed is corrected only through its own path, and a correction only of its own return.
         if let correcting, correcting != assessment.returnID {
             return again(FormError(input: "period", label: lang.t("所属期", "Period"),
                                    message: lang.t("更正申报只能更正 \(Show.returnName(correcting, lang))", "a correction can only correct \(Show.returnName(correcting, lang))")),
                          status: .unprocessableEntity)
         }
-        if correcting == nil, try await p.store.versions(taxpayer: id, returnID: assessment.returnID).last != nil {
+        let filedBefore = try await p.store.versions(taxpayer: id, returnID: assessment.returnID).last != nil
+        if correcting != nil, !filedBefore {
+            return again(FormError(input: "period", label: lang.t("所属期", "Period"),
+                                   message: lang.t("\(Show.returnName(assessment.returnID, lang)) 尚未申报，无可更正", "\(Show.returnName(assessment.returnID, lang)) is not filed; there is nothing to correct")),
+                         status: .unprocessableEntity)
+        }
+        if correcting == nil, filedBefore, !resubmitted {
             var e = FormError(input: "period", label: lang.t("所属期", "Period"),
                               message: lang.t("本期已申报：\(Show.returnName(assessment.returnID, lang))。如需修改，请使用更正申报。",
                                               "already filed: \(Show.returnName(assessment.returnID, lang)). To change it, file a correction."))
@@ -209,7 +219,7 @@ func listFilters(_ req: Request) -> TaxpayerPages.Filters {
             return again(nil, status: .ok)
         }
         // Inputs changed since the figure the user last saw: compute again and show it instead of filing.
-        guard values["computed_tax"] == assessment.tax.description else {
+        guard values["computed_tax"] == assessment.tax.description || resubmitted else {
             values["declared_tax"] = assessment.tax.description
             return again(FormError(input: "declared_tax", label: lang.t("申报税额", "Tax declared"),
                                    message: lang.t("申报数据已变更，已按新数据重新计算（\(Show.yuan(assessment.tax))）：请核对后再提交。",
@@ -228,7 +238,7 @@ func listFilters(_ req: Request) -> TaxpayerPages.Filters {
             return again(FormError(path: "confirm", zh: "请勾选确认后再提交申报", en: "tick the confirmation before filing", form: form, lang: lang), status: .badRequest)
         }
         let filed = try await p.filing.file(by: actor, taxpayerID: id, caseJSON: caseJSON, declaredTax: declared,
-                                            idempotencyKey: values["idempotency_key"].flatMap { $0.isEmpty ? nil : "web:" + $0 },
+                                            idempotencyKey: key,
                                             remote: req.remoteAddress?.description)
         if !filed.replayed { p.filings.increment() }
         let versions = try await p.filing.versions(by: actor, taxpayerID: id, returnID: filed.row.return_id)
@@ -376,7 +386,7 @@ struct WebErrors: AsyncMiddleware {
         let t = request.web
         do { return try await next.respond(to: request) }
         catch ServiceError.notFound {
-            return notFoundPage(request)
+            return await notFoundPage(request)
         } catch ServiceError.forbidden(let why) {
             let parts = why.components(separatedBy: " / ")
             let said = parts.count == 2 ? t.t(parts[1], parts[0]) : why
@@ -397,9 +407,16 @@ func isPage(_ request: Request) -> Bool {
 }
 
 /// The HTML 404 page for an unknown URL, in the language of the cookie or `?lang=`.
-func notFoundPage(_ request: Request) -> Response {
-    let lang = request.query[String.self, at: "lang"].flatMap(Lang.init(rawValue:)) ?? request.cookies[WebCookie.lang].flatMap { Lang(rawValue: $0.string) } ?? .zh
-    if request.storage[WebContextKey.self] == nil { request.storage[WebContextKey.self] = WebContext(lang: lang, actor: nil, session: nil) }
+func notFoundPage(_ request: Request) async -> Response {
+    if request.storage[WebContextKey.self] == nil {
+        // An unknown URL never passed through `WebSession`: resolve the language and the session here, so the page
+        // keeps the header (and the way back) of the signed-in user.
+        let lang = request.query[String.self, at: "lang"].flatMap(Lang.init(rawValue:)) ?? request.cookies[WebCookie.lang].flatMap { Lang(rawValue: $0.string) } ?? .zh
+        let session = request.cookies[WebCookie.session]?.string
+        var actor: Actor?
+        if let session { actor = try? await request.application.platform.auth.actor(session: session) }
+        request.storage[WebContextKey.self] = WebContext(lang: lang, actor: actor, session: actor == nil ? nil : session)
+    }
     let t = request.web
     return Layout.page(request, title: t.t("未找到", "Not found"), status: .notFound, """
     <p id="not-found">\(t.t("没有这个页面，或您无权查看。", "There is no such page, or it is not within your reach."))</p>
