@@ -90,7 +90,7 @@ extension Engine {
             }
         }
         for (i, l) in bt.turnover.enumerated() {
-            ex.step(zh: "第\(i)行：\(l.amount) × \(l.rate.percent) = \(Exact.product(l.amount, l.rate).rounded())", en: "line \(i): \(l.amount) × \(l.rate.percent) = \(Exact.product(l.amount, l.rate).rounded())")
+            ex.step(zh: "第 \(i + 1) 行：\(l.amount) × \(l.rate.percent) = \(Exact.product(l.amount, l.rate).rounded())", en: "line \(i + 1): \(l.amount) × \(l.rate.percent) = \(Exact.product(l.amount, l.rate).rounded())")
         }
         let taxRounded = tax.rounded()
         ex.step(zh: "应纳税额 \(taxRounded)，减免税额 \((full - tax).rounded())", en: "tax \(taxRounded), relief \((full - tax).rounded())")

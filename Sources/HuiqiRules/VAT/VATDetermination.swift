@@ -150,16 +150,16 @@ extension Engine {
             let s = vat.sales[i]
             let d = s.deduction > .zero ? " − 差额 \(s.deduction) = \(s.base)" : ""
             let de = s.deduction > .zero ? " − deduction \(s.deduction) = \(s.base)" : ""
-            ex.step(zh: "第\(i)行：\(s.kind.zh) \(s.amount)\(d)，征收率 \(s.rate.percent)\(s.specialInvoice ? "，开具专用发票" : "")",
-                    en: "line \(i): \(s.kind.name) \(s.amount)\(de) at \(s.rate.percent)\(s.specialInvoice ? ", on a special VAT invoice (专票)" : "")")
+            ex.step(zh: "第 \(i + 1) 行：\(s.kind.zh) \(s.amount)\(d)，征收率 \(s.rate.percent)\(s.specialInvoice ? "，开具专用发票" : "")",
+                    en: "line \(i + 1): \(s.kind.name) \(s.amount)\(de) at \(s.rate.percent)\(s.specialInvoice ? ", on a special VAT invoice (专票)" : "")")
             if rules.scope == .vatItemsCombined && (s.kind == .services || s.kind == .intangibles) {
-                ex.assume("U24", zh: "第\(i)行视为营改增试点应税服务", en: "line \(i) taken as a 营改增 pilot service")
+                ex.assume("U24", zh: "第 \(i + 1) 行视为营改增试点应税服务", en: "line \(i + 1) taken as a 营改增 pilot service")
             }
             if s.kind == .immovable && kind == .individualBusiness {
-                ex.assume("U28", zh: "第\(i)行不动产不是个体工商户购买的住房", en: "line \(i) is not purchased housing of an individual business")
+                ex.assume("U28", zh: "第 \(i + 1) 行不动产不是个体工商户购买的住房", en: "line \(i + 1) is not purchased housing of an individual business")
             }
             if rules.excludedKindsMask != 0 && s.rate == VATRuleSet.rate3 && (s.kind == .services || s.kind == .intangibles) {
-                ex.assume("U26", zh: "第\(i)行不是不动产租赁或土地使用权转让", en: "line \(i) is not a lease of immovables or a transfer of land-use rights")
+                ex.assume("U26", zh: "第 \(i + 1) 行不是不动产租赁或土地使用权转让", en: "line \(i + 1) is not a lease of immovables or a transfer of land-use rights")
             }
         }
         if rules.netMode == .grossTest && vat.sales.contains(where: { $0.deduction > .zero }) {
@@ -198,18 +198,18 @@ extension Engine {
             let sv = v[key == 1 ? "vat.rate3.special_invoice_rate#hubei" : "vat.rate3.special_invoice_rate#elsewhere"]
             switch f {
             case .exemptByLimit:
-                ex.step(zh: "第\(i)行免征：\(s.base) × \(s.rate.percent) = \(Exact.product(s.base, s.rate).rounded()) 减免", en: "line \(i) exempt under the limit: relief \(s.base) × \(s.rate.percent) = \(Exact.product(s.base, s.rate).rounded())")
+                ex.step(zh: "第 \(i + 1) 行免征：\(s.base) × \(s.rate.percent) = \(Exact.product(s.base, s.rate).rounded()) 减免", en: "line \(i + 1) exempt under the limit: relief \(s.base) × \(s.rate.percent) = \(Exact.product(s.base, s.rate).rounded())")
             case .exemptByTreatment:
-                ex.step(zh: "第\(i)行 3% 销售免征（\(tv!.cite)）", en: "line \(i): 3% sales exempt (\(tv!.cite))")
+                ex.step(zh: "第 \(i + 1) 行 3% 销售免征（\(tv!.cite)）", en: "line \(i + 1): 3% sales exempt (\(tv!.cite))")
                 ex.cite(tv!.cite)
             case .taxed(let r):
-                ex.step(zh: "第\(i)行计税：\(s.base) × \(r.percent) = \(Exact.product(s.base, r).rounded().description)", en: "line \(i) taxed: \(s.base) × \(r.percent) = \(Exact.product(s.base, r).rounded().description)")
+                ex.step(zh: "第 \(i + 1) 行计税：\(s.base) × \(r.percent) = \(Exact.product(s.base, r).rounded().description)", en: "line \(i + 1) taxed: \(s.base) × \(r.percent) = \(Exact.product(s.base, r).rounded().description)")
                 if s.specialInvoice {
-                    ex.flag("U3", zh: "第\(i)行开具专票，不免税，按 \(r.percent) 计税（\(sv!.cite)）", en: "line \(i) is on a 专票: never exempt, taxed at \(r.percent) (\(sv!.cite))")
+                    ex.flag("U3", zh: "第 \(i + 1) 行开具专票，不免税，按 \(r.percent) 计税（\(sv!.cite)）", en: "line \(i + 1) is on a 专票: never exempt, taxed at \(r.percent) (\(sv!.cite))")
                     if r != s.rate { ex.cite(sv!.cite) }
                     if rules.reductionWaivable, let w = v["vat.rate3.reduction_waivable"] {
                         if s.waiveReduction {
-                            ex.step(zh: "第\(i)行：纳税人放弃减税，按 \(r.percent) 开具专用发票（\(w.cite)）", en: "line \(i): the taxpayer waived the reduction and invoices at \(r.percent) (\(w.cite))")
+                            ex.step(zh: "第 \(i + 1) 行：纳税人放弃减税，按 \(r.percent) 开具专用发票（\(w.cite)）", en: "line \(i + 1): the taxpayer waived the reduction and invoices at \(r.percent) (\(w.cite))")
                             ex.cite(w.cite)
                         } else {
                             ex.assume("U3", zh: "纳税人未放弃减按1%征收", en: "the 1% reduction was not waived for this 专票")

@@ -39,7 +39,7 @@ enum DeterminationView {
         }
         let table: [HTML] = rows.map { "<tr><th scope=\"row\">\($0.0)</th><td class=\"num\">\($0.1)</td></tr>" }
         let rules: [HTML] = sources(strings(section["rules"])).map { "<li>\($0)</li>" }
-        let trace: [HTML] = strings(section[lang == .zh ? "trace_zh" : "trace"]).map { "<li>\(FieldLabels.scrubbed($0))</li>" }
+        let trace: [HTML] = strings(section[lang == .zh ? "trace_zh" : "trace"]).map { "<li>\(Show.humanized(FieldLabels.scrubbed($0), lang))</li>" }
         var flags: [HTML] = []
         if case .array(let list)? = section["flags"] {
             flags = list.map { "<li><code>\(text($0["code"]) ?? "")</code> \(text($0[lang == .zh ? "message_zh" : "message_en"]) ?? "")</li>" }

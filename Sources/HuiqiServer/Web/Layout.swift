@@ -67,7 +67,7 @@ enum Layout {
 
     static func prompts(_ prompts: [Prompt], _ lang: Lang) -> HTML {
         guard !prompts.isEmpty else { return "" }
-        let items: [HTML] = prompts.map { "<li class=\"prompt \($0.code)\" data-code=\"\($0.code)\">\(lang.t($0.zh, $0.en))</li>" }
+        let items: [HTML] = prompts.map { "<li class=\"prompt \($0.code)\" data-code=\"\($0.code)\">\(Show.humanized(lang.t($0.zh, $0.en), lang))</li>" }
         return "<ul class=\"prompts\" id=\"prompts\">\(items)</ul>"
     }
 
@@ -97,7 +97,7 @@ enum Layout {
     @media (max-width:600px){main{padding:.5em;overflow-wrap:anywhere}td,th{padding:.2em .3em}main table:not(.lines){display:block;overflow-x:auto;max-width:100%}
       table.lines thead{display:none}table.lines,table.lines tbody,table.lines tr{display:block}table.lines tr{border:1px solid #bbb;margin:.5em 0;padding:.3em}
       table.lines td,table.lines th{display:flex;justify-content:space-between;align-items:center;gap:.5em;border:0}
-      table.lines td::before{content:attr(data-label);font-weight:600}table.lines input[type=text],table.lines input:not([type]){max-width:10em}}
+      table.lines td::before{content:attr(data-label);font-weight:600}table.lines caption{display:block}table.lines input[type=text],table.lines input:not([type]){max-width:10em}}
     @media print{header,form,.noprint,.skip,details.technical,.pager{display:none}main{padding:0;max-width:none}@page{size:A4;margin:18mm}
       body{font-size:10.5pt}a{color:#000;text-decoration:none}.notice{font-size:11pt}.notice h2{font-size:12pt}details>summary{display:none}details{display:block}}
     """

@@ -64,11 +64,18 @@ enum Show {
         return whole + grouped
     }
 
-    /// Stored message text for people: return ids (`vat:2026-Q3`) in words.
+    /// Stored text for people (messages, prompts, trace steps): return ids (`vat:2026-Q3`), days (`2026-12-15`) and
+    /// periods (`2026-11`, `2026-Q3`) in words.
     static func humanized(_ text: String, _ lang: Lang) -> String {
         var out = text
-        for m in text.matches(of: /(vat|eit|business_income):([0-9]{4}(-Q[1-4]|-[0-9]{2})?)/).reversed() {
-            out.replaceSubrange(m.range, with: returnName(String(text[m.range]), lang))
+        for m in out.matches(of: /(vat|eit|business_income):([0-9]{4}(-Q[1-4]|-[0-9]{2})?)/).reversed() {
+            out.replaceSubrange(m.range, with: returnName(String(out[m.range]), lang))
+        }
+        for m in out.matches(of: /\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b/).reversed() {
+            out.replaceSubrange(m.range, with: day(String(out[m.range]), lang))
+        }
+        for m in out.matches(of: /\b[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])\b(?![-0-9])/).reversed() {
+            out.replaceSubrange(m.range, with: period(String(out[m.range]), lang))
         }
         return out
     }
