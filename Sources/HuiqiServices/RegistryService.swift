@@ -169,13 +169,13 @@ public struct RegistryService: Sendable {
         if actor.role != .administrator, r != .taxpayer {
             throw ServiceError.forbidden("officers create taxpayer accounts only / 税务人员只能创建纳税人账号")
         }
+        // Officers and supervisors belong to an office (their reach); taxpayer accounts and administrators do not.
         var office = office.flatMap { $0.isEmpty ? nil : $0 }
-        if r == .taxpayer { office = nil } else {
+        if r == .officer || r == .supervisor {
             guard let o = office, try await store.office(o) != nil else {
-                throw ServiceError.invalid(field: "office_id", zh: "税务人员账号须指定所属税务机关", en: "a staff account needs its tax office")
+                throw ServiceError.invalid(field: "office_id", zh: "税务人员账号须指定所属税务机关", en: "an officer's or supervisor's account needs its tax office")
             }
-            if r == .administrator { office = o }
-        }
+        } else { office = nil }
         let taxpayers = Array(Set(taxpayers.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })).sorted()
         if r != .taxpayer, !taxpayers.isEmpty {
             throw ServiceError.invalid(field: "taxpayers", zh: "只有纳税人账号可以绑定纳税人", en: "only taxpayer accounts are bound to taxpayers")

@@ -10,27 +10,7 @@ import Vapor
 /// browser fails CI instead of skipping.
 @Suite(.serialized) struct BrowserTests {
     @Test func taxpayerFilesVATAndEITAndCorrectsAReturn() async throws {
-        let app = try await Application.make(.testing)
-        let browser: WebDriver
-        do {
-            guard let started = try await WebDriver.start(client: app.client) else {
-                if ProcessInfo.processInfo.environment["HUIQI_REQUIRE_BROWSER"] == "1" { Issue.record("chromedriver is not installed") }
-                try await app.asyncShutdown()
-                return
-            }
-            browser = started
-        } catch {
-            Issue.record("could not start headless Chromium: \(error)")
-            try await app.asyncShutdown()
-            return
-        }
-        do {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-browser-\(UUID()).sqlite").path
-            try await configure(app, ServerSettings(database: .sqlite(path: path), demo: true, demoTaxpayers: 60, demoClosedPeriod: false,
-                                                    now: { Date(timeIntervalSince1970: 1_780_000_000) }))
-            try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-            let port = app.http.server.shared.localAddress?.port ?? 0
-            let site = "http://127.0.0.1:\(port)"
+        try await withBrowser(closedPeriod: false) { app, browser, site in
             let enterprise = "91310115MA0000001Y"
 
             // Log in: a wrong password stays on the login page with an error, the right one opens the portal.
@@ -102,29 +82,13 @@ import Vapor
 
             let store = Store(app.db)
             #expect(try await store.versions(taxpayer: enterprise, returnID: "vat:2026-Q1").count == 2)
-        } catch {
-            Issue.record("browser flow failed: \(error)\npage: \(await browser.pageText().prefix(1500))")
         }
-        await browser.quit()
-        await app.server.shutdown()
-        try await app.asyncShutdown()
     }
 
     /// The administration loop in a browser: the officer drills down the monitoring page, starts a screening and
     /// watches it finish; the taxpayer reads and acknowledges its notice and sees the ledger.
     @Test func officerScreensAndTaxpayerAcknowledgesANotice() async throws {
-        let app = try await Application.make(.testing)
-        guard let browser = try? await WebDriver.start(client: app.client) else {
-            if ProcessInfo.processInfo.environment["HUIQI_REQUIRE_BROWSER"] == "1" { Issue.record("chromedriver is not installed or did not start") }
-            try await app.asyncShutdown()
-            return
-        }
-        do {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-browser-\(UUID()).sqlite").path
-            try await configure(app, ServerSettings(database: .sqlite(path: path), demo: true, demoTaxpayers: 60, demoClosedPeriod: true,
-                                                    now: { Date(timeIntervalSince1970: 1_780_000_000) }))
-            try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-            let site = "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)"
+        try await withBrowser(closedPeriod: true) { _, browser, site in
             let enterprise = "91310115MA0000001Y"
             /// The text of an element once it contains `expected` (a click's navigation may still be under way).
             func text(_ css: String, contains expected: String) async -> Bool {
@@ -144,7 +108,7 @@ import Vapor
             // The officer: monitoring of the district, drill-down to the 税务所, its taxpayers and the chart.
             try await login("pudong", "huiqi-officer")
             try await browser.click("#nav-monitor")
-            #expect(await text("#summary", contains: "2026-Q1"))
+            #expect(await text("#summary", contains: "2026年第一季度"))
             #expect(await text("#children", contains: "第一税务所"))
             try await browser.click("#children a")
             #expect(await text("#office-taxpayers", contains: enterprise))
@@ -187,30 +151,14 @@ import Vapor
             try await browser.type("#refund-amount", "1.00")
             try await browser.click("#request-refund")
             #expect(await text("#refunds", contains: "待审核"))
-        } catch {
-            Issue.record("browser flow failed: \(error)\npage: \(await browser.pageText().prefix(1500))")
         }
-        await browser.quit()
-        await app.server.shutdown()
-        try await app.asyncShutdown()
     }
 
     /// The main pages at phone width (390 px) in both languages: nothing makes the page scroll sideways, and an
     /// error moves the focus to its field. Then axe-core (from PyPI, fetched by scripts/axe) checks each page
     /// against WCAG 2.1 A and AA: no serious or critical violation.
     @Test func phonesAndAccessibility() async throws {
-        let app = try await Application.make(.testing)
-        guard let browser = try? await WebDriver.start(client: app.client) else {
-            if ProcessInfo.processInfo.environment["HUIQI_REQUIRE_BROWSER"] == "1" { Issue.record("chromedriver is not installed or did not start") }
-            try await app.asyncShutdown()
-            return
-        }
-        do {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-browser-\(UUID()).sqlite").path
-            try await configure(app, ServerSettings(database: .sqlite(path: path), demo: true, demoTaxpayers: 60, demoClosedPeriod: true,
-                                                    now: { Date(timeIntervalSince1970: 1_780_000_000) }))
-            try await app.server.start(address: .hostname("127.0.0.1", port: 0))
-            let site = "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)"
+        try await withBrowser(closedPeriod: true) { _, browser, site in
             let enterprise = "91310115MA0000001Y"
             let axePath = ProcessInfo.processInfo.environment["HUIQI_AXE_JS"] ?? ".build/axe/axe.min.js"
             let axe = try? String(contentsOfFile: axePath, encoding: .utf8)
@@ -275,6 +223,33 @@ import Vapor
             }
             try await browser.resize(width: 1280, height: 900)
             for page in officerPages { try await audit(site + page) }
+        }
+    }
+
+    /// Starts headless Chromium and the app with the demo (60 taxpayers, the clock at 2026-05-28) on a loopback
+    /// port and a new SQLite file, runs `body`, and stops both. A browser that cannot start skips the test, except
+    /// in CI (HUIQI_REQUIRE_BROWSER=1); a failure inside `body` is recorded with the page's text.
+    func withBrowser(closedPeriod: Bool, _ body: (Application, WebDriver, String) async throws -> Void) async throws {
+        let app = try await Application.make(.testing)
+        let browser: WebDriver
+        do {
+            guard let started = try await WebDriver.start(client: app.client) else {
+                if ProcessInfo.processInfo.environment["HUIQI_REQUIRE_BROWSER"] == "1" { Issue.record("chromedriver is not installed") }
+                try await app.asyncShutdown()
+                return
+            }
+            browser = started
+        } catch {
+            Issue.record("could not start headless Chromium: \(error)")
+            try await app.asyncShutdown()
+            return
+        }
+        do {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-browser-\(UUID()).sqlite").path
+            try await configure(app, ServerSettings(database: .sqlite(path: path), demo: true, demoTaxpayers: 60, demoClosedPeriod: closedPeriod,
+                                                    now: { Date(timeIntervalSince1970: 1_780_000_000) }))
+            try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+            try await body(app, browser, "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)")
         } catch {
             Issue.record("browser flow failed: \(error)\npage: \(await browser.pageText().prefix(1500))")
         }

@@ -261,6 +261,19 @@ import VaporTesting
             #expect(try await admin.request(.POST, "/admin/offices", form: [("op", "create"), ("parent_id", "13101150000"), ("id", "13101150200"),
                                                                             ("name", "浦东新区税务局第二税务所"), ("level", "branch"), ("region_code", "310115"), ("csrf", adminCSRF)]).status == .seeOther)
             #expect(try await admin.request(.GET, "/admin/offices").body.contains("浦东新区税务局第二税务所"))
+            // Administrators create staff: an officer needs an office; an administrator has none (the users CHECK).
+            let noOffice = try await admin.request(.POST, "/admin/users", form: [("login", "web-officer"), ("password", "a-long-password"), ("role", "officer"), ("csrf", adminCSRF)])
+            #expect(noOffice.status == .badRequest && noOffice.body.contains("所属税务机关"))
+            for (login, role) in [("web-officer", "officer"), ("web-admin", "administrator")] {
+                let made = try await admin.request(.POST, "/admin/users", form: [("login", login), ("password", "a-long-password"), ("role", role),
+                                                                                 ("office_id", "13101150200"), ("display_name", "第二税务所"), ("csrf", adminCSRF)])
+                #expect(made.status == .seeOther, "\(role): \(made.status)")
+            }
+            let madeOfficer = try await store.user(login: "web-officer"), madeAdmin = try await store.user(login: "web-admin")
+            #expect(madeOfficer?.office_id == "13101150200" && madeAdmin != nil && madeAdmin?.office_id == nil)
+            var newOfficer = WebClient(app: app)
+            _ = try await newOfficer.login("web-officer", "a-long-password")
+            #expect(try await newOfficer.request(.GET, "/taxpayers").body.contains("共 0 户"))
             // Supervisors and taxpayers do not keep the registry.
             var supervisor = WebClient(app: app)
             _ = try await supervisor.login("shanghai", "huiqi-supervisor")

@@ -60,7 +60,7 @@ enum MonitoringPages {
         let summary = t.t("\(r.office.name)：\(kindName(e.section, t.lang)) \(e.period) 应申报 \(f.expected) 户，已申报 \(f.filed) 户（\(Show.percent(f.filed, f.expected))），未申报 \(f.notFiled) 户；申报期限 \(e.deadline)。",
                           "\(r.office.name): \(f.filed) of \(f.expected) expected \(kindName(e.section, t.lang)) returns for \(e.period) are filed (\(Show.percent(f.filed, f.expected))); \(f.notFiled) are missing; the deadline is \(e.deadline).")
         return Layout.page(req, title: t.t("申报监控", "Filing monitoring"), status: status, """
-        <p class="lead" id="summary">\(summary)</p>
+        <p class="lead" id="summary">\(Show.humanized(summary, t.lang))</p>
         \(r.asOf.map { "<p class=\"muted\">\(t.t("统计时点（北京时间）", "Figures as of (Beijing time)")) \(Show.beijing($0))</p>" as HTML })
         \(error)
         <form method="get" action="\(WebPath.monitor(kind: nil, period: nil, office: nil).href)" class="filters">
