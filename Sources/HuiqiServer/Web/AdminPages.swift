@@ -95,7 +95,8 @@ enum AdminPages {
         "login": ("用户名", "login"), "password": ("初始密码", "initial password"), "role": ("角色", "role"), "display_name": ("显示名称", "display name"),
         "taxpayers": ("绑定纳税人", "bound taxpayers"), "taxpayer": ("纳税人", "taxpayer"), "user": ("账号", "account"),
         "parent_id": ("上级税务机关", "parent office"), "level": ("级别", "level"), "region_code": ("行政区划代码", "region code"),
-        "year": ("年度", "year"), "frequency": ("纳税期限", "filing frequency"),
+        "year": ("年度", "year"), "frequency": ("纳税期限", "filing frequency"), "period": ("所属期", "period"), "office": ("税务机关", "office"),
+        "amount": ("申请退税金额", "refund amount"), "tax": ("税种", "tax"),
     ]
 
     /// An error on an administration form: the field as the form labels it.

@@ -58,13 +58,6 @@ enum Layout {
         }
     }
 
-    /// A form error or a refusal: the field (its case path, as the API names it) and the message in both
-    /// languages, the page's language first.
-    static func error(field: String, zh: String, en: String, _ lang: Lang) -> HTML {
-        let (first, second) = lang == .zh ? (zh, en) : (en, zh)
-        return "<div class=\"error\" role=\"alert\" id=\"error\"><strong>\(field.isEmpty ? "" : field + ": ")</strong>\(first)<br><span class=\"muted\">\(second)</span></div>"
-    }
-
     static func prompts(_ prompts: [Prompt], _ lang: Lang) -> HTML {
         guard !prompts.isEmpty else { return "" }
         let items: [HTML] = prompts.map { "<li class=\"prompt \($0.code)\" data-code=\"\($0.code)\">\(Show.humanized(lang.t($0.zh, $0.en), lang))</li>" }

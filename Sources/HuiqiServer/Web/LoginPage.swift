@@ -8,7 +8,7 @@ enum LoginPage {
         let t = req.web
         let csrf = AuthService.newToken()
         let response = Layout.page(req, title: t.t("登录", "Log in"), status: status, """
-        \(error.map { Layout.error(field: "", zh: $0.zh, en: $0.en, t.lang) })
+        \(error.map { FormError(input: nil, label: nil, message: t.t($0.zh, $0.en)).html(t.lang) })
         <form method="post" action="\(WebPath.login.href)">
         <input type="hidden" name="csrf" value="\(csrf)"><input type="hidden" name="next" value="\(Request.safeNext(req.query[String.self, at: "next"] ?? (try? req.content.decode([String: String].self))?["next"]))">
         <div class="field"><label for="login">\(t.t("用户名", "Login"))</label> <input name="login" id="login" autocomplete="username" required\(error == nil ? "" : HTML(raw: " aria-invalid=\"true\" aria-describedby=\"error\""))></div>

@@ -146,16 +146,16 @@ enum JobPage {
             """
         }
         let response = Layout.page(req, title: t.t("筛查任务", "Screening job"), """
-        <p class="lead" id="summary">\(MonitoringPages.kindName(args.kind, t.lang)) \(args.period) · \(t.t("状态", "state")): <strong id="job-state">\(stateText)</strong> ·
+        <p class="lead" id="summary">\(Show.returnName("\(args.kind):\(args.period)", t.lang)) · \(t.t("状态", "state")): <strong id="job-state">\(stateText)</strong> ·
         \(t.t("进度", "progress")) <span id="job-progress">\(job.done) / \(job.total)</span></p>
         <progress id="job-bar" max="\(max(job.total, 1))" value="\(job.done)">\(job.done) / \(job.total)</progress>
-        \(job.error.map { Layout.error(field: "job", zh: $0, en: $0, t.lang) })
+        \(job.error.map { FormError(input: nil, label: nil, message: t.t("筛查未完成：", "The screening did not finish: ") + $0).html(t.lang) })
         \(running ? "<p class=\"muted\">\(t.t("页面每2秒自动刷新。", "This page reloads every 2 seconds."))</p>" as HTML : "")
         <table id="counts"><tr><th>\(t.t("发现", "Finding"))</th><th>\(t.t("户数", "Count"))</th><th>\(t.t("金额", "Amount"))</th></tr>\(counts)</table>
         \(rows.isEmpty ? "" : """
             <h2>\(t.t("筛查结果", "Findings"))</h2><p class="muted">\(t.t("最多显示1000条", "at most 1,000 shown"))</p>
-            <table id="findings"><tr><th>\(t.t("纳税人", "Taxpayer"))</th><th>\(t.t("发现", "Finding"))</th><th>\(t.t("申报税额", "Declared"))</th>
-            <th>\(t.t("按政策应纳", "The law's tax"))</th><th>\(t.t("金额", "Amount"))</th><th>\(t.t("缺少的信息", "Missing"))</th></tr>\(rows)</table>
+            <div class="scroll"><table id="findings"><tr><th>\(t.t("纳税人", "Taxpayer"))</th><th>\(t.t("发现", "Finding"))</th><th>\(t.t("申报税额", "Declared"))</th>
+            <th>\(t.t("按政策应纳", "The law's tax"))</th><th>\(t.t("金额", "Amount"))</th><th>\(t.t("缺少的信息", "Missing"))</th></tr>\(rows)</table></div>
             """ as HTML)
         <details><summary>\(t.t("技术细节", "Technical details"))</summary><p>job \(job.id) · \(t.t("参数版本", "parameter versions")): \(summary?.parameters.joined(separator: ", ") ?? "—")</p></details>
         <p><a href="\(WebPath.monitor(kind: args.kind, period: args.period, office: args.office).href)">\(t.t("返回申报监控", "Back to monitoring"))</a></p>

@@ -286,7 +286,7 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
         return MonitoringPages.render(req, r, mayScreen: actor.role == .officer || actor.role == .administrator)
     } catch let ServiceError.invalid(field, zh, en) {
         let r = try await s.monitoring.report(by: actor, kind: "vat", period: fallback, office: req.query[String.self, at: "office"])
-        return MonitoringPages.render(req, r, mayScreen: false, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .badRequest)
+        return MonitoringPages.render(req, r, mayScreen: false, error: AdminPages.error(field, zh, en, req.web.lang).html(req.web.lang), status: .badRequest)
     }
 }
 
@@ -298,7 +298,7 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
         return req.redirect(to: WebPath.job(job.id).href, redirectType: .normal)
     } catch let ServiceError.unprocessable(field, zh, en) {
         let r = try await s.monitoring.report(by: try req.signedIn(), kind: form["kind"] ?? "vat", period: form["period"] ?? "", office: form["office"])
-        return MonitoringPages.render(req, r, mayScreen: true, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .unprocessableEntity)
+        return MonitoringPages.render(req, r, mayScreen: true, error: AdminPages.error(field, zh, en, req.web.lang).html(req.web.lang), status: .unprocessableEntity)
     }
 }
 
@@ -347,9 +347,9 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
         _ = try await s.ledger.requestRefund(by: actor, taxpayerID: id, tax: form["tax"] ?? "", amount: form["amount"] ?? "", remote: req.remoteAddress?.description)
         return req.redirect(to: WebPath.taxpayer(id).href, redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {
-        return try await taxpayerPageWith(req, actor: actor, id: id, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .badRequest)
+        return try await taxpayerPageWith(req, actor: actor, id: id, error: AdminPages.error(field, zh, en, req.web.lang).html(req.web.lang), status: .badRequest)
     } catch let ServiceError.unprocessable(field, zh, en) {
-        return try await taxpayerPageWith(req, actor: actor, id: id, error: Layout.error(field: field, zh: zh, en: en, req.web.lang), status: .unprocessableEntity)
+        return try await taxpayerPageWith(req, actor: actor, id: id, error: AdminPages.error(field, zh, en, req.web.lang).html(req.web.lang), status: .unprocessableEntity)
     }
 }
 
