@@ -59,6 +59,39 @@ struct Monitor: AsyncParsableCommand {
     }
 }
 
+/// `huiqi stats`: statistics of relief for an office subtree (统计核算), as the page and the API give them.
+struct Stats: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Statistics of relief: beneficiaries, entitled taxpayers, coverage (受惠面), relief, on last year.")
+    @ArgumentParser.OptionGroup var db: DatabaseOption
+    @ArgumentParser.OptionGroup var period: PeriodOptions
+    @ArgumentParser.Option(help: "The lines: office (child offices), region, industry or kind.") var by = "office"
+    @ArgumentParser.Flag(help: "Print the JSON the API answers instead of a table.") var json = false
+
+    func run() async throws {
+        let report: StatisticsReport
+        do {
+            report = try await withServices(db.location) { s in
+                try await s.statistics.report(by: commandLineActor, kind: period.kind, period: period.period, office: period.office, dimension: by)
+            }
+        } catch { throw refuse("stats", error) }
+        let body = StatisticsBody(report)
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try e.encode(body), as: UTF8.self))
+            return
+        }
+        print("\(report.section):\(report.period) (\(report.periods.joined(separator: ", "))) · \(report.office.name) (\(report.office.id))")
+        let header = ["line 分组", "returns 申报表", "entitled 应享户", "beneficiaries 享受户", "coverage 受惠面", "relief 减免金额", "law 按政策减免",
+                      "average 户均", "last year 上年同期"]
+        func line(_ l: StatisticsLineBody) -> [String] {
+            [l.name, "\(l.returns)", "\(l.entitled)", "\(l.beneficiaries)", l.coverage_permille.map { "\($0 / 10).\($0 % 10)%" } ?? "—",
+             l.relief, l.law_relief, l.average_relief ?? "—", l.previous_year?.relief ?? "—"]
+        }
+        print(table([header] + body.lines.map(line) + [line(body.total)]))
+    }
+}
+
 /// Aligns columns for a terminal (tab-separated when piped, so other tools can read it).
 func table(_ rows: [[String]]) -> String {
     guard isatty(STDOUT_FILENO) != 0 else { return rows.map { $0.joined(separator: "\t") }.joined(separator: "\n") }

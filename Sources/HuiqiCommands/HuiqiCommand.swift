@@ -10,7 +10,7 @@ public struct HuiqiCommand: AsyncParsableCommand {
         commandName: "huiqi",
         abstract: "惠企 Huiqi: small/micro enterprise tax relief, computed exactly and cited.",
         subcommands: [Serve.self, Calc.self, Rules.self, CalendarCommand.self, Bench.self, Audit.self, Check.self,
-                      BackupCommand.self, RestoreCommand.self, Monitor.self, Screen.self, Remind.self])
+                      BackupCommand.self, RestoreCommand.self, Monitor.self, Screen.self, Remind.self, Stats.self])
     public init() {}
 
     /// Parses the arguments and runs the chosen command, awaiting it when it is asynchronous (`serve`).

@@ -27,6 +27,7 @@ func routes(_ app: Application) throws {
     authed.get("taxpayers", ":taxpayer", "returns", use: listReturns)
     authed.get("taxpayers", ":taxpayer", "returns", ":return", use: showReturn)
     administrationRoutes(authed)
+    statisticsRoutes(authed)
 }
 
 @Sendable func health(_ req: Request) async throws -> Response {

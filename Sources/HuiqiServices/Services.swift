@@ -19,6 +19,7 @@ public struct Services: Sendable {
     public let screening: ScreeningService
     public let ledger: LedgerService
     public let reminders: ReminderService
+    public let statistics: StatisticsService
 
     /// `webhook`: where reminders are delivered (nil: in the portal only). `tokenDays`: API token lifetime.
     /// `monitoringSnapshotSeconds`: serve monitoring from a snapshot this old at most (0: live figures).
@@ -30,6 +31,7 @@ public struct Services: Sendable {
         registry = RegistryService(store: store, access: access, now: now)
         auth = AuthService(store: store, access: access, now: now, tokenDays: tokenDays)
         monitoring = MonitoringService(store: store, deadlines: deadlines, now: now, snapshotSeconds: monitoringSnapshotSeconds)
+        statistics = StatisticsService(store: store, monitoring: monitoring)
         screening = ScreeningService(store: store, engine: engine, deadlines: deadlines, now: now)
         ledger = LedgerService(store: store, access: access, now: now)
         reminders = ReminderService(store: store, deadlines: deadlines, now: now, webhook: webhook)

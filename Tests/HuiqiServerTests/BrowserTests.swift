@@ -191,7 +191,8 @@ import Vapor
                     """, async: true) as? [String] ?? ["axe did not answer"]
                 #expect(found.isEmpty, "\(url): \(found)")
             }
-            let officerPages = ["/taxpayers", "/taxpayers?status=overdue", "/taxpayers/\(enterprise)", "/monitor", "/admin", "/admin/users",
+            let officerPages = ["/taxpayers", "/taxpayers?status=overdue", "/taxpayers/\(enterprise)", "/monitor", "/statistics?kind=vat&period=2026-Q1",
+                                "/statistics?kind=vat&period=2026-Q1&by=region", "/admin", "/admin/users",
                                 "/admin/offices", "/admin/taxpayers/new", "/taxpayers/\(enterprise)/edit"]
             let taxpayerPages = ["/", "/taxpayers/\(enterprise)", "/taxpayers/\(enterprise)/file/vat", "/taxpayers/\(enterprise)/file/eit",
                                  "/taxpayers/\(enterprise)/returns/vat%3A2026-Q1", "/taxpayers/\(enterprise)/returns/vat%3A2026-Q1/versions/1/receipt",
@@ -223,6 +224,12 @@ import Vapor
             }
             try await browser.resize(width: 1280, height: 900)
             for page in officerPages { try await audit(site + page) }
+            // The statistics page: the chart drawn on the server, a line per child office, the CSV link.
+            try await browser.click("#nav-statistics")
+            #expect(await browser.eventually("#statistics-total", contains: "%"))
+            #expect(try await browser.element("#statistics-chart rect") != "")
+            #expect(try await browser.text("#statistics").contains("浦东新区税务局第一税务所"))
+            #expect(try await browser.element("#statistics-csv") != "")
         }
     }
 

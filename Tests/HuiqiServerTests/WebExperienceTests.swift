@@ -121,6 +121,8 @@ import VaporTesting
             #expect(all.body.contains("共 \(total) 户"), "\(total)")
             #expect(all.body.contains("逾期未申报"))
             let overdue = try await officer.request(.GET, "/taxpayers?status=overdue")
+            // The language switch keeps the page's query.
+            #expect(overdue.body.contains("href=\"/taxpayers?status=overdue&amp;lang=en\">English</a>"))
             let notFiled = try await officer.request(.GET, "/taxpayers?status=not_filed")
             #expect(overdue.body.contains("共 ") && notFiled.body.contains("class=\"status overdue\""))
             let filed = try await officer.request(.GET, "/taxpayers?status=filed")

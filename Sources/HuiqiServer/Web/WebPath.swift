@@ -27,6 +27,8 @@ enum WebPath {
     case users
     case bindings(String)
     case offices
+    case statistics
+    case statisticsCSV
 
     /// A filed return's documents: the printable return (申报表) and the filing receipt (申报回执), as a page or a PDF.
     enum ReceiptFormat: String, Sendable { case html, pdf }
@@ -69,6 +71,8 @@ enum WebPath {
         case .users: return "/admin/users"
         case .bindings(let user): return "/admin/users/\(HTML.query(user))/bindings"
         case .offices: return "/admin/offices"
+        case .statistics: return "/statistics"
+        case .statisticsCSV: return "/statistics.csv"
         }
     }
 
@@ -101,5 +105,7 @@ enum WebPath {
         static let users = ["admin", "users"]
         static let bindings = ["admin", "users", ":user", "bindings"]
         static let offices = ["admin", "offices"]
+        static let statistics = ["statistics"]
+        static let statisticsCSV = ["statistics.csv"]
     }
 }

@@ -41,6 +41,8 @@ func webRoutes(_ app: Application) {
     web.post(WebPath.Pattern.bindings.pathComponents, use: bindingsSubmit)
     web.get(WebPath.Pattern.offices.pathComponents, use: officesPage)
     web.post(WebPath.Pattern.offices.pathComponents, use: officesSubmit)
+    web.get(WebPath.Pattern.statistics.pathComponents, use: statisticsPage)
+    web.get(WebPath.Pattern.statisticsCSV.pathComponents, use: statisticsCSV)
 }
 
 extension Array where Element == String {
