@@ -179,3 +179,33 @@ struct BenchMonitor: AsyncParsableCommand {
         print("monitoring report of \(office): first \(String(format: "%.1f", times.first ?? 0)) ms; the next \(warm.count): p50 \(pct(0.5)) ms, p99 \(pct(0.99)) ms, max \(String(format: "%.1f", warm.last ?? 0)) ms")
     }
 }
+
+/// `huiqi bench statistics`: times the statistics of an office (p50, p99) over the population of `bench population`.
+struct BenchStatistics: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "statistics", abstract: "Time the statistics of relief of an office (p50, p99, max).")
+    @ArgumentParser.OptionGroup var db: DatabaseOption
+    @ArgumentParser.Option(help: "The period.") var period = "2026-Q2"
+    @ArgumentParser.Option(help: "vat, eit or business_income.") var kind = "vat"
+    @ArgumentParser.Option(help: "The office.") var office = "13900000000"
+    @ArgumentParser.Option(help: "office, region, industry or kind.") var by = "office"
+    @ArgumentParser.Option(help: "Reports to time.") var iterations = 10
+    @ArgumentParser.Option(help: "Serve from a snapshot at most this many seconds old (0: live aggregate every time).") var snapshotSeconds = 0
+
+    func run() async throws {
+        let times = try await withServices(db.location, monitoringSnapshotSeconds: snapshotSeconds) { s in
+            var times: [Double] = []
+            for _ in 0..<iterations {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let r = try await s.statistics.report(by: commandLineActor, kind: kind, period: period, office: office, dimension: by)
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                if times.count == 1 { print("returns \(r.total.returns), beneficiaries \(r.total.beneficiaries), relief \(Money(fen: r.total.relief_fen)), lines \(r.lines.count)") }
+            }
+            return times
+        }
+        // With a snapshot the first report computes it: shown apart from the others.
+        let sorted = (snapshotSeconds > 0 ? Array(times.dropFirst()) : times).sorted()
+        func pct(_ p: Double) -> String { sorted.isEmpty ? "-" : String(format: "%.1f", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
+        print("statistics of \(office) by \(by): first \(String(format: "%.1f", times.first ?? 0)) ms; \(sorted.count) timed: p50 \(pct(0.5)) ms, p99 \(pct(0.99)) ms, max \(String(format: "%.1f", sorted.last ?? 0)) ms")
+    }
+}
+

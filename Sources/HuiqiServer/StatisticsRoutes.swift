@@ -34,7 +34,10 @@ public struct StatisticsBody: Content {
     public let kind: String, period: String, periods: [String], office_id: String, office_name: String, by: String
     public let total: StatisticsLineBody
     public let lines: [StatisticsLineBody]
+    /// When the figures come from a snapshot, when it was computed; absent: computed for this answer.
+    public let as_of: String?
     public init(_ r: StatisticsReport) {
+        as_of = r.asOf
         let lang = Lang.zh
         kind = r.section; period = r.period; periods = r.periods; office_id = r.office.id; office_name = r.office.name; by = r.dimension.rawValue
         total = StatisticsLineBody(r.total, name: r.office.name, previous: r.previousTotal)

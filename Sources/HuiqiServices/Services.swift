@@ -31,7 +31,7 @@ public struct Services: Sendable {
         registry = RegistryService(store: store, access: access, now: now)
         auth = AuthService(store: store, access: access, now: now, tokenDays: tokenDays)
         monitoring = MonitoringService(store: store, deadlines: deadlines, now: now, snapshotSeconds: monitoringSnapshotSeconds)
-        statistics = StatisticsService(store: store, monitoring: monitoring)
+        statistics = StatisticsService(store: store, monitoring: monitoring, now: now, snapshotSeconds: monitoringSnapshotSeconds)
         screening = ScreeningService(store: store, engine: engine, deadlines: deadlines, now: now)
         ledger = LedgerService(store: store, access: access, now: now)
         reminders = ReminderService(store: store, deadlines: deadlines, now: now, webhook: webhook)

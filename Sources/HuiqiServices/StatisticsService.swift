@@ -17,13 +17,22 @@ public struct StatisticsReport: Sendable {
     /// The same figures for the same period one year earlier (nil when that period is outside the rules).
     public let previousTotal: StatisticsRow?
     public let previousLines: [String: StatisticsRow]
+    /// When the figures come from a snapshot, when it was computed (nil: computed for this answer).
+    public let asOf: String?
 }
 
 public struct StatisticsService: Sendable {
     public let store: Store
     public let monitoring: MonitoringService
+    public let now: @Sendable () -> Date
+    /// Serve the figures from a snapshot refreshed when older than this many seconds (0: computed from the returns
+    /// on every request). A province of a million taxpayers needs it: the live aggregate takes seconds there.
+    public let snapshotSeconds: Int
+    let refreshing = RefreshFlags()
 
-    public init(store: Store, monitoring: MonitoringService) { self.store = store; self.monitoring = monitoring }
+    public init(store: Store, monitoring: MonitoringService, now: @escaping @Sendable () -> Date = { Date() }, snapshotSeconds: Int = 0) {
+        self.store = store; self.monitoring = monitoring; self.now = now; self.snapshotSeconds = snapshotSeconds
+    }
 
     /// The periods whose returns make the statistics of `period` for `section`: VAT by month, quarter (with its
     /// months) or year (every quarter and month); EIT by quarter (its year-to-date relief: prepayment returns carry
@@ -68,18 +77,44 @@ public struct StatisticsService: Sendable {
         let periods = try Self.periods(section: kind, period: period)
         let office = try await monitoring.office(asked, for: actor)
         let q = StatisticsQuery(section: kind, periods: periods, root: office.id, dimension: dim)
-        async let rows = store.statistics(q)
+        var asOf: String?
+        /// The lines of one statistics period, live or from its snapshot.
+        func lines(_ q: StatisticsQuery, period: String) async throws -> [StatisticsRow] {
+            guard snapshotSeconds > 0 else { return try await store.statistics(q) }
+            let at = try await snapshot(section: q.section, period: period, periods: q.periods)
+            asOf = min(asOf ?? at, at)
+            return try await store.snapshotStatistics(q, period: period)
+        }
+        let current = try await lines(q, period: period)
         var previous: [StatisticsRow]?
         if let last = Self.previousYear(period), let p = try? Self.periods(section: kind, period: last) {
-            previous = try await store.statistics(StatisticsQuery(section: kind, periods: p, root: office.id, dimension: dim))
+            previous = try await lines(StatisticsQuery(section: kind, periods: p, root: office.id, dimension: dim), period: last)
         }
-        let lines = try await rows
         var names: [String: String] = [:]
-        if dim == .office { names = try await store.officeNames(Set(lines.map(\.key))) }
+        if dim == .office { names = try await store.officeNames(Set(current.map(\.key))) }
         return StatisticsReport(section: kind, period: period, periods: periods, office: office, dimension: dim,
-                                lines: lines.map { ($0, names[$0.key] ?? $0.key) },
-                                total: lines.reduce(StatisticsRow(key: office.id), +),
+                                lines: current.map { ($0, names[$0.key] ?? $0.key) },
+                                total: current.reduce(StatisticsRow(key: office.id), +),
                                 previousTotal: previous.map { $0.reduce(StatisticsRow(key: office.id), +) },
-                                previousLines: Dictionary((previous ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
+                                previousLines: Dictionary((previous ?? []).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }), asOf: asOf)
+    }
+
+    /// The snapshot's time, computing it first when there is none, and in the background when it is stale (the
+    /// stale one is served meanwhile; one refresh per period at a time in this process), as monitoring does.
+    func snapshot(section: String, period: String, periods: [String]) async throws -> String {
+        let nowText = now().formatted(.iso8601)
+        guard let at = try await store.statisticsSnapshotTime(section: section, period: period) else {
+            try await store.refreshStatisticsSnapshot(section: section, period: period, periods: periods, at: nowText)
+            return nowText
+        }
+        let key = "\(section):\(period)"
+        if let taken = try? Date(at, strategy: .iso8601), now().timeIntervalSince(taken) > Double(snapshotSeconds), await refreshing.claim(key) {
+            let store = self.store, flags = refreshing, clock = now
+            Task.detached {
+                try? await store.refreshStatisticsSnapshot(section: section, period: period, periods: periods, at: clock().formatted(.iso8601))
+                await flags.release(key)
+            }
+        }
+        return at
     }
 }

@@ -40,6 +40,30 @@ public struct StatisticsRow: Codable, Sendable, Equatable {
 }
 
 extension Store {
+    /// The aggregate columns over `t` (taxpayers) and `r` (the current version): counts of distinct taxpayers, so
+    /// that groups of disjoint taxpayers add up.
+    static func statisticsColumns(taxpayer: SQLQueryString) -> SQLQueryString {
+        let claimed: SQLQueryString = "(r.relief_fen + r.computed_tax_fen - COALESCE(r.declared_tax_fen, r.computed_tax_fen))"
+        return "COUNT(*) AS returns, "
+            + "COUNT(DISTINCT CASE WHEN " + claimed + " > 0 THEN " + taxpayer + " END) AS beneficiaries, "
+            + "COUNT(DISTINCT CASE WHEN r.relief_fen > 0 THEN " + taxpayer + " END) AS entitled, "
+            + "COUNT(DISTINCT CASE WHEN r.relief_fen > 0 AND " + claimed + " > 0 THEN " + taxpayer + " END) AS entitled_received, "
+            + "CAST(COALESCE(SUM(CASE WHEN " + claimed + " > 0 THEN " + claimed + " ELSE 0 END), 0) AS BIGINT) AS relief_fen, "
+            + "CAST(COALESCE(SUM(r.relief_fen), 0) AS BIGINT) AS law_relief_fen"
+    }
+
+    static func list(_ values: [String]) -> SQLQueryString {
+        var s: SQLQueryString = "("
+        for (i, v) in values.enumerated() { s = s + (i == 0 ? "" : ", ") + "\(bind: v)" }
+        return s + ")"
+    }
+
+    /// The join of taxpayers to the current versions of `section` in `periods`.
+    static func statisticsJoin(section: String, periods: [String]) -> SQLQueryString {
+        "JOIN current_returns c ON c.taxpayer_id = t.id AND c.section = \(bind: section) AND c.period IN " + list(periods)
+            + " JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version "
+    }
+
     /// One line per group under `q.root` (the root's own taxpayers are the group `q.root` when grouping by office),
     /// computed by the database in one statement.
     public func statistics(_ q: StatisticsQuery) async throws -> [StatisticsRow] {
@@ -52,19 +76,8 @@ extension Store {
         case .industry: key = "t.industry"
         case .kind: key = "t.kind"
         }
-        let claimed: SQLQueryString = "(r.relief_fen + r.computed_tax_fen - COALESCE(r.declared_tax_fen, r.computed_tax_fen))"
-        var periods: SQLQueryString = "("
-        for (i, p) in q.periods.enumerated() { periods = periods + (i == 0 ? "" : ", ") + "\(bind: p)" }
-        periods = periods + ")"
-        let sql: SQLQueryString = scope + " SELECT " + key + " AS key, COUNT(*) AS returns, "
-            + "COUNT(DISTINCT CASE WHEN " + claimed + " > 0 THEN t.id END) AS beneficiaries, "
-            + "COUNT(DISTINCT CASE WHEN r.relief_fen > 0 THEN t.id END) AS entitled, "
-            + "COUNT(DISTINCT CASE WHEN r.relief_fen > 0 AND " + claimed + " > 0 THEN t.id END) AS entitled_received, "
-            + "CAST(COALESCE(SUM(CASE WHEN " + claimed + " > 0 THEN " + claimed + " ELSE 0 END), 0) AS BIGINT) AS relief_fen, "
-            + "CAST(COALESCE(SUM(r.relief_fen), 0) AS BIGINT) AS law_relief_fen "
-            + "FROM scope s JOIN taxpayers t ON t.office_id = s.id "
-            + "JOIN current_returns c ON c.taxpayer_id = t.id AND c.section = \(bind: q.section) AND c.period IN " + periods
-            + " JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version "
+        let sql: SQLQueryString = scope + " SELECT " + key + " AS key, " + Self.statisticsColumns(taxpayer: "t.id")
+            + " FROM scope s JOIN taxpayers t ON t.office_id = s.id " + Self.statisticsJoin(section: q.section, periods: q.periods)
             + "GROUP BY " + key + " ORDER BY 1"
         return try await db.raw(sql).all(decoding: StatisticsRow.self)
     }
@@ -73,18 +86,53 @@ extension Store {
     /// root office must equal (reconciliation).
     public func statisticsTotal(section: String, periods: [String]) async throws -> StatisticsRow {
         guard !periods.isEmpty else { return StatisticsRow(key: "") }
-        var list: SQLQueryString = "("
-        for (i, p) in periods.enumerated() { list = list + (i == 0 ? "" : ", ") + "\(bind: p)" }
-        list = list + ")"
-        let claimed: SQLQueryString = "(r.relief_fen + r.computed_tax_fen - COALESCE(r.declared_tax_fen, r.computed_tax_fen))"
-        let sql: SQLQueryString = "SELECT '' AS key, COUNT(*) AS returns, "
-            + "COUNT(DISTINCT CASE WHEN " + claimed + " > 0 THEN c.taxpayer_id END) AS beneficiaries, "
-            + "COUNT(DISTINCT CASE WHEN r.relief_fen > 0 THEN c.taxpayer_id END) AS entitled, "
-            + "COUNT(DISTINCT CASE WHEN r.relief_fen > 0 AND " + claimed + " > 0 THEN c.taxpayer_id END) AS entitled_received, "
-            + "CAST(COALESCE(SUM(CASE WHEN " + claimed + " > 0 THEN " + claimed + " ELSE 0 END), 0) AS BIGINT) AS relief_fen, "
-            + "CAST(COALESCE(SUM(r.relief_fen), 0) AS BIGINT) AS law_relief_fen "
-            + "FROM current_returns c JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version "
-            + "WHERE c.section = \(bind: section) AND c.period IN " + list
+        let sql: SQLQueryString = "SELECT '' AS key, " + Self.statisticsColumns(taxpayer: "c.taxpayer_id")
+            + " FROM current_returns c JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version "
+            + "WHERE c.section = \(bind: section) AND c.period IN " + Self.list(periods)
         return try await db.raw(sql).first(decoding: StatisticsRow.self) ?? StatisticsRow(key: "")
+    }
+
+    // MARK: the snapshot
+
+    /// When the snapshot of a statistics period was computed (nil: never).
+    public func statisticsSnapshotTime(section: String, period: String) async throws -> String? {
+        try await db.raw("SELECT computed_at AS at FROM statistics_snapshot_times WHERE section = \(bind: section) AND period = \(bind: period)")
+            .first()?.decode(column: "at", as: String?.self)
+    }
+
+    /// Recomputes the snapshot of one statistics period (`periods`: the return periods it covers): one aggregate over
+    /// every taxpayer grouped by (office, region, industry, kind), replacing the old rows in one transaction.
+    public func refreshStatisticsSnapshot(section: String, period: String, periods: [String], at: String) async throws {
+        guard let database else { throw StoreError.noTransactions }
+        let insert: SQLQueryString = """
+            INSERT INTO statistics_snapshots (section, period, office_id, region, industry, kind, computed_at, returns, beneficiaries, entitled,
+                                              entitled_received, relief_fen, law_relief_fen)
+            SELECT \(bind: section), \(bind: period), t.office_id, t.region, t.industry, t.kind, \(bind: at), 
+            """ + Self.statisticsColumns(taxpayer: "t.id") + " FROM taxpayers t " + Self.statisticsJoin(section: section, periods: periods)
+            + "GROUP BY t.office_id, t.region, t.industry, t.kind"
+        try await database.transaction { tx in
+            let db = sql(tx)
+            try await db.raw("DELETE FROM statistics_snapshots WHERE section = \(bind: section) AND period = \(bind: period)").run()
+            try await db.raw("DELETE FROM statistics_snapshot_times WHERE section = \(bind: section) AND period = \(bind: period)").run()
+            try await db.raw(insert).run()
+            try await db.raw("INSERT INTO statistics_snapshot_times (section, period, computed_at) VALUES (\(bind: section), \(bind: period), \(bind: at))").run()
+        }
+    }
+
+    /// `statistics` read from the snapshot of `period`: sums over the subtree's offices × attributes.
+    public func snapshotStatistics(_ q: StatisticsQuery, period: String) async throws -> [StatisticsRow] {
+        let scope: SQLQueryString = q.dimension == .office ? Self.childScope(q.root) : Self.subtreeScope(q.root)
+        let key: SQLQueryString
+        switch q.dimension {
+        case .office: key = "s.grp"
+        case .region: key = "x.region"
+        case .industry: key = "x.industry"
+        case .kind: key = "x.kind"
+        }
+        let sums = ["returns", "beneficiaries", "entitled", "entitled_received", "relief_fen", "law_relief_fen"]
+            .map { "CAST(SUM(x.\($0)) AS BIGINT) AS \($0)" }.joined(separator: ", ")
+        return try await db.raw(scope + " SELECT " + key + " AS key, \(unsafeRaw: sums) FROM scope s JOIN statistics_snapshots x ON x.office_id = s.id"
+                                + " AND x.section = \(bind: q.section) AND x.period = \(bind: period) GROUP BY " + key + " ORDER BY 1")
+            .all(decoding: StatisticsRow.self)
     }
 }

@@ -111,4 +111,41 @@ import VaporTesting
             #expect(try await owner.request(.GET, "/statistics").status == .forbidden)
         }
     }
+
+    /// The snapshot (served with `--monitoring-snapshot-seconds`) gives the live figures at every level and grouping,
+    /// and a refresh after a correction gives the corrected ones.
+    @Test(arguments: Backend.allCases)
+    func snapshotsGiveTheLiveFigures(_ backend: Backend) async throws {
+        try await withHuiqi(backend, closedPeriod: true) { app in
+            let store = Store(app.db)
+            let clock: @Sendable () -> Date = { Date(timeIntervalSince1970: 1_780_000_000) }
+            let s = Services(store: store, engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: clock, monitoringSnapshotSeconds: 600)
+            let live = StatisticsService(store: store, monitoring: s.monitoring)
+            for (kind, period) in [("vat", "2026-Q1"), ("vat", "2025"), ("eit", "2025-Q4"), ("business_income", "2025")] {
+                for office in [nil, "13100000000", "13101150000", "13101150100"] {
+                    for by in ["office", "region", "industry", "kind"] {
+                        let a = try await s.statistics.report(by: Self.admin, kind: kind, period: period, office: office, dimension: by)
+                        let b = try await live.report(by: Self.admin, kind: kind, period: period, office: office, dimension: by)
+                        #expect(a.lines.map(\.row) == b.lines.map(\.row) && a.total == b.total, "\(kind) \(period) \(office ?? "root") \(by)")
+                        #expect(a.previousTotal == b.previousTotal && a.asOf != nil && b.asOf == nil)
+                    }
+                }
+            }
+            // A correction is in the snapshot once it is refreshed (the page says when the figures were computed).
+            let company = "91310115MA0000001Y"
+            let current = try #require(try await store.currentReturns(taxpayer: company).first { $0.return_id == "vat:2026-Q1" })
+            let token = try await token(app, "company", "huiqi-taxpayer")
+            let body = try #require(FilingService.storedCase(current.case_json)?.vat).sales.map { x in
+                #"{"kind":"\#(x.kind.name)","amount":"\#(x.amount)","rate":"\#(x.rate)"}"# }.joined(separator: ",")
+            let filed = try await call(app, .POST, "/api/v1/taxpayers/\(company)/returns", token: token, body: #"{"vat":{"period":"2026-Q1","sales":[\#(body)]}}"#,
+                                       headers: [("Huiqi-Declared-Tax", Money(fen: current.computed_tax_fen + current.relief_fen).description)])
+            #expect(filed.status == .created)
+            let periods = try StatisticsService.periods(section: "vat", period: "2026-Q1")
+            try await store.refreshStatisticsSnapshot(section: "vat", period: "2026-Q1", periods: periods, at: "2026-05-28T01:00:00Z")
+            let a = try await s.statistics.report(by: Self.admin, kind: "vat", period: "2026-Q1", office: nil, dimension: "kind")
+            let b = try await live.report(by: Self.admin, kind: "vat", period: "2026-Q1", office: nil, dimension: "kind")
+            #expect(a.total == b.total && a.asOf == "2026-05-28T01:00:00Z")
+        }
+    }
 }
+

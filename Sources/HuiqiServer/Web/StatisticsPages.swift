@@ -65,6 +65,7 @@ enum StatisticsPages {
         <input type="hidden" name="office" value="\(f.office)">
         <button type="submit" id="show">\(t.t("统计", "Show"))</button></form>
         <p class="lead" id="statistics-summary">\(sentence)</p>
+        \(r.asOf.map { "<p class=\"muted\" id=\"as-of\">\(t.t("数据截至", "Figures as of")) \(Show.beijing($0))</p>" as HTML })
         \(chart(r, t.lang))
         <div class="scroll"><table id="statistics"><thead><tr><th scope="col">\(r.dimension == .office ? t.t("税务机关", "Office") : t.t("分组", "Group"))</th>
         <th scope="col">\(t.t("申报表数", "Returns"))</th><th scope="col">\(t.t("应享户数", "Entitled"))</th><th scope="col">\(t.t("享受户数", "Beneficiaries"))</th>
