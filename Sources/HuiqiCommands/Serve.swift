@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Days an API token lasts (default: HUIQI_TOKEN_DAYS, else 30).") var tokenDays: Int?
     @ArgumentParser.Option(help: "POST reminders (提醒) here as JSON, retried with backoff (default: HUIQI_WEBHOOK_URL; none: in the portal only).")
     var webhookURL: String?
-    @ArgumentParser.Option(help: "Serve monitoring from a snapshot at most this many seconds old; 0: live (default: HUIQI_MONITORING_SNAPSHOT_SECONDS, else 0).")
+    @ArgumentParser.Option(help: "Serve monitoring and statistics from snapshots at most this many seconds old; 0: live (default: HUIQI_MONITORING_SNAPSHOT_SECONDS, else 0).")
     var monitoringSnapshotSeconds: Int?
 
     func run() async throws {
