@@ -105,10 +105,22 @@ enum ReceiptPages {
                 p.waitUntilExit()
                 timer.cancel()
                 if p.terminationStatus == 0, data.starts(with: Array("%PDF".utf8)) { k.resume(returning: data) }
-                else { k.resume(throwing: Abort(.internalServerError, reason: "weasyprint exited with \(p.terminationStatus)")) }
+                else { k.resume(throwing: PDFError.failed(status: p.terminationStatus)) }
             }
         }
     }
+}
+
+enum PDFError: Error { case failed(status: Int32) }
+
+/// At most two PDFs are made at a time (each is a WeasyPrint process of about 100 MB); more requests are told to
+/// retry rather than queued without bound.
+actor PDFSlots {
+    static let shared = PDFSlots()
+    private var used = 0
+    let limit = 2
+    func take() -> Bool { guard used < limit else { return false }; used += 1; return true }
+    func give() { used -= 1 }
 }
 
 /// The receipt of one version, as a page or (`receipt.pdf`) as a PDF.
@@ -131,10 +143,21 @@ enum ReceiptPages {
          · <a href="\(WebPath.returnPage(taxpayer: id, returnID: v.return_id).href)">\(lang.t("返回申报表", "Back to the return"))</a></p>
         """)
     }
-    guard let pdf = try await ReceiptPages.pdf(ReceiptPages.document(title, body, lang)) else {
-        return Layout.page(req, title: lang.t("PDF 暂不可用", "PDF unavailable"), status: .serviceUnavailable,
-                           "<p>\(lang.t("本服务器未安装 PDF 生成工具（WeasyPrint）。请打开回执页面并使用浏览器的打印功能。", "This server has no PDF tool (WeasyPrint) installed. Open the receipt page and print it from the browser."))</p>")
+    let unavailable = Layout.page(req, title: lang.t("PDF 暂不可用", "PDF unavailable"), status: .serviceUnavailable, """
+        <p>\(lang.t("暂时无法生成 PDF（本服务器未安装或未能运行 WeasyPrint）。请打开回执页面并使用浏览器的打印功能。", "The PDF cannot be made now (WeasyPrint is not installed on this server, or failed). Open the receipt page and print it from the browser."))</p>
+        <p><a href="\(WebPath.receipt(taxpayer: id, returnID: v.return_id, version: v.version, format: .html).href)">\(lang.t("回执页面", "The receipt page"))</a></p>
+        """)
+    guard await PDFSlots.shared.take() else {
+        unavailable.headers.replaceOrAdd(name: .retryAfter, value: "5")
+        return unavailable
     }
+    let made: Data?
+    do { made = try await ReceiptPages.pdf(ReceiptPages.document(title, body, lang)) } catch {
+        req.logger.error("receipt PDF failed: \(error)")
+        made = nil
+    }
+    await PDFSlots.shared.give()
+    guard let pdf = made else { return unavailable }
     var headers = HTTPHeaders()
     headers.replaceOrAdd(name: .contentType, value: "application/pdf")
     headers.replaceOrAdd(name: .contentDisposition, value: "inline; filename=\"receipt-\(t.id)-\(v.return_id.replacingOccurrences(of: ":", with: "-"))-v\(v.version).pdf\"")
