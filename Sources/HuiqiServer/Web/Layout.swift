@@ -83,7 +83,7 @@ enum Layout {
     .field.check label{font-weight:normal;display:inline}.filters{display:flex;flex-wrap:wrap;gap:.2em 1em;align-items:flex-end}
     input,select,button{font:inherit}input[aria-invalid=true],select[aria-invalid=true]{border:2px solid #b3261e;background:#fff8f8}
     button{padding:.3em .9em}fieldset{margin:.8em 0;border:1px solid #999}
-    .muted{color:#555}.lead{font-size:1.1em}.crumbs{margin:.5em 0}tr.missing td{background:#fff4f4}.code{font-family:monospace}
+    .muted{color:#555}.lead{font-size:1.1em}dt{font-weight:600;margin-top:.3em}.crumbs{margin:.5em 0}tr.missing td{background:#fff4f4}.code{font-family:monospace}
     li.unread{font-weight:bold}li.overdue,tr.overdue .state,.status.overdue{color:#a11}.state.filed,.status.filed{color:#1b5e20}
     progress{width:100%;max-width:30em;height:1.2em}.pager{display:flex;gap:1em;margin:.5em 0}
     .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}details.technical{margin-top:.3em}details.technical code{white-space:pre-wrap}
