@@ -59,7 +59,7 @@ let package = Package(
             "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
             .product(name: "Vapor", package: "vapor"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]),
+        ], resources: [.copy("Evaluation")]),
         .target(name: "HuiqiServer", dependencies: [
             "HuiqiServices", "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
             .product(name: "Vapor", package: "vapor"),

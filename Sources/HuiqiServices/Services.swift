@@ -20,6 +20,7 @@ public struct Services: Sendable {
     public let ledger: LedgerService
     public let reminders: ReminderService
     public let statistics: StatisticsService
+    public let supervision: SupervisionService
 
     /// `webhook`: where reminders are delivered (nil: in the portal only). `tokenDays`: API token lifetime.
     /// `monitoringSnapshotSeconds`: serve monitoring from a snapshot this old at most (0: live figures).
@@ -32,6 +33,8 @@ public struct Services: Sendable {
         auth = AuthService(store: store, access: access, now: now, tokenDays: tokenDays)
         monitoring = MonitoringService(store: store, deadlines: deadlines, now: now, snapshotSeconds: monitoringSnapshotSeconds)
         statistics = StatisticsService(store: store, monitoring: monitoring, now: now, snapshotSeconds: monitoringSnapshotSeconds)
+        // A weights file that cannot be read makes supervision refuse (never a default score); a test reads it.
+        supervision = SupervisionService(statistics: statistics, monitoring: monitoring, weights: try? EvaluationWeights.bundled())
         screening = ScreeningService(store: store, engine: engine, deadlines: deadlines, now: now)
         ledger = LedgerService(store: store, access: access, now: now)
         reminders = ReminderService(store: store, deadlines: deadlines, now: now, webhook: webhook)

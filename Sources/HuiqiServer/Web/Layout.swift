@@ -15,7 +15,7 @@ enum Layout {
             <nav aria-label="\(ctx.t("主导航", "Main"))">
             \(actor.role == .taxpayer ? "<a href=\"\(WebPath.home.href)\" id=\"nav-home\">\(ctx.t("首页", "Home"))</a>" as HTML : "")
             <a href="\(WebPath.taxpayers(search: nil).href)" id="nav-taxpayers">\(actor.role == .taxpayer ? ctx.t("我的纳税人", "My taxpayers") : ctx.t("纳税人", "Taxpayers"))</a>
-            \(actor.role == .taxpayer ? "" : "<a href=\"\(WebPath.monitor(kind: nil, period: nil, office: nil).href)\" id=\"nav-monitor\">\(ctx.t("申报监控", "Monitoring"))</a> <a href=\"\(WebPath.statistics.href)\" id=\"nav-statistics\">\(ctx.t("减免统计", "Statistics"))</a>" as HTML)
+            \(actor.role == .taxpayer ? "" : "<a href=\"\(WebPath.monitor(kind: nil, period: nil, office: nil).href)\" id=\"nav-monitor\">\(ctx.t("申报监控", "Monitoring"))</a> <a href=\"\(WebPath.statistics.href)\" id=\"nav-statistics\">\(ctx.t("减免统计", "Statistics"))</a> <a href=\"\(WebPath.supervision.href)\" id=\"nav-supervision\">\(ctx.t("督导考核", "Supervision"))</a>" as HTML)
             \(actor.role == .administrator || actor.role == .officer ? "<a href=\"\(WebPath.admin.href)\" id=\"nav-admin\">\(ctx.t("登记管理", "Registry"))</a>" as HTML : "")
             </nav>
             <span class="who">\(actor.login)（\(roleName(actor.role, ctx.lang))）</span>
@@ -83,7 +83,7 @@ enum Layout {
     .field.check label{font-weight:normal;display:inline}.filters{display:flex;flex-wrap:wrap;gap:.2em 1em;align-items:flex-end}
     input,select,button{font:inherit}input[aria-invalid=true],select[aria-invalid=true]{border:2px solid #b3261e;background:#fff8f8}
     button{padding:.3em .9em}fieldset{margin:.8em 0;border:1px solid #999}
-    .muted{color:#555}.lead{font-size:1.1em}dt{font-weight:600;margin-top:.3em}.crumbs{margin:.5em 0}tr.missing td{background:#fff4f4}.code{font-family:monospace}
+    .muted{color:#555}.lead{font-size:1.1em}dt{font-weight:600;margin-top:.3em}tr.flagged{background:#fff4f4}.flag{color:#a11}.crumbs{margin:.5em 0}tr.missing td{background:#fff4f4}.code{font-family:monospace}
     li.unread{font-weight:bold}li.overdue,tr.overdue .state,.status.overdue{color:#a11}.state.filed,.status.filed{color:#1b5e20}
     progress{width:100%;max-width:30em;height:1.2em}.pager{display:flex;gap:1em;margin:.5em 0}
     .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}details.technical{margin-top:.3em}details.technical code{white-space:pre-wrap}

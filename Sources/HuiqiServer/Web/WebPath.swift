@@ -29,6 +29,7 @@ enum WebPath {
     case offices
     case statistics
     case statisticsCSV
+    case supervision
 
     /// A filed return's documents: the printable return (申报表) and the filing receipt (申报回执), as a page or a PDF.
     enum ReceiptFormat: String, Sendable { case html, pdf }
@@ -73,6 +74,7 @@ enum WebPath {
         case .offices: return "/admin/offices"
         case .statistics: return "/statistics"
         case .statisticsCSV: return "/statistics.csv"
+        case .supervision: return "/supervision"
         }
     }
 
@@ -107,5 +109,6 @@ enum WebPath {
         static let offices = ["admin", "offices"]
         static let statistics = ["statistics"]
         static let statisticsCSV = ["statistics.csv"]
+        static let supervision = ["supervision"]
     }
 }

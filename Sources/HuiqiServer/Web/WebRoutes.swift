@@ -43,6 +43,7 @@ func webRoutes(_ app: Application) {
     web.post(WebPath.Pattern.offices.pathComponents, use: officesSubmit)
     web.get(WebPath.Pattern.statistics.pathComponents, use: statisticsPage)
     web.get(WebPath.Pattern.statisticsCSV.pathComponents, use: statisticsCSV)
+    web.get(WebPath.Pattern.supervision.pathComponents, use: supervisionPage)
 }
 
 extension Array where Element == String {
