@@ -21,6 +21,7 @@ public struct Services: Sendable {
     public let reminders: ReminderService
     public let statistics: StatisticsService
     public let supervision: SupervisionService
+    public let rectification: RectificationService
 
     /// `webhook`: where reminders are delivered (nil: in the portal only). `tokenDays`: API token lifetime.
     /// `monitoringSnapshotSeconds`: serve monitoring from a snapshot this old at most (0: live figures).
@@ -35,6 +36,7 @@ public struct Services: Sendable {
         statistics = StatisticsService(store: store, monitoring: monitoring, now: now, snapshotSeconds: monitoringSnapshotSeconds)
         // A weights file that cannot be read makes supervision refuse (never a default score); a test reads it.
         supervision = SupervisionService(statistics: statistics, monitoring: monitoring, weights: try? EvaluationWeights.bundled())
+        rectification = RectificationService(store: store, deadlines: deadlines, now: now)
         screening = ScreeningService(store: store, engine: engine, deadlines: deadlines, now: now)
         ledger = LedgerService(store: store, access: access, now: now)
         reminders = ReminderService(store: store, deadlines: deadlines, now: now, webhook: webhook)

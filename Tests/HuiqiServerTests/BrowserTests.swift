@@ -192,7 +192,7 @@ import Vapor
                 #expect(found.isEmpty, "\(url): \(found)")
             }
             let officerPages = ["/taxpayers", "/taxpayers?status=overdue", "/taxpayers/\(enterprise)", "/monitor", "/statistics?kind=vat&period=2026-Q1",
-                                "/statistics?kind=vat&period=2026-Q1&by=region", "/supervision?kind=vat&period=2026-Q1", "/admin", "/admin/users",
+                                "/statistics?kind=vat&period=2026-Q1&by=region", "/supervision?kind=vat&period=2026-Q1", "/tasks", "/admin", "/admin/users",
                                 "/admin/offices", "/admin/taxpayers/new", "/taxpayers/\(enterprise)/edit"]
             let taxpayerPages = ["/", "/taxpayers/\(enterprise)", "/taxpayers/\(enterprise)/file/vat", "/taxpayers/\(enterprise)/file/eit",
                                  "/taxpayers/\(enterprise)/returns/vat%3A2026-Q1", "/taxpayers/\(enterprise)/returns/vat%3A2026-Q1/versions/1/receipt",

@@ -11,6 +11,7 @@ enum SupervisionPages {
     static func render(_ req: Request, _ r: SupervisionReport, filters f: StatisticsPages.Filters, error: FormError? = nil, status: HTTPStatus = .ok) -> Response {
         let t = req.web
         let p = StatisticsFigures.permille
+        let mayAssign = t.actor?.role == .supervisor || t.actor?.role == .administrator
         let rows: [HTML] = r.offices.map { e in
             var drill = f
             drill.office = e.office.id
@@ -21,7 +22,8 @@ enum SupervisionPages {
             <td class="num">\(p(e.coverage))<br><span class="muted">\(e.statistics.entitled_received) / \(e.statistics.entitled)</span></td>
             <td class="num">\(p(e.timelyFiling))<br><span class="muted">\(e.figures.filed - e.figures.late) / \(e.figures.expected)</span></td>
             <td class="num">\(p(e.reliefClaimed))<br><span class="muted">\(e.figures.filed - e.figures.not_claimed) / \(e.figures.filed)</span></td>
-            <td>\(e.flagged ? "<strong class=\"flag\">\(t.t("受惠面低于 \(p(r.weights.coverage_threshold_permille))，需督导", "coverage under \(p(r.weights.coverage_threshold_permille)): supervise"))</strong>" as HTML : "")</td></tr>
+            <td>\(e.flagged ? "<strong class=\"flag\">\(t.t("受惠面低于 \(p(r.weights.coverage_threshold_permille))，需督导", "coverage under \(p(r.weights.coverage_threshold_permille)): supervise"))</strong>" as HTML : "")
+            \(mayAssign ? " <a class=\"assign-task\" href=\"\(WebPath.tasks.href)?office=\(HTML.query(e.office.id))#task-form\">\(t.t("下达整改任务", "Assign a task"))</a>" as HTML : "")</td></tr>
             """
         }
         let w = r.weights.weights

@@ -30,6 +30,8 @@ enum WebPath {
     case statistics
     case statisticsCSV
     case supervision
+    case tasks
+    case task(String)
 
     /// A filed return's documents: the printable return (申报表) and the filing receipt (申报回执), as a page or a PDF.
     enum ReceiptFormat: String, Sendable { case html, pdf }
@@ -75,6 +77,8 @@ enum WebPath {
         case .statistics: return "/statistics"
         case .statisticsCSV: return "/statistics.csv"
         case .supervision: return "/supervision"
+        case .tasks: return "/tasks"
+        case .task(let id): return "/tasks/\(HTML.query(id))"
         }
     }
 
@@ -110,5 +114,7 @@ enum WebPath {
         static let statistics = ["statistics"]
         static let statisticsCSV = ["statistics.csv"]
         static let supervision = ["supervision"]
+        static let tasks = ["tasks"]
+        static let task = ["tasks", ":task"]
     }
 }

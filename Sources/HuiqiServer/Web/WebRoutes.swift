@@ -44,6 +44,10 @@ func webRoutes(_ app: Application) {
     web.get(WebPath.Pattern.statistics.pathComponents, use: statisticsPage)
     web.get(WebPath.Pattern.statisticsCSV.pathComponents, use: statisticsCSV)
     web.get(WebPath.Pattern.supervision.pathComponents, use: supervisionPage)
+    web.get(WebPath.Pattern.tasks.pathComponents, use: tasksPage)
+    web.post(WebPath.Pattern.tasks.pathComponents, use: assignTaskSubmit)
+    web.get(WebPath.Pattern.task.pathComponents, use: taskPage)
+    web.post(WebPath.Pattern.task.pathComponents, use: taskActionSubmit)
 }
 
 extension Array where Element == String {
