@@ -32,7 +32,7 @@ enum TaskPages {
             <form method="post" action="\(WebPath.tasks.href)" id="task-form">\(Controls.csrf(req))
             \(Controls.select("office", t.t("承办税务机关", "Office"), offices.map { ($0.id, $0.name) }, v, invalid: error?.input))
             \(Controls.text("title", t.t("整改事项", "What to rectify"), v, invalid: error?.input))
-            \(Controls.text("working_days", t.t("整改期限（工作日，按官方节假日安排）", "Time allowed (working days, official calendar)"), v.isEmpty ? ["working_days": "10"] : v, invalid: error?.input, extra: " inputmode=\"numeric\" size=\"4\""))
+            \(Controls.text("working_days", t.t("整改期限（工作日，按官方节假日安排）", "Time allowed (working days, official calendar)"), v["working_days"] == nil ? v.merging(["working_days": "10"]) { a, _ in a } : v, invalid: error?.input, extra: " inputmode=\"numeric\" size=\"4\""))
             <button type="submit" id="assign">\(t.t("下达", "Assign"))</button></form>
             """ : ""
         return Layout.page(req, title: t.t("整改任务", "Rectification tasks"), status: status, """
