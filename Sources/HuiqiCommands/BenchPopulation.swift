@@ -164,19 +164,13 @@ struct BenchMonitor: AsyncParsableCommand {
 
     func run() async throws {
         let times = try await withServices(db.location, monitoringSnapshotSeconds: snapshotSeconds) { s in
-            var times: [Double] = []
-            for _ in 0..<iterations {
-                let start = DispatchTime.now().uptimeNanoseconds
+            try await timed(iterations) { first in
                 let r = try await s.monitoring.report(by: commandLineActor, kind: kind, period: period, office: office)
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-                if times.count == 1 { print("expected \(r.totals.expected), filed \(r.totals.filed), late \(r.totals.late), children \(r.children.count)") }
+                if first { print("expected \(r.totals.expected), filed \(r.totals.filed), late \(r.totals.late), children \(r.children.count)") }
             }
-            return times
         }
         // The first report may compute the snapshot: it is shown apart from the others.
-        let warm = times.dropFirst().sorted()
-        func pct(_ p: Double) -> String { warm.isEmpty ? "-" : String(format: "%.1f", warm[min(warm.count - 1, Int(Double(warm.count) * p))]) }
-        print("monitoring report of \(office): first \(String(format: "%.1f", times.first ?? 0)) ms; the next \(warm.count): p50 \(pct(0.5)) ms, p99 \(pct(0.99)) ms, max \(String(format: "%.1f", warm.last ?? 0)) ms")
+        print("monitoring report of \(office): \(summary(times, firstApart: true))")
     }
 }
 
@@ -193,19 +187,32 @@ struct BenchStatistics: AsyncParsableCommand {
 
     func run() async throws {
         let times = try await withServices(db.location, monitoringSnapshotSeconds: snapshotSeconds) { s in
-            var times: [Double] = []
-            for _ in 0..<iterations {
-                let start = DispatchTime.now().uptimeNanoseconds
+            try await timed(iterations) { first in
                 let r = try await s.statistics.report(by: commandLineActor, kind: kind, period: period, office: office, dimension: by)
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-                if times.count == 1 { print("returns \(r.total.returns), beneficiaries \(r.total.beneficiaries), relief \(Money(fen: r.total.relief_fen)), lines \(r.lines.count)") }
+                if first { print("returns \(r.total.returns), beneficiaries \(r.total.beneficiaries), relief \(Money(fen: r.total.relief_fen)), lines \(r.lines.count)") }
             }
-            return times
         }
         // With a snapshot the first report computes it: shown apart from the others.
-        let sorted = (snapshotSeconds > 0 ? Array(times.dropFirst()) : times).sorted()
-        func pct(_ p: Double) -> String { sorted.isEmpty ? "-" : String(format: "%.1f", sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
-        print("statistics of \(office) by \(by): first \(String(format: "%.1f", times.first ?? 0)) ms; \(sorted.count) timed: p50 \(pct(0.5)) ms, p99 \(pct(0.99)) ms, max \(String(format: "%.1f", sorted.last ?? 0)) ms")
+        print("statistics of \(office) by \(by): \(summary(times, firstApart: snapshotSeconds > 0))")
     }
 }
 
+/// Runs `body` `n` times and returns each run's wall time in milliseconds (`body` is told which run is the first).
+func timed(_ n: Int, _ body: (Bool) async throws -> Void) async throws -> [Double] {
+    var times: [Double] = []
+    for i in 0..<n {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await body(i == 0)
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    return times
+}
+
+/// "first … ms; the next N: p50 …, p99 …, max …" (`firstApart`: the first run, which may warm a snapshot, is
+/// reported alone and left out of the percentiles).
+func summary(_ times: [Double], firstApart: Bool) -> String {
+    let sorted = (firstApart ? Array(times.dropFirst()) : times).sorted()
+    func ms(_ x: Double) -> String { String(format: "%.1f", x) }
+    func pct(_ p: Double) -> String { sorted.isEmpty ? "-" : ms(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
+    return "first \(ms(times.first ?? 0)) ms; \(sorted.count) timed: p50 \(pct(0.5)) ms, p99 \(pct(0.99)) ms, max \(ms(sorted.last ?? 0)) ms"
+}

@@ -78,8 +78,12 @@ extension FilingService {
     /// registration, and (VAT) of the frequency registered for the year. Newest first.
     public func fileablePeriods(by actor: Actor, taxpayerID: String, kind: String) async throws -> [FileablePeriod] {
         let t = try await access.readableTaxpayer(taxpayerID, by: actor)
+        return try await fileablePeriods(t, kind: kind, filed: Set(try await store.currentReturns(taxpayer: t.id).map(\.return_id)))
+    }
+
+    /// The same, for a taxpayer already read and its filed return ids (the overview reads them once for three kinds).
+    func fileablePeriods(_ t: TaxpayerRow, kind: String, filed: Set<String>) async throws -> [FileablePeriod] {
         let today = Self.chinaDay(now())
-        let filed = Set(try await store.currentReturns(taxpayer: t.id).map(\.return_id))
         let registered = Day(iso: t.registered_on), gone = t.deregistered_on.flatMap(Day.init(iso:))
         var out: [FileablePeriod] = []
         for year in stride(from: today.year, to: today.year - Self.fileableYears, by: -1) {
@@ -125,7 +129,7 @@ extension FilingService {
         let byID = Dictionary(current.map { ($0.return_id, $0) }, uniquingKeysWith: { a, _ in a })
         var statuses: [ReturnStatus] = []
         for kind in FilingPeriod.kinds {
-            for p in try await fileablePeriods(by: actor, taxpayerID: t.id, kind: kind).prefix(2) {
+            for p in try await fileablePeriods(t, kind: kind, filed: Set(byID.keys)).prefix(2) {
                 let id = "\(kind):\(p.period)"
                 if let r = byID[id] {
                     statuses.append(ReturnStatus(kind: kind, period: p.period, deadline: p.deadline, state: .filed, version: r.version,

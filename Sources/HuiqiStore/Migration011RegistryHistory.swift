@@ -81,9 +81,7 @@ extension Store {
         var q: SQLQueryString = "SELECT u.* FROM users u WHERE 1 = 1"
         if let offices {
             guard !offices.isEmpty else { return [] }
-            var list: SQLQueryString = "("
-            for (i, o) in offices.sorted().enumerated() { list = list + (i == 0 ? "" : ", ") + "\(bind: o)" }
-            list = list + ")"
+            let list = Self.list(offices.sorted())
             q = q + " AND (u.office_id IN " + list
                 + " OR u.id IN (SELECT b.user_id FROM user_taxpayers b JOIN taxpayers t ON t.id = b.taxpayer_id WHERE t.office_id IN " + list + "))"
         }

@@ -52,6 +52,7 @@ extension Store {
             + "CAST(COALESCE(SUM(r.relief_fen), 0) AS BIGINT) AS law_relief_fen"
     }
 
+    /// `(?, ?, …)` with one bind per value, for `IN`.
     static func list(_ values: [String]) -> SQLQueryString {
         var s: SQLQueryString = "("
         for (i, v) in values.enumerated() { s = s + (i == 0 ? "" : ", ") + "\(bind: v)" }
@@ -64,18 +65,20 @@ extension Store {
             + " JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version "
     }
 
+    /// The office scope and the grouping column of a query: child offices (each over its subtree) or an attribute,
+    /// read from `attributes` (`t` for taxpayers, `x` for the snapshot).
+    static func grouping(_ q: StatisticsQuery, attributes: String) -> (scope: SQLQueryString, key: SQLQueryString) {
+        switch q.dimension {
+        case .office: return (childScope(q.root), "s.grp")
+        case .region, .industry, .kind: return (subtreeScope(q.root), "\(unsafeRaw: attributes).\(unsafeRaw: q.dimension.rawValue)")
+        }
+    }
+
     /// One line per group under `q.root` (the root's own taxpayers are the group `q.root` when grouping by office),
     /// computed by the database in one statement.
     public func statistics(_ q: StatisticsQuery) async throws -> [StatisticsRow] {
         guard !q.periods.isEmpty else { return [] }
-        let scope: SQLQueryString = q.dimension == .office ? Self.childScope(q.root) : Self.subtreeScope(q.root)
-        let key: SQLQueryString
-        switch q.dimension {
-        case .office: key = "s.grp"
-        case .region: key = "t.region"
-        case .industry: key = "t.industry"
-        case .kind: key = "t.kind"
-        }
+        let (scope, key) = Self.grouping(q, attributes: "t")
         let sql: SQLQueryString = scope + " SELECT " + key + " AS key, " + Self.statisticsColumns(taxpayer: "t.id")
             + " FROM scope s JOIN taxpayers t ON t.office_id = s.id " + Self.statisticsJoin(section: q.section, periods: q.periods)
             + "GROUP BY " + key + " ORDER BY 1"
@@ -121,14 +124,7 @@ extension Store {
 
     /// `statistics` read from the snapshot of `period`: sums over the subtree's offices × attributes.
     public func snapshotStatistics(_ q: StatisticsQuery, period: String) async throws -> [StatisticsRow] {
-        let scope: SQLQueryString = q.dimension == .office ? Self.childScope(q.root) : Self.subtreeScope(q.root)
-        let key: SQLQueryString
-        switch q.dimension {
-        case .office: key = "s.grp"
-        case .region: key = "x.region"
-        case .industry: key = "x.industry"
-        case .kind: key = "x.kind"
-        }
+        let (scope, key) = Self.grouping(q, attributes: "x")
         let sums = ["returns", "beneficiaries", "entitled", "entitled_received", "relief_fen", "law_relief_fen"]
             .map { "CAST(SUM(x.\($0)) AS BIGINT) AS \($0)" }.joined(separator: ", ")
         return try await db.raw(scope + " SELECT " + key + " AS key, \(unsafeRaw: sums) FROM scope s JOIN statistics_snapshots x ON x.office_id = s.id"

@@ -53,13 +53,8 @@ extension Store {
              WHERE 1 = 1
             """
         var filter: SQLQueryString = ""
-        func list(_ values: [String]) -> SQLQueryString {
-            var s: SQLQueryString = "("
-            for (i, v) in values.enumerated() { s = s + (i == 0 ? "" : ", ") + "\(bind: v)" }
-            return s + ")"
-        }
-        if let offices = q.offices { filter = filter + " AND t.office_id IN " + list(offices.sorted()) }
-        if let ids = q.ids { filter = filter + " AND t.id IN " + list(ids.sorted()) }
+        if let offices = q.offices { filter = filter + " AND t.office_id IN " + Self.list(offices.sorted()) }
+        if let ids = q.ids { filter = filter + " AND t.id IN " + Self.list(ids.sorted()) }
         if let office = q.office { filter = filter + " AND t.office_id = \(bind: office)" }
         if let kind = q.kind { filter = filter + " AND t.kind = \(bind: kind)" }
         if let search = q.search, !search.isEmpty {

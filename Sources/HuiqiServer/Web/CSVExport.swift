@@ -48,13 +48,14 @@ let maxExportRows = 100_000
                            "<p>\(req.web.t("符合条件的纳税人有 \(Show.count(first.total)) 户，导出上限为 \(Show.count(maxExportRows)) 户：请按税务机关、类型或状态缩小范围。", "\(Show.count(first.total)) taxpayers match; an export holds at most \(Show.count(maxExportRows)): narrow it by office, kind or status."))</p>")
     }
     var listing = first
+    let today = FilingService.chinaDay(p.services.now())
     let names = try await p.store.officeNames(actor.role == .taxpayer ? [] : actor.offices.count <= 5_000 ? actor.offices : [])
     while true {
         let more = try await p.store.officeNames(Set(listing.rows.map(\.office_id)).subtracting(names.keys))
         for r in listing.rows {
             let period = r.due_frequency == "monthly" ? listing.monthPeriod : r.due_frequency == "quarterly" ? listing.quarterPeriod : ""
             let overdue = (r.due_frequency == "monthly" ? listing.monthDeadline : listing.quarterDeadline).flatMap(Day.init(iso:))
-                .map { $0 < FilingService.chinaDay(p.services.now()) } ?? false
+                .map { $0 < today } ?? false
             rows.append([r.id, r.name, TaxpayerPages.kindName(r.kind, .zh), r.office_id, names[r.office_id] ?? more[r.office_id] ?? "", r.region,
                          period, TaxpayerPages.statusName(r, overdue: overdue, .zh).1, CSVExport.amount(r.computed_tax_fen),
                          CSVExport.amount(r.declared_tax_fen), CSVExport.amount(r.relief_fen)])

@@ -28,10 +28,11 @@ enum Show {
     }
     static func yuan(_ m: Money) -> String { yuan(m.fen) }
 
+    static let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+
     /// A period in words: `2026-Q3` → 2026年第三季度 / 2026 Q3; `2026-09` → 2026年9月 / September 2026; `2025` → 2025年度.
     static func period(_ p: String, _ lang: Lang) -> String {
         let quarters = ["一", "二", "三", "四"]
-        let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
         if let m = p.wholeMatch(of: /([0-9]{4})-Q([1-4])/), let q = Int(m.2) {
             return lang.t("\(m.1)年第\(quarters[q - 1])季度", "\(m.1) Q\(q)")
         }
@@ -53,7 +54,6 @@ enum Show {
     /// A day (ISO) in words: 2026年10月15日 / 15 October 2026.
     static func day(_ iso: String?, _ lang: Lang) -> String {
         guard let iso, let d = Day(iso: iso) else { return iso ?? "—" }
-        let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
         return lang.t("\(d.year)年\(d.month)月\(d.day)日", "\(d.day) \(months[d.month - 1]) \(d.year)")
     }
 
