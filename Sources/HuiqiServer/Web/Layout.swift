@@ -87,7 +87,7 @@ enum Layout {
     li.unread{font-weight:bold}li.overdue,tr.overdue .state,.status.overdue{color:#a11}.state.filed,.status.filed{color:#1b5e20}
     progress{width:100%;max-width:30em;height:1.2em}.pager{display:flex;gap:1em;margin:.5em 0}
     .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}details.technical{margin-top:.3em}details.technical code{white-space:pre-wrap}
-    @media (max-width:600px){main{padding:.5em;overflow-wrap:anywhere}td,th{padding:.2em .3em}main table:not(.lines){display:block;overflow-x:auto;max-width:100%}main table:not(.lines) td,main table:not(.lines) th{overflow-wrap:normal;min-width:4em}
+    @media (max-width:600px){main{padding:.5em;overflow-wrap:anywhere}td,th{padding:.2em .3em}main table:not(.lines){display:block;overflow-x:auto;max-width:100%}main table:not(.lines) td,main table:not(.lines) th{overflow-wrap:normal}main table:not(.lines) th[scope=row]{min-width:7em}
       table.lines thead{display:none}table.lines,table.lines tbody,table.lines tr{display:block}table.lines tr{border:1px solid #bbb;margin:.5em 0;padding:.3em}
       table.lines td,table.lines th{display:flex;justify-content:space-between;align-items:center;gap:.5em;border:0}
       table.lines td::before{content:attr(data-label);font-weight:600}table.lines caption{display:block}table.lines input[type=text],table.lines input:not([type]){max-width:10em}}
