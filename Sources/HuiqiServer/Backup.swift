@@ -1,4 +1,5 @@
 import Foundation
+import HuiqiServices
 import HuiqiStore
 import SQLKit
 
@@ -25,7 +26,7 @@ public enum Backup {
         case .sqlite:
             try await withStore(location) { store in try await store.db.raw("VACUUM INTO \(bind: file)").run() }
         case .postgres(let url):
-            try run("pg_dump", ["--format=custom", "--no-owner", "--file=\(file)", url])
+            try await run("pg_dump", ["--format=custom", "--no-owner", "--file=\(file)", url])
         }
     }
 
@@ -42,25 +43,18 @@ public enum Backup {
             }
             guard ok == "ok" else { throw Failure.tool("PRAGMA integrity_check", 1, ok ?? "no answer") }
         case .postgres(let url):
-            let tables = try run("psql", ["-tAc", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", url])
+            let tables = try await run("psql", ["-tAc", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", url])
             guard tables.trimmingCharacters(in: .whitespacesAndNewlines) == "0" else { throw Failure.notEmpty(url) }
-            try run("pg_restore", ["--no-owner", "--exit-on-error", "--dbname=\(url)", file])
+            try await run("pg_restore", ["--no-owner", "--exit-on-error", "--dbname=\(url)", file])
         }
         return try await withStore(location) { store in try await store.check() }
     }
 
     /// Runs a client tool and returns its standard output; a non-zero exit is an error with its standard error.
     @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [tool] + arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw Failure.tool(tool, p.terminationStatus, String(decoding: e, as: UTF8.self)) }
-        return String(decoding: o, as: UTF8.self)
+    static func run(_ tool: String, _ arguments: [String]) async throws -> String {
+        let r = try await ChildProcess.run(tool, arguments)
+        guard r.status == 0 else { throw Failure.tool(tool, r.status, r.errorText) }
+        return r.text
     }
 }

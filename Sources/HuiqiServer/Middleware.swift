@@ -1,3 +1,4 @@
+import AsyncKit
 import Foundation
 import HuiqiRules
 import HuiqiServices
@@ -17,8 +18,9 @@ struct BearerActor: AsyncMiddleware {
 
 /// Maps every error to its HTTP answer in a documented shape (OpenAPI `Error` or `Message`): refusals to 400/422
 /// with the CASES.md error object; reach to 404/403; races on a unique key to 409; a route that exists for
-/// other methods to 405; Vapor's own errors (bad bodies, 413) keep their status with a message. Nothing else
-/// is a 500, and a 500 says only that it is one (the cause goes to the log).
+/// other methods to 405; no database connection in time to 503 with Retry-After; Vapor's own errors (bad
+/// bodies, 413) keep their status with a message. Nothing else is a 500, and a 500 says only that it is one
+/// (the cause goes to the log).
 struct ErrorMapping: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         do { return try await next.respond(to: request) }
@@ -60,6 +62,14 @@ struct ErrorMapping: AsyncMiddleware {
             }
             if (300..<400).contains(abort.status.code) { return Response(status: abort.status, headers: abort.headers) }  // the pages' redirects
             return message(abort.status, "\(abort.reason) / 请求无效")
+        } catch ConnectionPoolTimeoutError.connectionRequestTimeout {
+            // Every database connection stayed busy for the pool's whole wait (10 s): the server is overloaded or
+            // the database unreachable. Nothing was written; the client may retry (a filing with the same
+            // Idempotency-Key is answered once).
+            request.logger.warning("no database connection within the pool's timeout; answered 503")
+            let r = message(.serviceUnavailable, "the service is busy; retry shortly / 服务繁忙，请稍后重试")
+            r.headers.replaceOrAdd(name: .retryAfter, value: "5")
+            return r
         } catch let e as DecodingError {
             return message(.badRequest, "the request body could not be read: \(e.localizedDescription) / 请求内容无法解析")
         } catch {

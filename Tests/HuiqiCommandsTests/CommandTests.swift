@@ -2,78 +2,71 @@ import Foundation
 import Testing
 @testable import HuiqiCommands
 import HuiqiRules
+import HuiqiServices
 
 /// The command line as a user runs it: the built `huiqi` binary, its output and exit status.
-func runHuiqi(_ args: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
+func runHuiqi(_ args: [String], stdin: String? = nil) async throws -> (status: Int32, out: String, err: String) {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let candidates = [".build/debug/huiqi", ".build/release/huiqi"].map { root.appendingPathComponent($0) }
     guard let exe = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
         throw CocoaError(.fileNoSuchFile)
     }
-    let p = Process()
-    p.executableURL = exe
-    p.arguments = args
-    let out = Pipe(), err = Pipe(), inp = Pipe()
-    p.standardOutput = out; p.standardError = err; p.standardInput = inp
-    try p.run()
-    if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try inp.fileHandleForWriting.close()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    // Awaited on threads of its own (ChildProcess): a test waiting here must not hold a cooperative thread.
+    let r = try await ChildProcess.run(exe.path, args, stdin: stdin.map { Data($0.utf8) })
+    return (r.status, r.text, r.errorText)
 }
 
 @Suite struct CommandTests {
     let hubeiCase = #"{"taxpayer":{"kind":"enterprise","vat_status":"small_scale","region":"420102"},"vat":{"period":"2020-Q3","sales":[{"kind":"goods","amount":"400000.00","rate":"0.03"}]}}"#
 
-    @Test func calcPrintsTheDetermination() throws {
-        let r = try runHuiqi(["calc", "-"], stdin: hubeiCase)
+    @Test func calcPrintsTheDetermination() async throws {
+        let r = try await runHuiqi(["calc", "-"], stdin: hubeiCase)
         #expect(r.status == 0)
         let j = try JSONParser.parse(r.out)
         #expect(j["vat"]?["tax"] == .string("0.00") && j["vat"]?["relief"] == .string("12000.00"))
         #expect(j["vat"]?["rules"].map { $0.serialized().contains("2020年第13号") } == true)
     }
 
-    @Test func calcExplains() throws {
-        let r = try runHuiqi(["calc", "--explain", "-"], stdin: hubeiCase)
+    @Test func calcExplains() async throws {
+        let r = try await runHuiqi(["calc", "--explain", "-"], stdin: hubeiCase)
         #expect(r.status == 0 && r.out.contains("免征") && r.out.contains("exempt"))
     }
 
-    @Test func invalidInputExitsTwoAndNamesTheField() throws {
-        let r = try runHuiqi(["calc", "-"], stdin: #"{"taxpayer":{"kind":"enterprise","vat_status":"small_scale"},"vat":{"period":"2023-Q2","sales":[{"kind":"goods","amount":"1","rate":"0.01"}]}}"#)
+    @Test func invalidInputExitsTwoAndNamesTheField() async throws {
+        let r = try await runHuiqi(["calc", "-"], stdin: #"{"taxpayer":{"kind":"enterprise","vat_status":"small_scale"},"vat":{"period":"2023-Q2","sales":[{"kind":"goods","amount":"1","rate":"0.01"}]}}"#)
         #expect(r.status == 2)
         #expect(try JSONParser.parse(r.out)["error"]?["field"] == .string("vat.sales[0].rate"))
         #expect(r.err.contains("vat.sales[0].rate"))
     }
 
     /// A file that cannot be read still gets the one error object on standard output, naming the document.
-    @Test func unreadableFileGetsTheErrorObject() throws {
-        let r = try runHuiqi(["calc", "/nonexistent/case.json"])
+    @Test func unreadableFileGetsTheErrorObject() async throws {
+        let r = try await runHuiqi(["calc", "/nonexistent/case.json"])
         #expect(r.status == 2)
         let j = try JSONParser.parse(r.out)
         #expect(j["error"]?["code"] == .string("invalid_input") && j["error"]?["field"] == .string("$"))
         #expect(r.err.contains("/nonexistent/case.json"))
     }
 
-    @Test func otherRefusalsExitOne() throws {
-        let r = try runHuiqi(["calc", "-"], stdin: #"{"taxpayer":{"kind":"enterprise","vat_status":"small_scale"},"vat":{"period":"2028-01","sales":[]}}"#)
+    @Test func otherRefusalsExitOne() async throws {
+        let r = try await runHuiqi(["calc", "-"], stdin: #"{"taxpayer":{"kind":"enterprise","vat_status":"small_scale"},"vat":{"period":"2028-01","sales":[]}}"#)
         let j = try JSONParser.parse(r.out)
         #expect(r.status == 1)
         #expect(j["error"]?["code"] == .string("no_rule"))
     }
 
-    @Test func calendarCommands() throws {
-        #expect(try runHuiqi(["calendar", "deadline", "2026-10"]).out == "2026-10-26\n")
-        #expect(try runHuiqi(["calendar", "add-working-days", "2025-09-30", "3"]).out == "2025-10-11\n")
-        let r = try runHuiqi(["calendar", "deadline", "2027-01"])
+    @Test func calendarCommands() async throws {
+        #expect(try await runHuiqi(["calendar", "deadline", "2026-10"]).out == "2026-10-26\n")
+        #expect(try await runHuiqi(["calendar", "add-working-days", "2025-09-30", "3"]).out == "2025-10-11\n")
+        let r = try await runHuiqi(["calendar", "deadline", "2027-01"])
         #expect(r.status == 1 && r.err.contains("2027"))
     }
 
-    @Test func rulesListsParametersWithCitations() throws {
-        let r = try runHuiqi(["rules", "--date", "2024-05-01"])
+    @Test func rulesListsParametersWithCitations() async throws {
+        let r = try await runHuiqi(["rules", "--date", "2024-05-01"])
         #expect(r.status == 0)
         #expect(r.out.contains("vat.exemption.limit.quarterly = 300000.00") && r.out.contains("2023年第19号"))
         #expect(r.out.contains("vat.rate3.treatment = 0.01"))
-        #expect(try runHuiqi(["rules", "--date", "2024-13-01"]).status == 2)
+        #expect(try await runHuiqi(["rules", "--date", "2024-13-01"]).status == 2)
     }
 }

@@ -224,7 +224,7 @@ import VaporTesting
     /// and `huiqi check` finds nothing wrong; a restore never overwrites.
     @Test(arguments: Backend.allCases)
     func backupAndRestoreRoundTrip(_ backend: Backend) async throws {
-        guard let source = try newDatabase(backend), let target = try newDatabase(backend) else { return }
+        guard let source = try await newDatabase(backend), let target = try await newDatabase(backend) else { return }
         try await withHuiqi(backend, at: source) { app in
             let t = try await token(app, "company", "huiqi-taxpayer")
             #expect(try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns", token: t, body: vatQ2).status == .created)

@@ -13,7 +13,7 @@ enum Backend: String, CaseIterable, Sendable { case sqlite, postgres }
 
 /// A new, empty database of the backend: a temporary SQLite file, or a fresh PostgreSQL database (so tests can
 /// run in parallel). Nil when PostgreSQL is not configured outside CI.
-func newDatabase(_ backend: Backend) throws -> DatabaseLocation? {
+func newDatabase(_ backend: Backend) async throws -> DatabaseLocation? {
     switch backend {
     case .sqlite:
         return .sqlite(path: FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-test-\(UUID()).sqlite").path)
@@ -23,11 +23,9 @@ func newDatabase(_ backend: Backend) throws -> DatabaseLocation? {
             return nil
         }
         let name = "huiqi_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16))"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["psql", admin, "-q", "-c", "CREATE DATABASE \(name)"]
-        try p.run(); p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "CREATE DATABASE failed")
+        // Awaited, not waited on: a blocked cooperative thread would stall other tests' transactions (ChildProcess).
+        let r = try await ChildProcess.run("psql", [admin, "-q", "-c", "CREATE DATABASE \(name)"])
+        #expect(r.status == 0, "CREATE DATABASE failed: \(r.errorText)")
         let base = String(admin[..<admin.lastIndex(of: "/")!])
         return .postgres(url: "\(base)/\(name)")
     }
@@ -37,7 +35,9 @@ func newDatabase(_ backend: Backend) throws -> DatabaseLocation? {
 /// closed filing period filed and screened (most tests file this year's returns themselves, so they leave it out).
 func withHuiqi(_ backend: Backend, at given: DatabaseLocation? = nil, now: @escaping @Sendable () -> Date = { Date(timeIntervalSince1970: 1_780_000_000) },
                closedPeriod: Bool = false, _ body: (Application) async throws -> Void) async throws {
-    guard let location = try given ?? newDatabase(backend) else { return }
+    var location = given
+    if location == nil { location = try await newDatabase(backend) }
+    guard let location else { return }
     try await withApp(configure: { app in
         try await configure(app, ServerSettings(database: location, demo: true, demoTaxpayers: 60, demoClosedPeriod: closedPeriod, now: now))
     }, body)

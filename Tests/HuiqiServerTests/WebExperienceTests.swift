@@ -141,7 +141,7 @@ import VaporTesting
 
     @Test(arguments: Backend.allCases)
     func pagination(_ backend: Backend) async throws {
-        guard let location = try newDatabase(backend) else { return }
+        guard let location = try await newDatabase(backend) else { return }
         try await withApp(configure: { app in
             try await configure(app, ServerSettings(database: location, demo: true, demoTaxpayers: 130, demoClosedPeriod: false,
                                                     now: { Date(timeIntervalSince1970: 1_780_000_000) }))

@@ -87,27 +87,9 @@ enum ReceiptPages {
     static func pdf(_ html: String) async throws -> Data? {
         let candidates = ["/usr/bin/weasyprint", "/usr/local/bin/weasyprint"]
         guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
-        return try await withCheckedThrowingContinuation { (k: CheckedContinuation<Data?, any Error>) in
-            DispatchQueue.global().async {
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: binary)
-                p.arguments = ["--quiet", "-", "-"]
-                let input = Pipe(), output = Pipe()
-                p.standardInput = input; p.standardOutput = output; p.standardError = FileHandle.nullDevice
-                do { try p.run() } catch { k.resume(throwing: error); return }
-                let timer = DispatchWorkItem { if p.isRunning { p.terminate() } }
-                DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: timer)
-                DispatchQueue.global().async {
-                    input.fileHandleForWriting.write(Data(html.utf8))
-                    try? input.fileHandleForWriting.close()
-                }
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                timer.cancel()
-                if p.terminationStatus == 0, data.starts(with: Array("%PDF".utf8)) { k.resume(returning: data) }
-                else { k.resume(throwing: PDFError.failed(status: p.terminationStatus)) }
-            }
-        }
+        let r = try await ChildProcess.run(binary, ["--quiet", "-", "-"], stdin: Data(html.utf8), timeout: 30)
+        guard r.status == 0, r.stdout.starts(with: Array("%PDF".utf8)) else { throw PDFError.failed(status: r.status) }
+        return r.stdout
     }
 }
 
