@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-sqlite-driver", from: "4.9.0"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver", from: "2.14.0"),
         .package(url: "https://github.com/vapor/async-kit", from: "1.22.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -60,6 +61,7 @@ let package = Package(
             "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
             .product(name: "Vapor", package: "vapor"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "CSV", package: "CSV.swift"),  // other departments' registry files
         ], resources: [.copy("Evaluation")]),
         .target(name: "HuiqiServer", dependencies: [
             "HuiqiServices", "HuiqiStore", "HuiqiRules", "HuiqiCalendar",

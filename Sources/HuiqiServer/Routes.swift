@@ -28,6 +28,7 @@ func routes(_ app: Application) throws {
     authed.get("taxpayers", ":taxpayer", "returns", ":return", use: showReturn)
     administrationRoutes(authed)
     statisticsRoutes(authed)
+    registryRoutes(authed)
 }
 
 @Sendable func health(_ req: Request) async throws -> Response {

@@ -86,6 +86,10 @@ public struct MonitoringService: Sendable {
     /// The office an actor looks at: the one asked for if within reach, else the actor's own (administrators:
     /// the root of the tree). Taxpayer users have no office view.
     public func office(_ asked: String?, for actor: Actor) async throws -> OfficeRow {
+        try await Self.office(asked, for: actor, store: store)
+    }
+
+    static func office(_ asked: String?, for actor: Actor, store: Store) async throws -> OfficeRow {
         guard actor.role != .taxpayer else { throw ServiceError.forbidden("monitoring is for tax offices / 监控仅供税务机关使用") }
         if let asked, !asked.isEmpty {
             try TextInput.check(asked, field: "office", maxLength: TextInput.maxIdentifier)

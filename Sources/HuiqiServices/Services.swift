@@ -22,6 +22,7 @@ public struct Services: Sendable {
     public let statistics: StatisticsService
     public let supervision: SupervisionService
     public let rectification: RectificationService
+    public let comparison: RegistryComparisonService
 
     /// `webhook`: where reminders are delivered (nil: in the portal only). `tokenDays`: API token lifetime.
     /// `monitoringSnapshotSeconds`: serve monitoring from a snapshot this old at most (0: live figures).
@@ -37,6 +38,7 @@ public struct Services: Sendable {
         // A weights file that cannot be read makes supervision refuse (never a default score); a test reads it.
         supervision = SupervisionService(statistics: statistics, monitoring: monitoring, weights: try? EvaluationWeights.bundled())
         rectification = RectificationService(store: store, deadlines: deadlines, now: now)
+        comparison = RegistryComparisonService(store: store, now: now)
         screening = ScreeningService(store: store, engine: engine, deadlines: deadlines, now: now)
         ledger = LedgerService(store: store, access: access, now: now)
         reminders = ReminderService(store: store, deadlines: deadlines, now: now, webhook: webhook)

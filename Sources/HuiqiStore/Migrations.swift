@@ -8,7 +8,8 @@ public enum HuiqiMigrations {
     public static let all: [any AsyncMigration] = [M001Offices(), M002Taxpayers(), M003Users(), M004Returns(), M005AuditLog(),
                                                    M006FilingFrequencyAndSessions(), M007CurrentReturns(),
                                                    M008ReturnPrompts(), M009Hardening(), M010Administration(),
-                                                   M011RegistryHistory(), M012StatisticsSnapshots(), M013Rectification()]
+                                                   M011RegistryHistory(), M012StatisticsSnapshots(), M013Rectification(),
+                                                   M014DepartmentRegistries()]
 }
 
 struct M001Offices: AsyncMigration {

@@ -67,7 +67,7 @@ func call(_ app: Application, _ method: HTTPMethod, _ path: String, token: Strin
     var headers = HTTPHeaders()
     if let token { headers.bearerAuthorization = .init(token: token) }
     if body != nil { headers.contentType = .json }
-    for (k, v) in extra { headers.add(name: k, value: v) }
+    for (k, v) in extra { headers.replaceOrAdd(name: k, value: v) }
     let request = TestingHTTPRequest(method: method, url: .init(path: path), headers: headers,
                                      body: body.map { ByteBuffer(string: $0) } ?? ByteBuffer())
     let r = try await app.testing().performTest(request: request)

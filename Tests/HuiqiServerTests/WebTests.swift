@@ -9,6 +9,8 @@ import VaporTesting
 struct WebClient {
     let app: Application
     var cookies: [String: String] = [:]
+    /// The Cookie header this client sends.
+    var cookie: String { cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ") }
 
     mutating func request(_ method: HTTPMethod, _ path: String, form: [(String, String)]? = nil) async throws -> Reply {
         var headers = HTTPHeaders()

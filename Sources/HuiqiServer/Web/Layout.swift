@@ -15,7 +15,7 @@ enum Layout {
             <nav aria-label="\(ctx.t("主导航", "Main"))">
             \(actor.role == .taxpayer ? "<a href=\"\(WebPath.home.href)\" id=\"nav-home\">\(ctx.t("首页", "Home"))</a>" as HTML : "")
             <a href="\(WebPath.taxpayers(search: nil).href)" id="nav-taxpayers">\(actor.role == .taxpayer ? ctx.t("我的纳税人", "My taxpayers") : ctx.t("纳税人", "Taxpayers"))</a>
-            \(actor.role == .taxpayer ? "" : "<a href=\"\(WebPath.monitor(kind: nil, period: nil, office: nil).href)\" id=\"nav-monitor\">\(ctx.t("申报监控", "Monitoring"))</a> <a href=\"\(WebPath.statistics.href)\" id=\"nav-statistics\">\(ctx.t("减免统计", "Statistics"))</a> <a href=\"\(WebPath.supervision.href)\" id=\"nav-supervision\">\(ctx.t("督导考核", "Supervision"))</a> <a href=\"\(WebPath.tasks.href)\" id=\"nav-tasks\">\(ctx.t("整改任务", "Tasks"))</a>" as HTML)
+            \(actor.role == .taxpayer ? "" : "<a href=\"\(WebPath.monitor(kind: nil, period: nil, office: nil).href)\" id=\"nav-monitor\">\(ctx.t("申报监控", "Monitoring"))</a> <a href=\"\(WebPath.statistics.href)\" id=\"nav-statistics\">\(ctx.t("减免统计", "Statistics"))</a> <a href=\"\(WebPath.supervision.href)\" id=\"nav-supervision\">\(ctx.t("督导考核", "Supervision"))</a> <a href=\"\(WebPath.tasks.href)\" id=\"nav-tasks\">\(ctx.t("整改任务", "Tasks"))</a> <a href=\"\(WebPath.registries.href)\" id=\"nav-registries\">\(ctx.t("部门比对", "Registries"))</a>" as HTML)
             \(actor.role == .administrator || actor.role == .officer ? "<a href=\"\(WebPath.admin.href)\" id=\"nav-admin\">\(ctx.t("登记管理", "Registry"))</a>" as HTML : "")
             </nav>
             <span class="who">\(actor.login)（\(roleName(actor.role, ctx.lang))）</span>

@@ -88,6 +88,7 @@ func tasksPageWith(_ req: Request, actor: Actor, values: [String: String], error
     let names = try await s.store.officeNames(Set(tasks.map(\.row.office_id)))
     var v = values
     if v["office"] == nil, let asked = req.query[String.self, at: "office"] { v["office"] = asked }
+    if v["title"] == nil, let suggested = req.query[String.self, at: "title"] { v["title"] = suggested }  // from a comparison finding
     return TaskPages.list(req, actor: actor, tasks: tasks, offices: offices, names: names, values: v, error: error, status: status)
 }
 

@@ -32,6 +32,9 @@ enum WebPath {
     case supervision
     case tasks
     case task(String)
+    case registries
+    case registriesCSV
+    case registryImport
 
     /// A filed return's documents: the printable return (申报表) and the filing receipt (申报回执), as a page or a PDF.
     enum ReceiptFormat: String, Sendable { case html, pdf }
@@ -79,6 +82,9 @@ enum WebPath {
         case .supervision: return "/supervision"
         case .tasks: return "/tasks"
         case .task(let id): return "/tasks/\(HTML.query(id))"
+        case .registries: return "/registries"
+        case .registriesCSV: return "/registries.csv"
+        case .registryImport: return "/registries/import"
         }
     }
 
@@ -116,5 +122,8 @@ enum WebPath {
         static let supervision = ["supervision"]
         static let tasks = ["tasks"]
         static let task = ["tasks", ":task"]
+        static let registries = ["registries"]
+        static let registriesCSV = ["registries.csv"]
+        static let registryImport = ["registries", "import"]
     }
 }

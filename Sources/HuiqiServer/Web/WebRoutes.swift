@@ -46,6 +46,10 @@ func webRoutes(_ app: Application) {
     web.get(WebPath.Pattern.supervision.pathComponents, use: supervisionPage)
     web.get(WebPath.Pattern.tasks.pathComponents, use: tasksPage)
     web.post(WebPath.Pattern.tasks.pathComponents, use: assignTaskSubmit)
+    web.get(WebPath.Pattern.registries.pathComponents, use: registriesPage)
+    web.get(WebPath.Pattern.registriesCSV.pathComponents, use: registriesCSV)
+    web.on(.POST, WebPath.Pattern.registryImport.pathComponents, body: .collect(maxSize: ByteCount(value: RegistryPages.maxUploadMB << 20)),
+           use: registryImportSubmit)
     web.get(WebPath.Pattern.task.pathComponents, use: taskPage)
     web.post(WebPath.Pattern.task.pathComponents, use: taskActionSubmit)
 }
