@@ -9,11 +9,23 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.year = year; self.month = month; self.day = day
     }
     /// Parses ISO `YYYY-MM-DD`.
+    /// Parses ISO `YYYY-MM-DD`: ten ASCII bytes, digits and two hyphens (read byte by byte: registry imports parse
+    /// millions of dates).
     public init?(iso: String) {
-        let p = iso.split(separator: "-", omittingEmptySubsequences: false)
-        guard p.count == 3, p[0].count == 4, p[1].count == 2, p[2].count == 2,
-              let y = Int(p[0]), let m = Int(p[1]), let d = Int(p[2]) else { return nil }
-        self.init(year: y, month: m, day: d)
+        var digits = (0, 0, 0), i = 0
+        for b in iso.utf8 {
+            switch i {
+            case 4, 7: guard b == UInt8(ascii: "-") else { return nil }
+            case 0..<10:
+                guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+                let v = Int(b - UInt8(ascii: "0"))
+                if i < 4 { digits.0 = digits.0 * 10 + v } else if i < 7 { digits.1 = digits.1 * 10 + v } else { digits.2 = digits.2 * 10 + v }
+            default: return nil
+            }
+            i += 1
+        }
+        guard i == 10 else { return nil }
+        self.init(year: digits.0, month: digits.1, day: digits.2)
     }
     public static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
     public static func daysIn(year: Int, month: Int) -> Int {

@@ -69,11 +69,13 @@ enum ReceiptPages {
         """
     }
 
-    /// A stand-alone document for the PDF: no navigation, A4, a CJK font.
+    /// A stand-alone document for the PDF: no navigation, A4, a CJK font. WenQuanYi Micro Hei first: WeasyPrint
+    /// subsets its TrueType glyphs in about 2 s where Noto Sans CJK's CFF takes about 9 s (measured here), and the
+    /// PDF is a tenth of the size; Noto stays as the fallback.
     static func document(_ title: String, _ body: HTML, _ lang: Lang) -> String {
         let html: HTML = """
         <!doctype html><html lang="\(lang == .zh ? "zh-CN" : "en")"><head><meta charset="utf-8"><title>\(title)</title>
-        <style>@page{size:A4;margin:18mm}body{font-family:"Noto Sans CJK SC","Noto Sans CJK",sans-serif;font-size:10.5pt;color:#000}
+        <style>@page{size:A4;margin:18mm}body{font-family:"WenQuanYi Micro Hei","Noto Sans CJK SC","Noto Sans CJK",sans-serif;font-size:10.5pt;color:#000}
         table{border-collapse:collapse;width:100%;margin:.4em 0}td,th{border:1px solid #999;padding:.2em .4em;text-align:left;vertical-align:top}
         td.num{text-align:right;white-space:nowrap}h1{font-size:15pt}h2{font-size:12.5pt;margin:.8em 0 .3em}h3{font-size:11pt}
         details>summary{display:none}.muted{color:#444}section.relief{border:0;padding:0}</style></head>
