@@ -29,6 +29,7 @@ func routes(_ app: Application) throws {
     administrationRoutes(authed)
     statisticsRoutes(authed)
     registryRoutes(authed)
+    reportRoutes(authed)
 }
 
 @Sendable func health(_ req: Request) async throws -> Response {

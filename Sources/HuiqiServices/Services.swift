@@ -23,6 +23,7 @@ public struct Services: Sendable {
     public let supervision: SupervisionService
     public let rectification: RectificationService
     public let comparison: RegistryComparisonService
+    public let reports: ReportService
 
     /// `webhook`: where reminders are delivered (nil: in the portal only). `tokenDays`: API token lifetime.
     /// `monitoringSnapshotSeconds`: serve monitoring from a snapshot this old at most (0: live figures).
@@ -36,7 +37,9 @@ public struct Services: Sendable {
         monitoring = MonitoringService(store: store, deadlines: deadlines, now: now, snapshotSeconds: monitoringSnapshotSeconds)
         statistics = StatisticsService(store: store, monitoring: monitoring, now: now, snapshotSeconds: monitoringSnapshotSeconds)
         // A weights file that cannot be read makes supervision refuse (never a default score); a test reads it.
-        supervision = SupervisionService(statistics: statistics, monitoring: monitoring, weights: try? EvaluationWeights.bundled())
+        let weights = try? EvaluationWeights.bundled()
+        supervision = SupervisionService(statistics: statistics, monitoring: monitoring, weights: weights)
+        reports = ReportService(store: store, statistics: statistics, monitoring: monitoring, deadlines: deadlines, weights: weights, now: now)
         rectification = RectificationService(store: store, deadlines: deadlines, now: now)
         comparison = RegistryComparisonService(store: store, now: now)
         screening = ScreeningService(store: store, engine: engine, deadlines: deadlines, now: now)

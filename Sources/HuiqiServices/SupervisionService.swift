@@ -9,6 +9,8 @@ public struct EvaluationWeights: Codable, Sendable, Equatable {
     public let coverage_threshold_permille: Int64
     /// Weight of each input: `coverage`, `timely_filing`, `relief_claimed`.
     public let weights: [String: Int64]
+    /// Each office's report of a period (逐级上报) is due this many working days after the period's filing deadline.
+    public let report_due_working_days: Int
 
     public static let inputs = ["coverage", "timely_filing", "relief_claimed"]
 
@@ -20,8 +22,8 @@ public struct EvaluationWeights: Codable, Sendable, Equatable {
         }
         let w = try JSONDecoder().decode(EvaluationWeights.self, from: Data(contentsOf: url))
         guard Set(w.weights.keys) == Set(inputs), w.weights.values.allSatisfy({ $0 >= 0 }), w.weights.values.reduce(0, +) > 0,
-              (0...1000).contains(w.coverage_threshold_permille) else {
-            throw ServiceError.invalid(field: "weights", zh: "考核权重文件无效", en: "the evaluation weights must name \(inputs), be non-negative and not all zero")
+              (0...1000).contains(w.coverage_threshold_permille), (1...60).contains(w.report_due_working_days) else {
+            throw ServiceError.invalid(field: "weights", zh: "考核权重文件无效", en: "the evaluation weights must name \(inputs), be non-negative and not all zero; reports due 1 to 60 working days after the deadline")
         }
         return w
     }

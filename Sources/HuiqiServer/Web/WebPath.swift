@@ -35,6 +35,9 @@ enum WebPath {
     case registries
     case registriesCSV
     case registryImport
+    case reports(period: String?, office: String?)
+    case reportsCSV(period: String, office: String)
+    case reportVersion(office: String, period: String, version: Int)
 
     /// A filed return's documents: the printable return (申报表) and the filing receipt (申报回执), as a page or a PDF.
     enum ReceiptFormat: String, Sendable { case html, pdf }
@@ -85,6 +88,11 @@ enum WebPath {
         case .registries: return "/registries"
         case .registriesCSV: return "/registries.csv"
         case .registryImport: return "/registries/import"
+        case let .reports(period, office):
+            let q = [("period", period), ("office", office)].compactMap { k, v in v.map { "\(k)=\(HTML.query($0))" } }
+            return "/reports" + (q.isEmpty ? "" : "?" + q.joined(separator: "&"))
+        case let .reportsCSV(period, office): return "/reports.csv?period=\(HTML.query(period))&office=\(HTML.query(office))"
+        case let .reportVersion(office, period, version): return "/reports/\(HTML.query(office))/\(HTML.query(period))/\(version)"
         }
     }
 
@@ -125,5 +133,8 @@ enum WebPath {
         static let registries = ["registries"]
         static let registriesCSV = ["registries.csv"]
         static let registryImport = ["registries", "import"]
+        static let reports = ["reports"]
+        static let reportsCSV = ["reports.csv"]
+        static let reportVersion = ["reports", ":office", ":period", ":version"]
     }
 }

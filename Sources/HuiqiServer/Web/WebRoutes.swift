@@ -47,6 +47,10 @@ func webRoutes(_ app: Application) {
     web.get(WebPath.Pattern.tasks.pathComponents, use: tasksPage)
     web.post(WebPath.Pattern.tasks.pathComponents, use: assignTaskSubmit)
     web.get(WebPath.Pattern.registries.pathComponents, use: registriesPage)
+    web.get(WebPath.Pattern.reports.pathComponents, use: reportsPage)
+    web.post(WebPath.Pattern.reports.pathComponents, use: submitReportSubmit)
+    web.get(WebPath.Pattern.reportsCSV.pathComponents, use: reportsCSV)
+    web.get(WebPath.Pattern.reportVersion.pathComponents, use: reportVersionPage)
     web.get(WebPath.Pattern.registriesCSV.pathComponents, use: registriesCSV)
     web.on(.POST, WebPath.Pattern.registryImport.pathComponents, body: .collect(maxSize: ByteCount(value: RegistryPages.maxUploadMB << 20)),
            use: registryImportSubmit)
