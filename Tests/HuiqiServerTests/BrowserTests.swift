@@ -154,6 +154,63 @@ import Vapor
         }
     }
 
+    /// Issue 10 in a browser: a district submits its report and Shanghai sees it beside an overdue district; Shanghai
+    /// uploads a registry file with a bad row (refused, the row named), then a good one, and turns a finding into a
+    /// rectification task for the office responsible.
+    @Test func reportsRegistryImportAndATaskFromAFinding() async throws {
+        try await withBrowser(closedPeriod: true) { _, browser, site in
+            func text(_ css: String, contains expected: String) async -> Bool {
+                for _ in 0..<50 {
+                    if let t = try? await browser.text(css), t.contains(expected) { return true }
+                    try? await Task.sleep(for: .milliseconds(100))
+                }
+                return false
+            }
+            func login(_ name: String, _ password: String) async throws {
+                try await browser.open(site + "/login")
+                try await browser.type("#login", name)
+                try await browser.type("#password", password)
+                try await browser.click("#submit")
+                for _ in 0..<30 where !(try await browser.currentURL().hasSuffix("/taxpayers")) { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            try await login("pudong", "huiqi-officer")
+            try await browser.open(site + "/reports?period=2026-Q1")
+            try await browser.click("#submit-report")
+            #expect(await text("#report-version", contains: "报送"))
+            #expect(try await browser.currentURL().hasSuffix("/reports/13101150000/2026-Q1/1"))
+            try await browser.click("#logout")
+
+            try await login("shanghai", "huiqi-supervisor")
+            try await browser.click("#nav-reports")
+            try await browser.open(site + "/reports?period=2026-Q1")
+            #expect(await text("#children", contains: "已报送第 1 版"))
+            #expect(await text("#children", contains: "逾期未报送"))
+
+            let header = "统一社会信用代码,名称,市场主体类型,成立日期,注销日期,行业门类,行政区划代码\n"
+            let dir = FileManager.default.temporaryDirectory
+            let bad = dir.appendingPathComponent("market-bad-\(UUID()).csv"), good = dir.appendingPathComponent("market-\(UUID()).csv")
+            try (header + "91310115MA1NEW001L,上海新开贸易有限公司,企业,2026-02-30,,F,310115\n").write(to: bad, atomically: true, encoding: .utf8)
+            try (header + "91310115MA1NEW001L,上海新开贸易有限公司,企业,2026-03-02,,F,310115\n").write(to: good, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: bad); try? FileManager.default.removeItem(at: good) }
+            try await browser.click("#nav-registries")
+            #expect(await text("#comparison-summary", contains: "比对"))
+            try await browser.type("#file", bad.path)
+            try await browser.click("#import")
+            #expect(await text("#import-result", contains: "未导入"))
+            #expect(await text("#import-errors", contains: "registered_on"))
+            try await browser.type("#file", good.path)
+            try await browser.click("#import")
+            #expect(await text("#import-result", contains: "已导入"))
+            #expect(await text("#findings", contains: "91310115MA1NEW001L"))
+            try await browser.click("#findings .assign-task")
+            for _ in 0..<30 where !(try await browser.currentURL().contains("/tasks")) { try await Task.sleep(for: .milliseconds(100)) }
+            let title = try await browser.execute("return document.getElementById('title').value") as? String ?? ""
+            #expect(title.contains("91310115MA1NEW001L") && title.contains("未办理税务登记"))
+            try await browser.click("#assign")
+            #expect(await text("#task-state", contains: "整改中"))
+        }
+    }
+
     /// The main pages at phone width (390 px) in both languages: nothing makes the page scroll sideways, and an
     /// error moves the focus to its field. Then axe-core (from PyPI, fetched by scripts/axe) checks each page
     /// against WCAG 2.1 A and AA: no serious or critical violation.
@@ -192,7 +249,7 @@ import Vapor
                 #expect(found.isEmpty, "\(url): \(found)")
             }
             let officerPages = ["/taxpayers", "/taxpayers?status=overdue", "/taxpayers/\(enterprise)", "/monitor", "/statistics?kind=vat&period=2026-Q1",
-                                "/statistics?kind=vat&period=2026-Q1&by=region", "/supervision?kind=vat&period=2026-Q1", "/tasks", "/admin", "/admin/users",
+                                "/statistics?kind=vat&period=2026-Q1&by=region", "/supervision?kind=vat&period=2026-Q1", "/tasks", "/reports?period=2026-Q1", "/registries", "/admin", "/admin/users",
                                 "/admin/offices", "/admin/taxpayers/new", "/taxpayers/\(enterprise)/edit"]
             let taxpayerPages = ["/", "/taxpayers/\(enterprise)", "/taxpayers/\(enterprise)/file/vat", "/taxpayers/\(enterprise)/file/eit",
                                  "/taxpayers/\(enterprise)/returns/vat%3A2026-Q1", "/taxpayers/\(enterprise)/returns/vat%3A2026-Q1/versions/1/receipt",

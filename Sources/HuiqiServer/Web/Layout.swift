@@ -81,7 +81,7 @@ enum Layout {
     .relief{background:#eaf6ea;border:1px solid #2e7d32;padding:.5em .8em;margin:.5em 0}
     form.inline{display:inline}.field{margin:.4em 0}.field label{display:block;font-weight:600}.field.check{display:flex;gap:.5em;align-items:flex-start}
     .field.check label{font-weight:normal;display:inline}.filters{display:flex;flex-wrap:wrap;gap:.2em 1em;align-items:flex-end}
-    input,select,button{font:inherit}input[aria-invalid=true],select[aria-invalid=true]{border:2px solid #b3261e;background:#fff8f8}
+    input,select,button,textarea{font:inherit}textarea,input[type=file]{max-width:100%;box-sizing:border-box}input[aria-invalid=true],select[aria-invalid=true]{border:2px solid #b3261e;background:#fff8f8}
     button{padding:.3em .9em}fieldset{margin:.8em 0;border:1px solid #999}
     .muted{color:#555}.lead{font-size:1.1em}dt{font-weight:600;margin-top:.3em}tr.flagged{background:#fff4f4}.flag{color:#a11}.crumbs{margin:.5em 0}tr.missing td{background:#fff4f4}.code{font-family:monospace}
     li.unread{font-weight:bold}li.overdue,tr.overdue .state,.status.overdue{color:#a11}.state.filed,.status.filed{color:#1b5e20}
