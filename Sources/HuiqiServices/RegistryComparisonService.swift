@@ -34,8 +34,6 @@ public struct RegistryComparisonService: Sendable {
     public init(store: Store, now: @escaping @Sendable () -> Date) { self.store = store; self.now = now }
 
     public static let maxListedErrors = 1000
-    /// Rows per upsert statement (8 columns: within SQLite's and PostgreSQL's limits on bound values).
-    static let chunk = 4000
 
     /// Who may import: supervisors and administrators (data exchange with other departments is a city- or
     /// province-level task). A supervisor's market rows must lie in the regions of its subtree.
@@ -68,7 +66,7 @@ public struct RegistryComparisonService: Sendable {
                 // The import row first: the rows written point to it.
                 try await tx.insert(registryImport: RegistryImportRow(id: id, source: source.rawValue, sha256: sha, file_name: name, rows_read: 0,
                                                                       rows_changed: 0, imported_at: at, imported_by: actor.userID))
-                let (read, errors, count) = try await Self.stream(reader, path: path, regions: regions, progress: progress) { records in
+                let (read, errors, count) = try await Self.stream(reader, path: path, chunk: tx.registryChunk, regions: regions, progress: progress) { records in
                     let n: Int
                     switch source {
                     case .market: n = try await tx.upsert(market: records.compactMap { if case .market(let m) = $0 { m } else { nil } }[...], importID: id)
@@ -95,7 +93,7 @@ public struct RegistryComparisonService: Sendable {
     /// Reads the file on a thread of its own and hands valid rows to `write` in chunks, at most two chunks ahead
     /// (memory stays bounded whatever the file's size). After the first bad row nothing more is written, but the
     /// whole file is still read so that every bad row is reported. Returns (rows read, listed errors, error count).
-    static func stream(_ reader: RegistryFileReader, path: String, regions: Set<String>?, progress: (@Sendable (Int) -> Void)?,
+    static func stream(_ reader: RegistryFileReader, path: String, chunk: Int, regions: Set<String>?, progress: (@Sendable (Int) -> Void)?,
                        write: @Sendable ([RegistryRecord]) async throws -> Void) async throws -> (Int, [RegistryRowError], Int) {
         enum Message: Sendable { case rows([RegistryRecord]), done(read: Int, errors: [RegistryRowError], count: Int), failed(any Error) }
         let (messages, continuation) = AsyncStream.makeStream(of: Message.self)

@@ -93,6 +93,10 @@ extension Store {
         try await db.select().columns("*").from("registry_imports").where("source", .equal, source).where("sha256", .equal, sha256)
             .first(decoding: RegistryImportRow.self)
     }
+    /// Rows per upsert statement: SQLite binds every value (8 columns × 4,000 stays under its 32,766); PostgreSQL
+    /// takes a chunk as arrays (measured: 20,000 rows a statement).
+    public var registryChunk: Int { db.dialect.name == "postgresql" ? 20_000 : 4_000 }
+
     public func insert(registryImport r: RegistryImportRow) async throws {
         try await db.insert(into: "registry_imports").model(r).run()
     }
@@ -108,6 +112,7 @@ extension Store {
     /// again changes nothing). Returns how many rows were inserted or changed. Run inside the import's transaction.
     public func upsert(market rows: ArraySlice<MarketEntityRow>, importID: String) async throws -> Int {
         guard !rows.isEmpty else { return 0 }
+        if db.dialect.name == "postgresql" { return try await upsertUnnesting(market: rows, importID: importID) }
         let insert = db.insert(into: "market_entities")
             .columns("credit_code", "name", "entity_type", "registered_on", "deregistered_on", "industry_section", "region", "import_id")
         for r in rows {
@@ -116,6 +121,28 @@ extension Store {
         }
         let columns = ["name", "entity_type", "registered_on", "deregistered_on", "industry_section", "region"]
         return try await written(insert, conflict: ["credit_code"], update: columns, unchangedImport: "market_entities")
+    }
+
+    /// PostgreSQL: the chunk as seven text arrays, one bind each, spread by `unnest` (a row of binds per
+    /// enterprise cost a third of the importer's CPU in encoding and serialisation); the count of rows written is
+    /// computed by the database instead of returning every row.
+    private func upsertUnnesting(market rows: ArraySlice<MarketEntityRow>, importID: String) async throws -> Int {
+        let columns: [[String]] = [rows.map(\.credit_code), rows.map(\.name), rows.map(\.entity_type), rows.map(\.registered_on),
+                                   rows.map { $0.deregistered_on ?? "" }, rows.map(\.industry_section), rows.map(\.region)]
+        let update = ["name", "entity_type", "registered_on", "deregistered_on", "industry_section", "region"]
+        let set = (update + ["import_id"]).map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+        let differs = update.map { "market_entities.\($0) IS DISTINCT FROM excluded.\($0)" }.joined(separator: " OR ")
+        let sql: SQLQueryString = """
+            WITH written AS (
+              INSERT INTO market_entities (credit_code, name, entity_type, registered_on, deregistered_on, industry_section, region, import_id)
+              SELECT u.c, u.n, u.t, u.r, NULLIF(u.d, ''), u.s, u.g, \(bind: importID)
+              FROM unnest(\(bind: columns[0]), \(bind: columns[1]), \(bind: columns[2]), \(bind: columns[3]), \(bind: columns[4]),
+                          \(bind: columns[5]), \(bind: columns[6])) AS u(c, n, t, r, d, s, g)
+              ON CONFLICT (credit_code) DO UPDATE SET \(unsafeRaw: set) WHERE \(unsafeRaw: differs)
+              RETURNING 1
+            ) SELECT COUNT(*) AS n FROM written
+            """
+        return try await db.raw(sql).first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
     public func upsert(sme rows: ArraySlice<SMESizeRow>, importID: String) async throws -> Int {
