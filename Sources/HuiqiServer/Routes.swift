@@ -30,6 +30,7 @@ func routes(_ app: Application) throws {
     statisticsRoutes(authed)
     registryRoutes(authed)
     reportRoutes(authed)
+    supervisionRoutes(authed)
 }
 
 @Sendable func health(_ req: Request) async throws -> Response {

@@ -71,4 +71,42 @@ import VaporTesting
             #expect(try await owner.request(.GET, "/tasks").status == .forbidden)
         }
     }
+
+    /// The same lifecycle through the JSON API, and the supervision ranking as JSON: the roles' refusals are the
+    /// pages' (an officer never assigns or closes; another district does not see the task).
+    @Test(arguments: Backend.allCases)
+    func theAPI(_ backend: Backend) async throws {
+        let clock = TestClock("2026-05-28T02:00:00Z")
+        try await withHuiqi(backend, now: clock.now) { app in
+            let shanghai = try await token(app, "shanghai", "huiqi-supervisor"), pudong = try await token(app, "pudong", "huiqi-officer")
+            let huangpu = try await token(app, "huangpu", "huiqi-officer"), company = try await token(app, "company", "huiqi-taxpayer")
+            #expect(try await call(app, .POST, "/api/v1/tasks", token: pudong, body: #"{"office":"13101150100","title":"x","working_days":5}"#).status == .forbidden)
+            let bad = try await call(app, .POST, "/api/v1/tasks", token: shanghai, body: #"{"office":"13101150000","title":"x","working_days":61}"#)
+            #expect(bad.status == .badRequest && bad.body.contains("working_days"))
+            let made = try await call(app, .POST, "/api/v1/tasks", token: shanghai, body: #"{"office":"13101150000","title":"提高受惠面","working_days":20}"#)
+            #expect(made.status == .created && made.json?["due_on"] == .string("2026-06-26") && made.json?["state"] == .string("open"))
+            guard case .string(let id)? = made.json?["id"] else { Issue.record("no id"); return }
+            #expect(try await call(app, .GET, "/api/v1/tasks/\(id)", token: huangpu).status == .notFound)
+            #expect(try await call(app, .GET, "/api/v1/tasks", token: company).status == .forbidden)
+            #expect(try await call(app, .POST, "/api/v1/tasks/\(id)/events", token: pudong, body: #"{"action":"close","note":"x"}"#).status == .forbidden)
+            let reported = try await call(app, .POST, "/api/v1/tasks/\(id)/events", token: pudong, body: #"{"action":"report","note":"已辅导"}"#)
+            #expect(reported.status == .ok && reported.json?["state"] == .string("reported"))
+            #expect(try await call(app, .POST, "/api/v1/tasks/\(id)/events", token: pudong, body: #"{"action":"report","note":"again"}"#).status == .conflict)
+            let closed = try await call(app, .POST, "/api/v1/tasks/\(id)/events", token: shanghai, body: #"{"action":"close","note":"完成"}"#)
+            #expect(closed.json?["state"] == .string("closed"))
+            if case .array(let events)? = closed.json?["events"] { #expect(events.map { $0["action"] } == [.string("assigned"), .string("reported"), .string("closed")]) }
+            else { Issue.record("no events") }
+            let list = try await call(app, .GET, "/api/v1/tasks", token: pudong)
+            #expect(list.status == .ok && list.body.contains(id))
+
+            let ranking = try await call(app, .GET, "/api/v1/supervision?kind=vat&period=2026-Q1", token: shanghai)
+            #expect(ranking.status == .ok && ranking.json?["office_id"] == .string("13100000000") && ranking.json?["weights"]?["coverage"] == .number("50"))
+            if case .array(let offices)? = ranking.json?["offices"] {
+                #expect(Set(offices.compactMap { if case .string(let o)? = $0["office_id"] { o } else { nil } }) == ["13101150000", "13101010000"])
+                #expect(offices.map { $0["rank"] } == [.number("1"), .number("2")])
+            } else { Issue.record("no offices") }
+            #expect(try await call(app, .GET, "/api/v1/supervision?kind=vat&period=2026-Q1", token: company).status == .forbidden)
+            #expect(try await call(app, .GET, "/api/v1/supervision?kind=vat&period=2026-Q1&office=13205710000", token: shanghai).status == .notFound)
+        }
+    }
 }
