@@ -64,7 +64,7 @@ struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Statistics of relief: beneficiaries, entitled taxpayers, coverage (受惠面), relief, on last year.")
     @ArgumentParser.OptionGroup var db: DatabaseOption
     @ArgumentParser.OptionGroup var period: PeriodOptions
-    @ArgumentParser.Option(help: "The lines: office (child offices), region, industry or kind.") var by = "office"
+    @ArgumentParser.Option(help: "The lines: office (child offices), region, industry, kind, preference (the rule and its 文号) or size (工信 classification).") var by = "office"
     @ArgumentParser.Flag(help: "Print the JSON the API answers instead of a table.") var json = false
 
     func run() async throws {

@@ -71,6 +71,8 @@ enum StatisticsFigures {
         case .region: return RegionNames.name(key, lang)
         case .industry: return key == "industrial" ? lang.t("工业", "industrial") : lang.t("其他行业", "other industries")
         case .kind: return TaxpayerPages.kindName(key, lang)
+        case .preference: return key.isEmpty ? lang.t("未引用规则", "no rule cited") : key
+        case .size: return key == "unclassified" ? lang.t("未划型", "not classified") : RegistryPages.sizeName(key, lang)
         }
     }
 }

@@ -72,7 +72,8 @@ public struct StatisticsService: Sendable {
     public func report(by actor: Actor, kind: String, period: String, office asked: String?, dimension: String) async throws -> StatisticsReport {
         guard actor.role != .taxpayer else { throw ServiceError.forbidden("statistics are for tax offices / 统计仅供税务机关使用") }
         guard let dim = StatisticsQuery.Dimension(rawValue: dimension) else {
-            throw ServiceError.invalid(field: "by", zh: "分组应为 office、region、industry 或 kind", en: "by must be office, region, industry or kind")
+            throw ServiceError.invalid(field: "by", zh: "分组应为 office、region、industry、kind、preference 或 size",
+                                       en: "by must be office, region, industry, kind, preference or size")
         }
         let periods = try Self.periods(section: kind, period: period)
         let office = try await monitoring.office(asked, for: actor)
@@ -80,7 +81,8 @@ public struct StatisticsService: Sendable {
         var asOf: String?
         /// The lines of one statistics period, live or from its snapshot.
         func lines(_ q: StatisticsQuery, period: String) async throws -> [StatisticsRow] {
-            guard snapshotSeconds > 0 else { return try await store.statistics(q) }
+            // The snapshot holds office × region × industry × kind; the preference and the size are read live.
+            guard snapshotSeconds > 0, dim != .preference, dim != .size else { return try await store.statistics(q) }
             let at = try await snapshot(section: q.section, period: period, periods: q.periods)
             asOf = min(asOf ?? at, at)
             return try await store.snapshotStatistics(q, period: period)

@@ -5,7 +5,10 @@ import SQLKit
 /// figures of its period, and children add up to their office.
 public struct StatisticsQuery: Sendable {
     /// How the lines are grouped: the child offices of the root (each over its subtree), or a registry attribute.
-    public enum Dimension: String, Sendable, CaseIterable { case office, region, industry, kind }
+    /// `preference`: the first rule the engine cited for the return (the preference and its 文号), read from the
+    /// stored determination; `size`: the taxpayer's 工信 classification for the period's year (`unclassified`
+    /// without one). Both are computed live, never from the snapshot.
+    public enum Dimension: String, Sendable, CaseIterable { case office, region, industry, kind, preference, size }
     public var section: String
     /// The periods whose returns count (a quarter's VAT includes the monthly returns of its months).
     public var periods: [String]
@@ -67,21 +70,32 @@ extension Store {
 
     /// The office scope and the grouping column of a query: child offices (each over its subtree) or an attribute,
     /// read from `attributes` (`t` for taxpayers, `x` for the snapshot).
-    static func grouping(_ q: StatisticsQuery, attributes: String) -> (scope: SQLQueryString, key: SQLQueryString) {
+    static func grouping(_ q: StatisticsQuery, attributes: String, dialect: String = "") -> (scope: SQLQueryString, key: SQLQueryString) {
         switch q.dimension {
         case .office: return (childScope(q.root), "s.grp")
         case .region, .industry, .kind: return (subtreeScope(q.root), "\(unsafeRaw: attributes).\(unsafeRaw: q.dimension.rawValue)")
+        case .preference:
+            let rule: SQLQueryString = dialect == "postgresql" ? "(CAST(r.determination_json AS jsonb) -> r.section -> 'rules' ->> 0)"
+                : "json_extract(r.determination_json, '$.' || r.section || '.rules[0]')"
+            return (subtreeScope(q.root), "COALESCE(" + rule + ", '')")
+        case .size: return (subtreeScope(q.root), "COALESCE(z.size, 'unclassified')")
         }
+    }
+
+    /// The join a grouping needs beyond taxpayers and returns: the 工信 size of the period's year.
+    static func groupingJoin(_ q: StatisticsQuery) -> SQLQueryString {
+        guard q.dimension == .size, let year = q.periods.first.flatMap({ Int($0.prefix(4)) }) else { return "" }
+        return " LEFT JOIN sme_sizes z ON z.credit_code = t.id AND z.year = \(bind: year) "
     }
 
     /// One line per group under `q.root` (the root's own taxpayers are the group `q.root` when grouping by office),
     /// computed by the database in one statement.
     public func statistics(_ q: StatisticsQuery) async throws -> [StatisticsRow] {
         guard !q.periods.isEmpty else { return [] }
-        let (scope, key) = Self.grouping(q, attributes: "t")
+        let (scope, key) = Self.grouping(q, attributes: "t", dialect: db.dialect.name)
         let sql: SQLQueryString = scope + " SELECT " + key + " AS key, " + Self.statisticsColumns(taxpayer: "t.id")
             + " FROM scope s JOIN taxpayers t ON t.office_id = s.id " + Self.statisticsJoin(section: q.section, periods: q.periods)
-            + "GROUP BY " + key + " ORDER BY 1"
+            + Self.groupingJoin(q) + "GROUP BY " + key + " ORDER BY 1"
         return try await db.raw(sql).all(decoding: StatisticsRow.self)
     }
 

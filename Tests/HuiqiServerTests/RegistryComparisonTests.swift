@@ -125,6 +125,14 @@ import VaporTesting
             // A correction that claims the relief clears the finding (the current version counts).
             #expect(try await file(app, officer, ids[0], vat("2026-Q1", "200000.00"), declared: "0.00").status == .created)
             #expect(codes(try await findings(app, officer, "sme_without_relief", year: 2026)).isEmpty)
+
+            // The statistics by enterprise size (工信's classification of the period's year) and by preference.
+            let s = try await call(app, .GET, "/api/v1/statistics?kind=vat&period=2026-Q1&office=13101150900&by=size", token: officer).json
+            guard case .array(let lines)? = s?["lines"] else { Issue.record("no lines"); return }
+            #expect(lines.map { "\($0["key"]!.serialized()) \($0["entitled"]!.serialized()) \($0["beneficiaries"]!.serialized())" }
+                    == [#""medium" 1 0"#, #""micro" 1 1"#, #""small" 1 1"#])
+            let p = try await call(app, .GET, "/api/v1/statistics?kind=vat&period=2026-Q1&office=13101150900&by=preference", token: officer).json
+            #expect(p?["total"]?["entitled"] == .number("3") && p?["lines"].map { $0.serialized().contains("公告") } == true)
         }
     }
 

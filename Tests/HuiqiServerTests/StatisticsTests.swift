@@ -52,7 +52,7 @@ import VaporTesting
             var sum = below.total
             sum.key = shanghai.key
             #expect(sum == shanghai)
-            for dimension in ["region", "industry", "kind"] {
+            for dimension in ["region", "industry", "kind", "preference", "size"] {
                 var t = try await s.statistics.report(by: Self.admin, kind: "vat", period: "2026-Q1", office: nil, dimension: dimension).total
                 t.key = ""
                 #expect(t == computed, "\(dimension)")

@@ -43,7 +43,8 @@ enum StatisticsPages {
         func option(_ v: String, _ text: String, _ current: String) -> HTML { "<option value=\"\(v)\"\(v == current ? " selected" : "")>\(text)</option>" }
         let kinds: [HTML] = ["vat", "eit", "business_income"].map { option($0, MonitoringPages.kindName($0, t.lang), f.kind) }
         let dims: [HTML] = [("office", t.t("下级税务机关", "child offices")), ("region", t.t("行政区划", "region")), ("industry", t.t("行业", "industry")),
-                            ("kind", t.t("纳税人类型", "taxpayer kind"))].map { option($0.0, $0.1, f.by) }
+                            ("kind", t.t("纳税人类型", "taxpayer kind")), ("preference", t.t("优惠政策（文号）", "preference (its 文号)")),
+                            ("size", t.t("企业规模（工信划型）", "enterprise size (工信 classification)"))].map { option($0.0, $0.1, f.by) }
         let definitions: [(String, String)] = [
             (t.t("统计范围", "What counts"), t.t("所属期内各申报表的现行版本（更正申报后以最新版本为准）；季度增值税含按月申报纳税人的三个月；年度增值税含全年各期；企业所得税为该季度预缴申报的本年累计数；经营所得为年度申报。",
                                                 "the current version of every return of the period (a correction replaces the figures); a quarter's VAT includes the monthly filers' three months, a year's VAT every period of the year; EIT is the year-to-date figure of that quarter's prepayment return; business income the annual return.")),
