@@ -26,9 +26,9 @@ struct Supervise: AsyncParsableCommand {
         }
         func p(_ v: Int64?) -> String { v.map { "\($0 / 10).\($0 % 10)%" } ?? "—" }
         print("\(report.section):\(report.period) · \(report.office.name) (\(report.office.id)) · weights 权重 \(report.weights.weights.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
-        let header = ["rank 排名", "office 税务机关", "score 考核分", "coverage 受惠面", "on time 按期申报率", "claimed 足额享受率", "flag 督导"]
+        let header = ["rank 排名", "office 税务机关", "score 考核分", "coverage 受惠面", "on time 按期申报率", "claimed 足额享受率", "notices 通知及时率", "flag 督导"]
         print(table([header] + report.offices.map {
-            ["\($0.rank)", $0.office.name, p($0.score), p($0.coverage), p($0.timelyFiling), p($0.reliefClaimed), $0.flagged ? "under threshold 低于阈值" : ""]
+            ["\($0.rank)", $0.office.name, p($0.score), p($0.coverage), p($0.timelyFiling), p($0.reliefClaimed), p($0.noticesOnTime), $0.flagged ? "under threshold 低于阈值" : ""]
         }))
     }
 }

@@ -16,12 +16,15 @@ public struct EvaluationBody: Content {
     public let rank: Int, office_id: String, office_name: String
     /// Per mille, half up; null when the input cannot be computed (nobody entitled, nothing expected or filed).
     public let score_permille: Int64?, coverage_permille: Int64?, timely_filing_permille: Int64?, relief_claimed_permille: Int64?
+    public let notices_on_time_permille: Int64?
     public let flagged: Bool
     /// The counts the inputs come from.
     public let entitled: Int64, entitled_received: Int64, expected: Int64, filed: Int64, late: Int64, not_claimed: Int64
+    public let notices: Int64, notices_timely: Int64
     init(_ e: OfficeEvaluation) {
         rank = e.rank; office_id = e.office.id; office_name = e.office.name; score_permille = e.score; coverage_permille = e.coverage
         timely_filing_permille = e.timelyFiling; relief_claimed_permille = e.reliefClaimed; flagged = e.flagged
+        notices_on_time_permille = e.noticesOnTime; notices = e.notices; notices_timely = e.noticesTimely
         entitled = e.statistics.entitled; entitled_received = e.statistics.entitled_received; expected = e.figures.expected
         filed = e.figures.filed; late = e.figures.late; not_claimed = e.figures.not_claimed
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HuiqiDates
 import HuiqiStore
 
 /// The weights of the performance score and the supervision threshold: data (Evaluation/weights.json), not code.
@@ -11,8 +12,11 @@ public struct EvaluationWeights: Codable, Sendable, Equatable {
     public let weights: [String: Int64]
     /// Each office's report of a period (逐级上报) is due this many working days after the period's filing deadline.
     public let report_due_working_days: Int
+    /// Notices of a period's screening (relief not claimed, overpayments) count as timely when issued within this
+    /// many working days after the period's filing deadline.
+    public let notice_due_working_days: Int
 
-    public static let inputs = ["coverage", "timely_filing", "relief_claimed"]
+    public static let inputs = ["coverage", "timely_filing", "relief_claimed", "notices_on_time"]
 
     /// The bundled file, checked: every input weighted, weights not negative, some weight.
     public static func bundled() throws -> EvaluationWeights {
@@ -22,7 +26,8 @@ public struct EvaluationWeights: Codable, Sendable, Equatable {
         }
         let w = try JSONDecoder().decode(EvaluationWeights.self, from: Data(contentsOf: url))
         guard Set(w.weights.keys) == Set(inputs), w.weights.values.allSatisfy({ $0 >= 0 }), w.weights.values.reduce(0, +) > 0,
-              (0...1000).contains(w.coverage_threshold_permille), (1...60).contains(w.report_due_working_days) else {
+              (0...1000).contains(w.coverage_threshold_permille), (1...60).contains(w.report_due_working_days),
+              (1...60).contains(w.notice_due_working_days) else {
             throw ServiceError.invalid(field: "weights", zh: "考核权重文件无效", en: "the evaluation weights must name \(inputs), be non-negative and not all zero; reports due 1 to 60 working days after the deadline")
         }
         return w
@@ -41,6 +46,9 @@ public struct OfficeEvaluation: Sendable {
     public let timelyFiling: Int64?
     /// 1 − returns whose relief was not claimed ÷ returns filed (nil: none filed).
     public let reliefClaimed: Int64?
+    /// Notices of the period issued by the notice due date ÷ notices issued (nil: none issued), with the counts.
+    public let noticesOnTime: Int64?
+    public let notices: Int64, noticesTimely: Int64
     /// Σ weight × input ÷ Σ weight over the inputs there are, half up (nil: no input).
     public let score: Int64?
     public let flagged: Bool
@@ -83,14 +91,22 @@ public struct SupervisionService: Sendable {
         let m = try await monitoring.report(by: actor, kind: kind, period: period, office: office)
         let s = try await statistics.report(by: actor, kind: kind, period: period, office: m.office.id, dimension: "office")
         let rows = Dictionary(s.lines.map { ($0.row.key, $0.row) }, uniquingKeysWith: { a, _ in a })
-        var evaluated: [(OfficeRow, StatisticsRow, OfficeFigures, Int64?, Int64?, Int64?, Int64?)] = []
+        // Notices are timely until the end (Beijing) of the notice due day: the deadline plus working days.
+        guard let deadline = Day(iso: m.expected.deadline),
+              let noticeDue = try? monitoring.deadlines.calendar.addingWorkingDays(weights.notice_due_working_days, to: deadline) else {
+            throw ServiceError.invalid(field: "period", zh: "官方节假日安排尚未公布，无法确定通知期限", en: "undetermined: the official holiday calendar needed for the notice due date is not published")
+        }
+        let noticeCounts = try await monitoring.store.noticesByChild(of: m.office.id, section: kind, periods: s.periods, timelyBefore: "\(noticeDue)T16:00:00Z")
+        var evaluated: [(OfficeRow, StatisticsRow, OfficeFigures, Int64?, Int64?, Int64?, Int64?, (Int64, Int64))] = []
         for (o, f) in m.children {
             let st = rows[o.id] ?? StatisticsRow(key: o.id)
             let coverage = Self.share(st.entitled_received, st.entitled)
             let timely = Self.share(f.filed - f.late, f.expected)
             let claimed = Self.share(f.filed - f.not_claimed, f.filed)
-            let score = Self.score(["coverage": coverage, "timely_filing": timely, "relief_claimed": claimed], weights: weights.weights)
-            evaluated.append((o, st, f, coverage, timely, claimed, score))
+            let n = noticeCounts[o.id] ?? (0, 0)
+            let score = Self.score(["coverage": coverage, "timely_filing": timely, "relief_claimed": claimed, "notices_on_time": Self.share(n.1, n.0)],
+                                   weights: weights.weights)
+            evaluated.append((o, st, f, coverage, timely, claimed, score, n))
         }
         // Best score first; offices without a score last; ties by office id, so the order is stable.
         evaluated.sort { a, b in
@@ -102,7 +118,8 @@ public struct SupervisionService: Sendable {
             }
         }
         let offices = evaluated.enumerated().map { i, e in
-            OfficeEvaluation(office: e.0, statistics: e.1, figures: e.2, coverage: e.3, timelyFiling: e.4, reliefClaimed: e.5, score: e.6,
+            OfficeEvaluation(office: e.0, statistics: e.1, figures: e.2, coverage: e.3, timelyFiling: e.4, reliefClaimed: e.5,
+                             noticesOnTime: Self.share(e.7.1, e.7.0), notices: e.7.0, noticesTimely: e.7.1, score: e.6,
                              flagged: (e.3 ?? 1000) < weights.coverage_threshold_permille, rank: i + 1)
         }
         return SupervisionReport(section: kind, period: period, office: m.office, weights: weights, offices: offices)

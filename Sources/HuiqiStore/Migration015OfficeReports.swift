@@ -78,4 +78,19 @@ extension Store {
             + "JOIN taxpayers t ON t.id = e.taxpayer_id JOIN scope s ON s.id = t.office_id "
             + "WHERE e.kind = \(bind: kind) AND e.at >= \(bind: from) AND e.at < \(bind: to)").first()?.decode(column: "n", as: Int64.self) ?? 0
     }
+
+    /// Per child office of `root` (each over its subtree): the notices issued for the `section` returns of
+    /// `periods`, and how many of them before `timelyBefore` (an ISO instant).
+    public func noticesByChild(of root: String, section: String, periods: [String], timelyBefore: String) async throws -> [String: (Int64, Int64)] {
+        guard !periods.isEmpty else { return [:] }
+        let rows = try await db.raw(Self.childScope(root) + " SELECT s.grp AS office_id, COUNT(*) AS notices, "
+            + "CAST(COALESCE(SUM(CASE WHEN n.issued_at < \(bind: timelyBefore) THEN 1 ELSE 0 END), 0) AS BIGINT) AS timely "
+            + "FROM scope s JOIN notices n ON n.office_id = s.id WHERE n.section = \(bind: section) AND n.period IN " + Self.list(periods)
+            + " GROUP BY s.grp").all()
+        var out: [String: (Int64, Int64)] = [:]
+        for r in rows {
+            out[try r.decode(column: "office_id", as: String.self)] = (try r.decode(column: "notices", as: Int64.self), try r.decode(column: "timely", as: Int64.self))
+        }
+        return out
+    }
 }

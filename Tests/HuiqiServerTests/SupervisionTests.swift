@@ -12,7 +12,7 @@ import VaporTesting
 /// weights as data, and the ranking of real offices on both databases.
 @Suite struct SupervisionTests {
     @Test func scoreOnHandComputedInputs() throws {
-        let w: [String: Int64] = ["coverage": 50, "timely_filing": 30, "relief_claimed": 20]
+        let w: [String: Int64] = ["coverage": 50, "timely_filing": 30, "relief_claimed": 20]  // not the bundled weights: a hand example
         // (900 × 50 + 800 × 30 + 1000 × 20) ÷ 100 = 890
         #expect(SupervisionService.score(["coverage": 900, "timely_filing": 800, "relief_claimed": 1000], weights: w) == 890)
         // Nobody entitled: coverage is left out, (800 × 30 + 1000 × 20) ÷ 50 = 880.
@@ -23,7 +23,8 @@ import VaporTesting
         #expect(SupervisionService.share(2, 3) == 667 && SupervisionService.share(1, 0) == nil)
         // The bundled weights are data, read and checked.
         let bundled = try EvaluationWeights.bundled()
-        #expect(bundled.weights == w && bundled.coverage_threshold_permille == 950)
+        #expect(bundled.weights == ["coverage": 50, "timely_filing": 25, "relief_claimed": 15, "notices_on_time": 10])
+        #expect(bundled.coverage_threshold_permille == 950 && bundled.notice_due_working_days == 15 && bundled.report_due_working_days == 10)
     }
 
     @Test(arguments: Backend.allCases)
@@ -42,13 +43,22 @@ import VaporTesting
                 #expect(e.coverage == SupervisionService.share(line.entitled_received, line.entitled))
                 #expect(e.timelyFiling == SupervisionService.share(f.filed - f.late, f.expected))
                 #expect(e.reliefClaimed == SupervisionService.share(f.filed - f.not_claimed, f.filed))
-                // All three inputs are present here: Σ weight × input ÷ 100, half up.
-                let weighted = (e.coverage ?? 0) * 50 + (e.timelyFiling ?? 0) * 30 + (e.reliefClaimed ?? 0) * 20
+                // The demo's screening issued its notices on 2026-05-28, after the notice due day (15 working days
+                // from the 2026-04-20 deadline: 2026-05-13, 劳动节 between), so every notice is late: 0 of n.
+                #expect(e.notices > 0 && e.noticesTimely == 0 && e.noticesOnTime == 0, "\(e.office.id): \(e.noticesTimely) / \(e.notices)")
+                // All four inputs are present here: Σ weight × input ÷ 100, half up.
+                let weighted = (e.coverage ?? 0) * 50 + (e.timelyFiling ?? 0) * 25 + (e.reliefClaimed ?? 0) * 15 + (e.noticesOnTime ?? 0) * 10
                 #expect(e.coverage != nil && e.timelyFiling != nil && e.reliefClaimed != nil)
                 #expect(e.score == (weighted * 2 + 100) / 200, "\(e.office.id)")
                 #expect(e.flagged == ((e.coverage ?? 1000) < 950))
             }
             #expect(r.offices.map(\.rank) == [1, 2] && (r.offices[0].score ?? 0) >= (r.offices[1].score ?? 0))
+            // With a due instant after the screening, the same notices all count as on time.
+            let periods = ["2026-Q1", "2026-01", "2026-02", "2026-03"]
+            let late = try await store.noticesByChild(of: "13100000000", section: "vat", periods: periods, timelyBefore: "2026-05-13T16:00:00Z")
+            let early = try await store.noticesByChild(of: "13100000000", section: "vat", periods: periods, timelyBefore: "2026-06-01T00:00:00Z")
+            #expect(!early.isEmpty && early.keys == late.keys)
+            for (office, n) in early { #expect(n.1 == n.0 && late[office]?.1 == 0 && late[office]?.0 == n.0) }
             // The page, within reach; taxpayers have no office view; another province is out of reach.
             var web = WebClient(app: app)
             _ = try await web.login("shanghai", "huiqi-supervisor")

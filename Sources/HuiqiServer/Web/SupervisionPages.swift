@@ -22,6 +22,7 @@ enum SupervisionPages {
             <td class="num">\(p(e.coverage))<br><span class="muted">\(e.statistics.entitled_received) / \(e.statistics.entitled)</span></td>
             <td class="num">\(p(e.timelyFiling))<br><span class="muted">\(e.figures.filed - e.figures.late) / \(e.figures.expected)</span></td>
             <td class="num">\(p(e.reliefClaimed))<br><span class="muted">\(e.figures.filed - e.figures.not_claimed) / \(e.figures.filed)</span></td>
+            <td class="num">\(p(e.noticesOnTime))<br><span class="muted">\(e.noticesTimely) / \(e.notices)</span></td>
             <td>\(e.flagged ? "<strong class=\"flag\">\(t.t("受惠面低于 \(p(r.weights.coverage_threshold_permille))，需督导", "coverage under \(p(r.weights.coverage_threshold_permille)): supervise"))</strong>" as HTML : "")
             \(mayAssign ? " <a class=\"assign-task\" href=\"\(WebPath.tasks.href)?office=\(HTML.query(e.office.id))#task-form\">\(t.t("下达整改任务", "Assign a task"))</a>" as HTML : "")</td></tr>
             """
@@ -42,14 +43,15 @@ enum SupervisionPages {
         \(r.offices.isEmpty ? "<p class=\"muted\" id=\"empty\">\(t.t("没有下级税务机关。", "No office below this one."))</p>" as HTML : """
         <div class="scroll"><table id="ranking"><thead><tr><th scope="col">\(t.t("排名", "Rank"))</th><th scope="col">\(t.t("税务机关", "Office"))</th>
         <th scope="col">\(t.t("考核分", "Score"))</th><th scope="col">\(t.t("受惠面", "Coverage"))</th><th scope="col">\(t.t("按期申报率", "Filed on time"))</th>
-        <th scope="col">\(t.t("足额享受率", "Relief claimed"))</th><th scope="col">\(t.t("督导", "Supervision"))</th></tr></thead><tbody>\(rows)</tbody></table></div>
+        <th scope="col">\(t.t("足额享受率", "Relief claimed"))</th><th scope="col">\(t.t("通知及时率", "Notices on time"))</th><th scope="col">\(t.t("督导", "Supervision"))</th></tr></thead><tbody>\(rows)</tbody></table></div>
         """ as HTML)
         <h2>\(t.t("考核公式", "How the score is computed"))</h2>
-        <p id="formula">\(t.t("考核分 = (受惠面 × \(w["coverage"] ?? 0) + 按期申报率 × \(w["timely_filing"] ?? 0) + 足额享受率 × \(w["relief_claimed"] ?? 0)) ÷ 权重之和；缺少的指标（如无应享户）不计入。",
-            "score = (coverage × \(w["coverage"] ?? 0) + filed on time × \(w["timely_filing"] ?? 0) + relief claimed × \(w["relief_claimed"] ?? 0)) ÷ the sum of the weights; an input that cannot be computed (nobody entitled) is left out."))</p>
+        <p id="formula">\(t.t("考核分 = (受惠面 × \(w["coverage"] ?? 0) + 按期申报率 × \(w["timely_filing"] ?? 0) + 足额享受率 × \(w["relief_claimed"] ?? 0) + 通知及时率 × \(w["notices_on_time"] ?? 0)) ÷ 权重之和；缺少的指标（如无应享户、无通知）不计入。",
+            "score = (coverage × \(w["coverage"] ?? 0) + filed on time × \(w["timely_filing"] ?? 0) + relief claimed × \(w["relief_claimed"] ?? 0) + notices on time × \(w["notices_on_time"] ?? 0)) ÷ the sum of the weights; an input that cannot be computed (nobody entitled, no notice) is left out."))</p>
         <dl><dt>\(t.t("受惠面", "Coverage"))</dt><dd>\(t.t("应享受减免且已享受的户数 ÷ 应享户数（见减免统计）。", "entitled taxpayers that received relief ÷ entitled taxpayers (see the statistics)."))</dd>
         <dt>\(t.t("按期申报率", "Filed on time"))</dt><dd>\(t.t("在申报期限内首次申报的户数 ÷ 应申报户数（见申报监控）。", "returns first filed by the deadline ÷ returns expected (see monitoring)."))</dd>
-        <dt>\(t.t("足额享受率", "Relief claimed"))</dt><dd>\(t.t("已申报中未出现“可享受减免未足额申报”的户数 ÷ 已申报户数。", "returns filed without relief left unclaimed ÷ returns filed."))</dd></dl>
+        <dt>\(t.t("足额享受率", "Relief claimed"))</dt><dd>\(t.t("已申报中未出现“可享受减免未足额申报”的户数 ÷ 已申报户数。", "returns filed without relief left unclaimed ÷ returns filed."))</dd>
+        <dt>\(t.t("通知及时率", "Notices on time"))</dt><dd>\(t.t("本期筛查发出的税务事项通知中，在申报期限后 \(r.weights.notice_due_working_days) 个工作日内发出的份数 ÷ 发出份数。", "notices of the period's screening issued within \(r.weights.notice_due_working_days) working days after the filing deadline ÷ notices issued."))</dd></dl>
         <p class="muted" id="weights-version">\(t.t("权重与督导阈值取自数据文件 Evaluation/weights.json（版本 \(r.weights.version)），为本项目默认值，各地可自行设定。", "The weights and the threshold come from the data file Evaluation/weights.json (version \(r.weights.version)): the project's defaults, which a deployment sets for itself."))</p>
         """)
     }
