@@ -90,30 +90,15 @@ import Vapor
     @Test func officerScreensAndTaxpayerAcknowledgesANotice() async throws {
         try await withBrowser(closedPeriod: true) { _, browser, site in
             let enterprise = "91310115MA0000001Y"
-            /// The text of an element once it contains `expected` (a click's navigation may still be under way).
-            func text(_ css: String, contains expected: String) async -> Bool {
-                for _ in 0..<50 {
-                    if let t = try? await browser.text(css), t.contains(expected) { return true }
-                    try? await Task.sleep(for: .milliseconds(100))
-                }
-                return false
-            }
-            func login(_ name: String, _ password: String) async throws {
-                try await browser.open(site + "/login")
-                try await browser.type("#login", name)
-                try await browser.type("#password", password)
-                try await browser.click("#submit")
-                for _ in 0..<30 where !(try await browser.currentURL().hasSuffix("/taxpayers")) { try await Task.sleep(for: .milliseconds(100)) }
-            }
             // The officer: monitoring of the district, drill-down to the 税务所, its taxpayers and the chart.
-            try await login("pudong", "huiqi-officer")
+            try await browser.signIn(site, "pudong", "huiqi-officer")
             try await browser.click("#nav-monitor")
-            #expect(await text("#summary", contains: "2026年第一季度"))
-            #expect(await text("#children", contains: "第一税务所"))
+            #expect(await browser.eventually("#summary", contains: "2026年第一季度"))
+            #expect(await browser.eventually("#children", contains: "第一税务所"))
             try await browser.click("#children a")
-            #expect(await text("#office-taxpayers", contains: enterprise))
+            #expect(await browser.eventually("#office-taxpayers", contains: enterprise))
             #expect(try await browser.currentURL().contains("office=13101150100"))
-            #expect(await text("#crumbs", contains: "浦东新区"))
+            #expect(await browser.eventually("#crumbs", contains: "浦东新区"))
             #expect(try await browser.element("#progress-chart") != "")
             // Screening EIT for the closed quarter: the job page shows progress, then the findings.
             try await browser.open(site + "/monitor?kind=vat&period=2026-Q1&office=13101150100")
@@ -133,24 +118,24 @@ import Vapor
             }
             #expect(state == "已完成")
             #expect(Int(try await browser.text("#count-overpaid")) ?? 0 > 0)
-            #expect(await text("#findings", contains: enterprise))
+            #expect(await browser.eventually("#findings", contains: enterprise))
             try await browser.click("#logout")
 
             // The taxpayer: its notice (read on opening), acknowledged; the ledger holds the credit; a refund asked.
-            try await login("company", "huiqi-taxpayer")
+            try await browser.signIn(site, "company", "huiqi-taxpayer")
             try await browser.open(site + "/taxpayers/\(enterprise)")
-            #expect(await text("#messages", contains: "税务事项通知书"))
+            #expect(await browser.eventually("#messages", contains: "税务事项通知书"))
             try await browser.click(".notice-link")
-            #expect(await text("#notice-state", contains: "已阅读"))
-            #expect(await text("#basis", contains: "公告"))
+            #expect(await browser.eventually("#notice-state", contains: "已阅读"))
+            #expect(await browser.eventually("#basis", contains: "公告"))
             try await browser.click("#acknowledge")
-            #expect(await text("#notice-state", contains: "已签收"))
+            #expect(await browser.eventually("#notice-state", contains: "已签收"))
             try await browser.open(site + "/taxpayers/\(enterprise)")
-            #expect(await text("#balance-vat", contains: "元"))
-            #expect(await text("#ledger", contains: "多缴税款"))
+            #expect(await browser.eventually("#balance-vat", contains: "元"))
+            #expect(await browser.eventually("#ledger", contains: "多缴税款"))
             try await browser.type("#refund-amount", "1.00")
             try await browser.click("#request-refund")
-            #expect(await text("#refunds", contains: "待审核"))
+            #expect(await browser.eventually("#refunds", contains: "待审核"))
         }
     }
 
@@ -159,32 +144,18 @@ import Vapor
     /// rectification task for the office responsible.
     @Test func reportsRegistryImportAndATaskFromAFinding() async throws {
         try await withBrowser(closedPeriod: true) { _, browser, site in
-            func text(_ css: String, contains expected: String) async -> Bool {
-                for _ in 0..<50 {
-                    if let t = try? await browser.text(css), t.contains(expected) { return true }
-                    try? await Task.sleep(for: .milliseconds(100))
-                }
-                return false
-            }
-            func login(_ name: String, _ password: String) async throws {
-                try await browser.open(site + "/login")
-                try await browser.type("#login", name)
-                try await browser.type("#password", password)
-                try await browser.click("#submit")
-                for _ in 0..<30 where !(try await browser.currentURL().hasSuffix("/taxpayers")) { try await Task.sleep(for: .milliseconds(100)) }
-            }
-            try await login("pudong", "huiqi-officer")
+            try await browser.signIn(site, "pudong", "huiqi-officer")
             try await browser.open(site + "/reports?period=2026-Q1")
             try await browser.click("#submit-report")
-            #expect(await text("#report-version", contains: "报送"))
+            #expect(await browser.eventually("#report-version", contains: "报送"))
             #expect(try await browser.currentURL().hasSuffix("/reports/13101150000/2026-Q1/1"))
             try await browser.click("#logout")
 
-            try await login("shanghai", "huiqi-supervisor")
+            try await browser.signIn(site, "shanghai", "huiqi-supervisor")
             try await browser.click("#nav-reports")
             try await browser.open(site + "/reports?period=2026-Q1")
-            #expect(await text("#children", contains: "已报送第 1 版"))
-            #expect(await text("#children", contains: "逾期未报送"))
+            #expect(await browser.eventually("#children", contains: "已报送第 1 版"))
+            #expect(await browser.eventually("#children", contains: "逾期未报送"))
 
             let header = "统一社会信用代码,名称,市场主体类型,成立日期,注销日期,行业门类,行政区划代码\n"
             let dir = FileManager.default.temporaryDirectory
@@ -193,21 +164,21 @@ import Vapor
             try (header + "91310115MA1NEW001L,上海新开贸易有限公司,企业,2026-03-02,,F,310115\n").write(to: good, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: bad); try? FileManager.default.removeItem(at: good) }
             try await browser.click("#nav-registries")
-            #expect(await text("#comparison-summary", contains: "比对"))
+            #expect(await browser.eventually("#comparison-summary", contains: "比对"))
             try await browser.type("#file", bad.path)
             try await browser.click("#import")
-            #expect(await text("#import-result", contains: "未导入"))
-            #expect(await text("#import-errors", contains: "registered_on"))
+            #expect(await browser.eventually("#import-result", contains: "未导入"))
+            #expect(await browser.eventually("#import-errors", contains: "registered_on"))
             try await browser.type("#file", good.path)
             try await browser.click("#import")
-            #expect(await text("#import-result", contains: "已导入"))
-            #expect(await text("#findings", contains: "91310115MA1NEW001L"))
+            #expect(await browser.eventually("#import-result", contains: "已导入"))
+            #expect(await browser.eventually("#findings", contains: "91310115MA1NEW001L"))
             try await browser.click("#findings .assign-task")
             for _ in 0..<30 where !(try await browser.currentURL().contains("/tasks")) { try await Task.sleep(for: .milliseconds(100)) }
             let title = try await browser.execute("return document.getElementById('title').value") as? String ?? ""
             #expect(title.contains("91310115MA1NEW001L") && title.contains("未办理税务登记"))
             try await browser.click("#assign")
-            #expect(await text("#task-state", contains: "整改中"))
+            #expect(await browser.eventually("#task-state", contains: "整改中"))
         }
     }
 

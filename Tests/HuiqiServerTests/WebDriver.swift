@@ -100,6 +100,16 @@ final class WebDriver: @unchecked Sendable {
         return false
     }
 
+    /// Signs in through the login form and waits for the landing list (officers land on /taxpayers; a taxpayer
+    /// account is sent there too when it opens /login directly).
+    func signIn(_ site: String, _ login: String, _ password: String) async throws {
+        try await open(site + "/login")
+        try await type("#login", login)
+        try await type("#password", password)
+        try await click("#submit")
+        for _ in 0..<30 where !(try await currentURL().hasSuffix("/taxpayers")) { try await Task.sleep(for: .milliseconds(100)) }
+    }
+
     /// The visible text of the whole page, for failure messages.
     func pageText() async -> String { (try? await text("body")) ?? "" }
 
