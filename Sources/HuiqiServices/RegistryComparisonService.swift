@@ -99,6 +99,11 @@ public struct RegistryComparisonService: Sendable {
         let (messages, continuation) = AsyncStream.makeStream(of: Message.self)
         let room = DispatchSemaphore(value: 2)
         let cancelled = Mutex(false)
+        /// Waits for the writer to take a chunk; once the writer has stopped, passes the wake-up on and stops reading.
+        @Sendable func waitForRoom() throws {
+            room.wait()
+            if cancelled.withLock({ $0 }) { room.signal(); throw CancellationError() }
+        }
         Thread.detachNewThread {
             var batch: [RegistryRecord] = [], errors: [RegistryRowError] = [], count = 0, read = 0
             var seen = Set<String>()
@@ -133,13 +138,13 @@ public struct RegistryComparisonService: Sendable {
                         guard count == 0 else { return }
                         batch.append(r)
                         if batch.count == chunk {
-                            room.wait()
+                            try waitForRoom()
                             continuation.yield(.rows(batch))
                             batch = []
                         }
                     }
                 }
-                if count == 0, !batch.isEmpty { room.wait(); continuation.yield(.rows(batch)) }
+                if count == 0, !batch.isEmpty { try waitForRoom(); continuation.yield(.rows(batch)) }
                 progress?(read)
                 continuation.yield(.done(read: read, errors: errors, count: count))
             } catch {
@@ -147,8 +152,8 @@ public struct RegistryComparisonService: Sendable {
             }
             continuation.finish()
         }
-        // If writing fails, the reader is told to stop and is given room, so that it never waits forever.
-        defer { cancelled.withLock { $0 = true }; for _ in 0..<4 { room.signal() } }
+        // However this ends (done, or writing failed), the reader is told to stop and woken if it waits for room.
+        defer { cancelled.withLock { $0 = true }; room.signal() }
         for await message in messages {
             switch message {
             case .rows(let records):
