@@ -69,4 +69,23 @@ func runHuiqi(_ args: [String], stdin: String? = nil) async throws -> (status: I
         #expect(r.out.contains("vat.rate3.treatment = 0.01"))
         #expect(try await runHuiqi(["rules", "--date", "2024-13-01"]).status == 2)
     }
+
+    /// `huiqi import` on a new SQLite file: the sample file imported, the same file again changes nothing, a file
+    /// with bad rows exits 2 and prints every bad row with its number.
+    @Test func importAndCompare() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let db = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-import-\(UUID()).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: db) }
+        let market = root.appendingPathComponent("examples/registry-market.csv").path
+        let first = try await runHuiqi(["import", "market", market, "--database", db])
+        #expect(first.status == 0 && first.out.contains("6 rows") && first.out.contains("6 new or changed"), "\(first.err)")
+        let again = try await runHuiqi(["import", "market", market, "--database", db])
+        #expect(again.status == 0 && again.out.contains("already imported"))
+        let bad = try await runHuiqi(["import", "market", root.appendingPathComponent("examples/registry-market-bad.csv").path, "--database", db])
+        #expect(bad.status == 2 && bad.err.contains("第 3 行") && bad.err.contains("第 4 行") && bad.err.contains("第 5 行") && bad.err.contains("3 bad rows"))
+        #expect(try await runHuiqi(["import", "other", market, "--database", db]).status == 2)
+        // This database has no tax offices yet, so there is nothing to compare under: said, exit 2.
+        let counts = try await runHuiqi(["compare", "--database", db, "--year", "2025"])
+        #expect(counts.status == 2 && counts.err.contains("没有这个税务机关"), "\(counts.err)")
+    }
 }
