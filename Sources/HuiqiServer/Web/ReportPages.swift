@@ -74,7 +74,8 @@ enum ReportPages {
         <th scope="col">\(t.t("增值税已申报 / 应申报", "VAT filed / expected"))</th><th scope="col">\(t.t("受惠面", "Coverage"))</th><th scope="col">\(t.t("减免金额", "Relief"))</th></tr></thead>
         <tbody>\(children)</tbody></table></div>
         <h3>\(t.t("已报送报表合计", "Sum of the submitted reports"))</h3>
-        \(figures(o.childrenAggregate, t.lang, id: "aggregate"))
+        \(submitted == 0 ? "<p class=\"muted\" id=\"no-aggregate\">\(t.t("下级机关尚未报送。", "No office below has submitted yet."))</p>" as HTML
+            : figures(o.childrenAggregate, t.lang, id: "aggregate"))
         <p><a id="reports-csv" href="\(WebPath.reportsCSV(period: o.period, office: o.office.id).href)">\(t.t("导出 CSV", "Export CSV"))</a></p>
         """ as HTML)
         <p class="muted">\(t.t("报表报送后即冻结；数据更正后再次报送形成新版本，原版本保留。报送期限为申报期限后若干个工作日（按官方节假日安排），见考核数据文件。",
