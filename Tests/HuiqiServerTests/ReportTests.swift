@@ -104,4 +104,55 @@ import VaporTesting
             #expect(v3.status == .ok && v3.body.contains("id=\"frozen\""))
         }
     }
+
+    /// Issue 10's endpoints and pages for every role: outside reach is 404 (reveals nothing), within reach but not
+    /// the role's to do is 403, taxpayers have no office view at all.
+    @Test(arguments: Backend.allCases)
+    func authorizationMatrix(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let o = "office=13101150000"
+            let badFile = "统一社会信用代码,名称,市场主体类型,成立日期,注销日期,行业门类,行政区划代码\nx,y,企业,2020-01-01,,F,310115\n"
+            typealias Row = (login: String, password: String, expected: [UInt])
+            // Columns: the API's statistics, supervision, tasks, reports, registry findings, registry import (a bad
+            // file: 422 where allowed, nothing written); then the pages: statistics, supervision, tasks, reports,
+            // registries, and the CSV of the registries and of the reports.
+            let rows: [Row] = [
+                ("admin", "huiqi-admin", [200, 200, 200, 200, 200, 422, 200, 200, 200, 200, 200, 200, 200]),
+                ("shanghai", "huiqi-supervisor", [200, 200, 200, 200, 200, 422, 200, 200, 200, 200, 200, 200, 200]),
+                ("pudong", "huiqi-officer", [200, 200, 200, 200, 200, 403, 200, 200, 200, 200, 200, 200, 200]),
+                ("huangpu", "huiqi-officer", [404, 404, 200, 404, 404, 403, 404, 404, 200, 404, 404, 404, 404]),
+                ("suzhou", "huiqi-supervisor", [404, 404, 200, 404, 404, 422, 404, 404, 200, 404, 404, 404, 404]),
+                ("company", "huiqi-taxpayer", [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
+            ]
+            let names = ["statistics", "supervision", "tasks", "reports", "findings", "import", "page statistics", "page supervision", "page tasks",
+                         "page reports", "page registries", "registries.csv", "reports.csv"]
+            for row in rows {
+                let t = try await token(app, row.login, row.password)
+                var web = WebClient(app: app)
+                _ = try await web.login(row.login, row.password)
+                let got: [UInt] = [
+                    try await call(app, .GET, "/api/v1/statistics?kind=vat&period=2026-Q1&\(o)", token: t).status.code,
+                    try await call(app, .GET, "/api/v1/supervision?kind=vat&period=2026-Q1&\(o)", token: t).status.code,
+                    try await call(app, .GET, "/api/v1/tasks", token: t).status.code,
+                    try await call(app, .GET, "/api/v1/reports?period=2026-Q1&\(o)", token: t).status.code,
+                    try await call(app, .GET, "/api/v1/registries/findings?kind=mismatch&year=2025&\(o)", token: t).status.code,
+                    try await call(app, .POST, "/api/v1/registries/market/imports", token: t, body: badFile, headers: [("Content-Type", "text/csv")]).status.code,
+                    try await web.request(.GET, "/statistics?kind=vat&period=2026-Q1&\(o)").status.code,
+                    try await web.request(.GET, "/supervision?kind=vat&period=2026-Q1&\(o)").status.code,
+                    try await web.request(.GET, "/tasks").status.code,
+                    try await web.request(.GET, "/reports?period=2026-Q1&\(o)").status.code,
+                    try await web.request(.GET, "/registries?\(o)").status.code,
+                    try await web.request(.GET, "/registries.csv?\(o)").status.code,
+                    try await web.request(.GET, "/reports.csv?period=2026-Q1&\(o)").status.code,
+                ]
+                for (i, name) in names.enumerated() { #expect(got[i] == row.expected[i], "\(row.login) \(name): \(got[i]), expected \(row.expected[i])") }
+            }
+            for path in ["/api/v1/statistics?kind=vat&period=2026-Q1", "/api/v1/supervision?kind=vat&period=2026-Q1", "/api/v1/tasks",
+                         "/api/v1/reports?period=2026-Q1", "/api/v1/registries/findings?kind=mismatch&year=2025"] {
+                #expect(try await call(app, .GET, path).status == .unauthorized, "\(path)")
+            }
+            #expect(try await Store(app.db).count("registry_imports") == 0)
+        }
+    }
 }
+
