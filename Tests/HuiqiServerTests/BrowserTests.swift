@@ -141,7 +141,7 @@ import Vapor
 
     /// Issue 10 in a browser: a district submits its report and Shanghai sees it beside an overdue district; Shanghai
     /// uploads a registry file with a bad row (refused, the row named), then a good one, and turns a finding into a
-    /// rectification task for the office responsible.
+    /// rectification task for the office responsible, which the office reports on and the supervisor closes.
     @Test func reportsRegistryImportAndATaskFromAFinding() async throws {
         try await withBrowser(closedPeriod: true) { _, browser, site in
             try await browser.signIn(site, "pudong", "huiqi-officer")
@@ -179,6 +179,22 @@ import Vapor
             #expect(title.contains("91310115MA1NEW001L") && title.contains("未办理税务登记"))
             try await browser.click("#assign")
             #expect(await browser.eventually("#task-state", contains: "整改中"))
+            // The office reports what it did; the supervisor closes the task.
+            let task = try await browser.currentURL()
+            #expect(task.contains("/tasks/"))
+            try await browser.click("#logout")
+            try await browser.signIn(site, "pudong", "huiqi-officer")
+            try await browser.open(task)
+            try await browser.type("#note", "已核实：该企业已于本月办理税务登记")
+            try await browser.click("#task-report")
+            #expect(await browser.eventually("#task-state", contains: "已报告"))
+            try await browser.click("#logout")
+            try await browser.signIn(site, "shanghai", "huiqi-supervisor")
+            try await browser.open(task)
+            try await browser.type("#note", "确认整改完成")
+            try await browser.click("#task-close")
+            #expect(await browser.eventually("#task-state", contains: "已关闭"))
+            #expect(await browser.eventually("#task-events", contains: "已核实"))
         }
     }
 
