@@ -47,7 +47,9 @@ public struct RegistryComparisonService: Sendable {
     public func importFile(by actor: Actor, source: RegistrySource, path: String, fileName: String, remote: String?,
                            progress: (@Sendable (Int) -> Void)? = nil) async throws -> RegistryImportOutcome {
         try checkImporter(actor)
-        let name = String(fileName.prefix(200)).filter { !$0.isNewline }
+        // The name as sent by a browser or client, kept for the record: control characters dropped (PostgreSQL
+        // cannot store NUL), 200 characters at most.
+        let name = String(String.UnicodeScalarView(fileName.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }).prefix(200))
         let sha = try TextDigest.sha256Hex(file: path)
         if let earlier = try await store.registryImport(source: source.rawValue, sha256: sha) {
             return RegistryImportOutcome(state: .alreadyImported, record: earlier, rowsRead: earlier.rows_read, errors: [], errorCount: 0)

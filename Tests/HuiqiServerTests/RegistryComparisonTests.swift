@@ -143,16 +143,18 @@ import VaporTesting
             var shanghai = WebClient(app: app)
             let csrf = try await shanghai.login("shanghai", "huiqi-supervisor")
             let boundary = "huiqi-test-boundary"
-            func multipart(_ source: String, _ csv: String) -> String {
+            func multipart(_ source: String, _ csv: String, filename: String = "m.csv") -> String {
                 "--\(boundary)\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n\(csrf)\r\n"
                     + "--\(boundary)\r\nContent-Disposition: form-data; name=\"source\"\r\n\r\n\(source)\r\n"
-                    + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.csv\"\r\nContent-Type: text/csv\r\n\r\n\(csv)\r\n--\(boundary)--\r\n"
+                    + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: text/csv\r\n\r\n\(csv)\r\n--\(boundary)--\r\n"
             }
             let headers = [("Content-Type", "multipart/form-data; boundary=\(boundary)"), ("Cookie", shanghai.cookie)]
             let refused = try await call(app, .POST, "/registries/import", body: multipart("market", Self.marketHeader + "91310115MA1NEW001L,新企业,企业,2026-02-30,,F,310115\n"),
                                          headers: headers)
             #expect(refused.status == .unprocessableEntity && refused.body.contains("import-errors") && refused.body.contains("registered_on"))
-            let good = try await call(app, .POST, "/registries/import", body: multipart("market", Self.marketHeader + "91310115MA1NEW001L,新企业,企业,2026-02-27,,F,310115\n"),
+            // A file name with a NUL and a control character is kept without them (PostgreSQL cannot store NUL).
+            let good = try await call(app, .POST, "/registries/import", body: multipart("market", Self.marketHeader + "91310115MA1NEW001L,新企业,企业,2026-02-27,,F,310115\n",
+                                                                                        filename: "m\u{0}\u{1}.csv"),
                                       headers: headers)
             #expect(good.status == .ok && good.body.contains("已导入"), "\(good.body.prefix(400))")
             let page = try await shanghai.request(.GET, "/registries?kind=unregistered")
