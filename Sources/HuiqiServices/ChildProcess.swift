@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs a program to its end without blocking Swift's cooperative threads. Those threads are as many as the
 /// cores (two here); `Process.waitUntilExit` on one of them stalls every task scheduled on it, including a
@@ -29,10 +30,10 @@ public enum ChildProcess {
         return try await withCheckedThrowingContinuation { (k: CheckedContinuation<Output, any Error>) in
             Thread.detachNewThread {
                 do { try p.run() } catch { k.resume(throwing: error); return }
-                let timedOut = Flag()
+                let timedOut = Mutex(false)
                 if let timeout {
                     DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(timeout)) {
-                        if p.isRunning { timedOut.set(); p.terminate() }
+                        if p.isRunning { timedOut.withLock { $0 = true }; p.terminate() }
                     }
                 }
                 // Standard input is written and standard error read on threads of their own, so that a program
@@ -41,27 +42,20 @@ public enum ChildProcess {
                     if let stdin { input.fileHandleForWriting.write(stdin) }
                     try? input.fileHandleForWriting.close()
                 }
-                let stderrData = Box()
+                let stderrData = Mutex(Data())
                 let stderrDone = DispatchSemaphore(value: 0)
                 Thread.detachNewThread {
-                    stderrData.data = errors.fileHandleForReading.readDataToEndOfFile()
+                    let read = errors.fileHandleForReading.readDataToEndOfFile()
+                    stderrData.withLock { $0 = read }
                     stderrDone.signal()
                 }
                 let out = output.fileHandleForReading.readDataToEndOfFile()
                 stderrDone.wait()
                 p.waitUntilExit()
-                if timedOut.isSet, let timeout { k.resume(throwing: Failure.timedOut(seconds: timeout)); return }
-                k.resume(returning: Output(status: p.terminationStatus, stdout: out, stderr: stderrData.data))
+                if timedOut.withLock({ $0 }), let timeout { k.resume(throwing: Failure.timedOut(seconds: timeout)); return }
+                k.resume(returning: Output(status: p.terminationStatus, stdout: out, stderr: stderrData.withLock { $0 }))
             }
         }
     }
 
-    private final class Flag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        func set() { lock.withLock { value = true } }
-        var isSet: Bool { lock.withLock { value } }
-    }
-    /// Written by the reading thread before the semaphore is signalled, read after it is waited on.
-    private final class Box: @unchecked Sendable { var data = Data() }
 }

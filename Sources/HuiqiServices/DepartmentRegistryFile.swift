@@ -33,22 +33,22 @@ public enum RegistryRecord: Sendable {
 /// Reads a file row by row (never the whole file in memory) and checks each row. Runs on the caller's thread:
 /// call it off Swift's cooperative threads (`RegistryImporter` does).
 struct RegistryFileReader: Sendable {
-    struct Column: Sendable { let key: String, zh: String, en: String, required: Bool }
+    struct Column: Sendable { let key: String, zh: String, en: String }
 
     static func columns(_ source: RegistrySource) -> [Column] {
         switch source {
         case .market:
-            return [Column(key: "credit_code", zh: "统一社会信用代码", en: "credit_code", required: true),
-                    Column(key: "name", zh: "名称", en: "name", required: true),
-                    Column(key: "entity_type", zh: "市场主体类型", en: "entity_type", required: true),
-                    Column(key: "registered_on", zh: "成立日期", en: "registered_on", required: true),
-                    Column(key: "deregistered_on", zh: "注销日期", en: "deregistered_on", required: true),
-                    Column(key: "industry", zh: "行业门类", en: "industry", required: true),
-                    Column(key: "region", zh: "行政区划代码", en: "region", required: true)]
+            return [Column(key: "credit_code", zh: "统一社会信用代码", en: "credit_code"),
+                    Column(key: "name", zh: "名称", en: "name"),
+                    Column(key: "entity_type", zh: "市场主体类型", en: "entity_type"),
+                    Column(key: "registered_on", zh: "成立日期", en: "registered_on"),
+                    Column(key: "deregistered_on", zh: "注销日期", en: "deregistered_on"),
+                    Column(key: "industry", zh: "行业门类", en: "industry"),
+                    Column(key: "region", zh: "行政区划代码", en: "region")]
         case .sme:
-            return [Column(key: "credit_code", zh: "统一社会信用代码", en: "credit_code", required: true),
-                    Column(key: "year", zh: "年度", en: "year", required: true),
-                    Column(key: "size", zh: "企业规模", en: "size", required: true)]
+            return [Column(key: "credit_code", zh: "统一社会信用代码", en: "credit_code"),
+                    Column(key: "year", zh: "年度", en: "year"),
+                    Column(key: "size", zh: "企业规模", en: "size")]
         }
     }
 

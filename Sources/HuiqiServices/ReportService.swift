@@ -2,6 +2,7 @@ import Foundation
 import HuiqiCalendar
 import HuiqiDates
 import HuiqiStore
+import Synchronization
 
 /// The figures of one tax in an office's report: statistics of relief and filing progress.
 public struct ReportSectionFigures: Codable, Sendable, Equatable {
@@ -161,9 +162,12 @@ public struct ReportService: Sendable {
                                   body_json: String(decoding: try e.encode(body), as: UTF8.self))
         let audit = AuditRow(id: UUID().uuidString, at: body.computed_at, user_id: actor.userID, action: "submit_report", object: "\(o.id)/\(period)",
                              detail: "office report", remote: remote)
-        let version = VersionBox()
-        try await store.writeAudited(audit) { [row] db in version.set(try await Store(sql: db).appendReport(row)) }
-        row.version = version.value
+        let version = Mutex(0)
+        try await store.writeAudited(audit) { [row] db in
+            let n = try await Store(sql: db).appendReport(row)
+            version.withLock { $0 = n }
+        }
+        row.version = version.withLock { $0 }
         return row
     }
 
@@ -172,12 +176,5 @@ public struct ReportService: Sendable {
         guard let row = try await store.reports(office: o.id, period: period).first(where: { $0.version == version }),
               let body = try? JSONDecoder().decode(OfficeReportBody.self, from: Data(row.body_json.utf8)) else { throw ServiceError.notFound }
         return (row, body)
-    }
-
-    final class VersionBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var v = 0
-        func set(_ n: Int) { lock.withLock { v = n } }
-        var value: Int { lock.withLock { v } }
     }
 }
