@@ -50,6 +50,8 @@ let package = Package(
                 .product(name: "Vapor", package: "vapor"),
             ]
         ),
+        // Chinese word segmentation (jieba's lexicon, MIT) and BM25 for the knowledge base. Pure: its bundled lexicon only.
+        .target(name: "HuiqiSearch", resources: [.copy("Lexicon")]),
         .target(name: "HuiqiStore", dependencies: [
             "HuiqiRules",
             .product(name: "Fluent", package: "fluent"),
@@ -58,11 +60,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "HuiqiServices", dependencies: [
-            "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
+            "HuiqiStore", "HuiqiRules", "HuiqiCalendar", "HuiqiSearch",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Yams", package: "Yams"),  // the knowledge base's seed content
             .product(name: "Vapor", package: "vapor"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "CSV", package: "CSV.swift"),  // other departments' registry files
-        ], resources: [.copy("Evaluation")]),
+        ], resources: [.copy("Evaluation"), .copy("Knowledge")]),
         .target(name: "HuiqiServer", dependencies: [
             "HuiqiServices", "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
             .product(name: "Vapor", package: "vapor"),
@@ -73,9 +77,10 @@ let package = Package(
         .executableTarget(name: "huiqi", dependencies: ["HuiqiCommands"]),
         .testTarget(name: "HuiqiRulesTests", dependencies: ["HuiqiRules", "HuiqiDates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HuiqiCalendarTests", dependencies: ["HuiqiCalendar", "HuiqiDates"]),
+        .testTarget(name: "HuiqiSearchTests", dependencies: ["HuiqiSearch"]),
         .testTarget(name: "HuiqiCommandsTests", dependencies: ["HuiqiCommands", "HuiqiRules", "HuiqiServices"]),
         .testTarget(name: "HuiqiServerTests", dependencies: [
-            "HuiqiServer", "HuiqiServices", "HuiqiStore", "HuiqiRules",
+            "HuiqiServer", "HuiqiServices", "HuiqiStore", "HuiqiRules", "HuiqiSearch",
             .product(name: "VaporTesting", package: "vapor"),
         ]),
     ],

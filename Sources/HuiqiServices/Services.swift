@@ -24,6 +24,7 @@ public struct Services: Sendable {
     public let rectification: RectificationService
     public let comparison: RegistryComparisonService
     public let reports: ReportService
+    public let knowledge: KnowledgeService
 
     /// `webhook`: where reminders are delivered (nil: in the portal only). `tokenDays`: API token lifetime.
     /// `monitoringSnapshotSeconds`: serve monitoring from a snapshot this old at most (0: live figures).
@@ -45,5 +46,6 @@ public struct Services: Sendable {
         screening = ScreeningService(store: store, engine: engine, deadlines: deadlines, now: now)
         ledger = LedgerService(store: store, access: access, now: now)
         reminders = ReminderService(store: store, deadlines: deadlines, now: now, webhook: webhook)
+        knowledge = KnowledgeService(store: store, parameters: engine.parameters, now: now)
     }
 }

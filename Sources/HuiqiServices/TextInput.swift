@@ -16,8 +16,9 @@ public enum TextInput {
         value.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
-    public static func check(_ value: String, field: String, maxLength: Int) throws {
-        if hasControlCharacter(value) {
+    public static func check(_ value: String, field: String, maxLength: Int, allowNewlines: Bool = false) throws {
+        if allowNewlines ? value.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t") || $0.value == 0x7F })
+                         : hasControlCharacter(value) {
             throw ServiceError.invalid(field: field, zh: "\(field) 含有控制字符（如空字符）", en: "\(field) contains a control character (such as NUL)")
         }
         if value.count > maxLength {

@@ -1,0 +1,270 @@
+import Crypto
+import Foundation
+import HuiqiDates
+import HuiqiRules
+import HuiqiSearch
+import HuiqiStore
+
+/// A parameter version an answer explains, with the digest of the parameter's whole version list when the answer
+/// was written: a new version of the parameter changes the digest, and the answer is flagged for review.
+public struct KBLink: Codable, Sendable, Equatable {
+    public var parameter: String, key: String?, from: String, to: String?, value: String, cite: String, digest: String
+}
+
+/// An entry as pages and the API show it: every version with its review, the one in effect, and whether the law
+/// it explains has changed since (stale).
+public struct KBEntryView: Sendable {
+    public let entry: KBEntryRow
+    public let versions: [KBVersionRow]
+    public let reviews: [String: KBReviewRow]  // by version, as text
+    /// The approved version in effect today (nil: none approved yet, or not yet in effect).
+    public let current: KBVersionRow?
+    /// Links of the current version whose parameter has changed since.
+    public let staleLinks: [KBLink]
+    public func review(_ version: Int) -> KBReviewRow? { reviews[String(version)] }
+    public func status(_ v: KBVersionRow) -> String { review(v.version)?.decision ?? "draft" }
+}
+
+/// One search result: the entry, its score, a highlighted snippet, and whether its answer awaits review.
+public struct KBResult: Sendable, Codable, Equatable {
+    public var hit: KBHit
+    public var snippet: [SnippetPart]
+    public var stale: Bool
+}
+
+public struct KBSearchResult: Sendable {
+    public let query: String
+    public let terms: [String]
+    public let results: [KBResult]
+}
+
+/// A draft as its author writes it: a new entry (no `entry`) or a new version of one.
+public struct KBDraft: Codable, Sendable {
+    public var entry: String?
+    public var kind: String?
+    public var tax: String?
+    public var title: String
+    public var body: String
+    public var year_from: Int
+    public var year_to: Int?
+    /// YYYY-MM-DD; today when absent.
+    public var effective_from: String?
+    /// Names of the parameters the answer explains (their versions within the years are linked).
+    public var parameters: [String]?
+    /// Citations beyond those of the parameters (文号 and article).
+    public var citations: [String]?
+    public init(entry: String? = nil, kind: String? = nil, tax: String? = nil, title: String, body: String, year_from: Int, year_to: Int?,
+                effective_from: String? = nil, parameters: [String]? = nil, citations: [String]? = nil) {
+        self.entry = entry; self.kind = kind; self.tax = tax; self.title = title; self.body = body; self.year_from = year_from
+        self.year_to = year_to; self.effective_from = effective_from; self.parameters = parameters; self.citations = citations
+    }
+}
+
+/// The 12366 knowledge base (知识库): one approved answer per question (统一答复口径). Staff write drafts; a reviewer
+/// with the `kb.approve` permission (or an administrator), never the draft's author, approves or rejects them; an
+/// approved version takes effect on its date and replaces the entry's answer in the search index. Versions and
+/// reviews are append-only. Search is BM25 over jieba-style segmentation (HuiqiSearch), the same on both databases.
+public struct KnowledgeService: Sendable {
+    public let store: Store
+    public let parameters: ParameterSet
+    public let analyzer: SearchAnalyzer
+    public let now: @Sendable () -> Date
+    public static let taxes = ["vat", "bt", "eit", "pit", "local", "general"]
+    public static let approvePermission = "kb.approve"
+
+    public init(store: Store, parameters: ParameterSet, analyzer: SearchAnalyzer = .shared, now: @escaping @Sendable () -> Date) {
+        self.store = store; self.parameters = parameters; self.analyzer = analyzer; self.now = now
+    }
+
+    // MARK: reading
+
+    public func entry(_ id: String) async throws -> KBEntryView {
+        try TextInput.check(id, field: "entry", maxLength: TextInput.maxIdentifier)
+        guard let e = try await store.kbEntry(id) else { throw ServiceError.notFound }
+        let versions = try await store.kbVersions(id)
+        let reviews = Dictionary(try await store.kbReviews(id).map { (String($0.version), $0) }, uniquingKeysWith: { a, _ in a })
+        let today = FilingService.chinaDay(now()).description
+        let current = versions.first { reviews[String($0.version)]?.decision == "approved" && $0.effective_from <= today }
+        return KBEntryView(entry: e, versions: versions, reviews: reviews, current: current, staleLinks: current.map(staleLinks) ?? [])
+    }
+
+    /// Drafts and history are for staff; the public sees approved versions only (the pages decide).
+    public static func isStaff(_ actor: Actor?) -> Bool { actor.map { $0.role != .taxpayer } ?? false }
+
+    public func mayApprove(_ actor: Actor) async throws -> Bool {
+        if actor.role == .administrator { return true }
+        guard actor.role != .taxpayer else { return false }
+        return try await store.permissions(user: actor.userID).contains(Self.approvePermission)
+    }
+
+    /// The links of a version whose parameter's version list is no longer the one it was written against.
+    public func staleLinks(_ v: KBVersionRow) -> [KBLink] {
+        links(v).filter { link in parameters.definitions[link.parameter].map { Self.digest($0) != link.digest } ?? true }
+    }
+    public func links(_ v: KBVersionRow) -> [KBLink] { (try? JSONDecoder().decode([KBLink].self, from: Data(v.links_json.utf8))) ?? [] }
+    public func citations(_ v: KBVersionRow) -> [String] { (try? JSONDecoder().decode([String].self, from: Data(v.citations_json.utf8))) ?? [] }
+
+    static func digest(_ d: ParameterDefinition) -> String {
+        let text = d.versions.map { "\($0.from)|\($0.to?.description ?? "")|\($0.key ?? "")|\($0.value)|\($0.cite)" }.joined(separator: "\n")
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16).description
+    }
+
+    // MARK: writing
+
+    /// Writes a draft (a new entry, or the next version of one). Staff only.
+    @discardableResult
+    public func createDraft(_ d: KBDraft, by actor: Actor) async throws -> (entry: String, version: Int) {
+        guard Self.isStaff(actor) else { throw ServiceError.forbidden("only tax staff write knowledge-base answers / 仅税务人员可撰写知识库答案") }
+        let version = try validated(d, author: actor.userID)
+        var entryRow: KBEntryRow?
+        var row = version
+        if let id = d.entry {
+            guard try await store.kbEntry(id) != nil else { throw ServiceError.notFound }
+        } else {
+            let kind = d.kind ?? "question"
+            guard ["question", "document"].contains(kind) else { throw ServiceError.invalid(field: "kind", zh: "类型须为 question 或 document", en: "kind must be question or document") }
+            guard let tax = d.tax, Self.taxes.contains(tax) else {
+                throw ServiceError.invalid(field: "tax", zh: "税种须为 \(Self.taxes.joined(separator: "、")) 之一", en: "tax must be one of \(Self.taxes.joined(separator: ", "))")
+            }
+            row.entry_id = "kb-" + UUID().uuidString.prefix(8).lowercased()
+            entryRow = KBEntryRow(id: row.entry_id, kind: kind, tax: tax, created_at: row.created_at, created_by: actor.userID)
+        }
+        let audit = AuditRow(id: UUID().uuidString, at: row.created_at, user_id: actor.userID, action: "kb_draft", object: row.entry_id, detail: row.title, remote: nil)
+        let box = VersionBox()
+        try await store.writeAudited(audit) { [entryRow, row] db in
+            if let entryRow { try await db.insert(into: "kb_entries").model(entryRow).run() }
+            var r = row
+            r.version = try await Store.nextKBVersion(r.entry_id, on: db)
+            try await db.insert(into: "kb_versions").model(r).run()
+            box.set(r.version)
+        }
+        return (row.entry_id, box.value)
+    }
+
+    /// Approves or rejects a draft. The reviewer needs `kb.approve` and may not review their own draft.
+    public func review(entry: String, version: Int, approve: Bool, note: String, by actor: Actor) async throws {
+        guard try await mayApprove(actor) else { throw ServiceError.forbidden("approving answers needs the kb.approve permission / 审核答案需要知识库审核权限") }
+        let view = try await self.entry(entry)
+        guard let v = view.versions.first(where: { $0.version == version }) else { throw ServiceError.notFound }
+        guard view.review(version) == nil else { throw ServiceError.conflict(field: "version", zh: "该版本已审核", en: "this version has been reviewed") }
+        guard v.author != actor.userID else { throw ServiceError.forbidden("the author of a draft cannot review it / 撰写人不能审核自己的草稿") }
+        try TextInput.check(note, field: "note", maxLength: 2000, allowNewlines: true)
+        let at = now().formatted(.iso8601)
+        let review = KBReviewRow(entry_id: entry, version: version, decision: approve ? "approved" : "rejected", reviewer: actor.userID, note: note, at: at)
+        let audit = AuditRow(id: UUID().uuidString, at: at, user_id: actor.userID, action: approve ? "kb_approve" : "kb_reject",
+                             object: "\(entry)/\(version)", detail: note, remote: nil)
+        let doc = approve ? try await searchDocument(view.entry, current: currentAfter(view, approving: v)) : nil
+        try await store.writeAudited(audit) { [review, approve] db in
+            try await db.insert(into: "kb_reviews").model(review).run()
+            if approve { try await Store.replaceKBDocument(entry: entry, with: doc, on: db) }
+        }
+    }
+
+    private func currentAfter(_ view: KBEntryView, approving v: KBVersionRow) -> KBVersionRow? {
+        let today = FilingService.chinaDay(now()).description
+        return view.versions.first { ($0.version == v.version || view.review($0.version)?.decision == "approved") && $0.effective_from <= today }
+    }
+
+    func validated(_ d: KBDraft, author: String) throws -> KBVersionRow {
+        try TextInput.check(d.title, field: "title", maxLength: 300)
+        try TextInput.check(d.body, field: "body", maxLength: 20_000, allowNewlines: true)
+        guard !d.title.trimmingCharacters(in: .whitespaces).isEmpty else { throw ServiceError.invalid(field: "title", zh: "问题（标题）不能为空", en: "title is required") }
+        guard !d.body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ServiceError.invalid(field: "body", zh: "答案不能为空", en: "body is required") }
+        guard (2004...2100).contains(d.year_from) else { throw ServiceError.invalid(field: "year_from", zh: "起始年度无效", en: "year_from must be a year from 2004") }
+        if let to = d.year_to, to < d.year_from || to > 2100 { throw ServiceError.invalid(field: "year_to", zh: "截止年度须不早于起始年度", en: "year_to must not be before year_from") }
+        let effective = d.effective_from ?? FilingService.chinaDay(now()).description
+        guard Day(iso: effective) != nil else { throw ServiceError.invalid(field: "effective_from", zh: "生效日期须为 YYYY-MM-DD", en: "effective_from must be YYYY-MM-DD") }
+        let names = d.parameters ?? []
+        guard names.count <= 50 else { throw ServiceError.invalid(field: "parameters", zh: "关联参数过多", en: "too many parameters") }
+        var links: [KBLink] = []
+        var cites: [String] = []
+        for name in names {
+            guard let def = parameters.definitions[name] else {
+                throw ServiceError.invalid(field: "parameters", zh: "没有名为 \(name) 的参数", en: "no parameter named \(name)")
+            }
+            let digest = Self.digest(def)
+            for p in def.versions where p.from.year <= (d.year_to ?? 9999) && (p.to?.year ?? 9999) >= d.year_from {
+                links.append(KBLink(parameter: name, key: p.key, from: p.from.description, to: p.to?.description, value: p.value.description,
+                                    cite: p.cite.description, digest: digest))
+                if !cites.contains(p.cite.description) { cites.append(p.cite.description) }
+            }
+        }
+        for c in d.citations ?? [] {
+            try TextInput.check(c, field: "citations", maxLength: 300)
+            if !cites.contains(c) { cites.append(c) }
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return KBVersionRow(entry_id: d.entry ?? "", version: 0, title: d.title, body: d.body, year_from: d.year_from, year_to: d.year_to,
+                            effective_from: effective, links_json: String(decoding: try enc.encode(links), as: UTF8.self),
+                            citations_json: String(decoding: try enc.encode(cites), as: UTF8.self), author: author,
+                            created_at: now().formatted(.iso8601))
+    }
+
+    // MARK: the index
+
+    func searchDocument(_ e: KBEntryRow, current v: KBVersionRow?) async throws -> KBSearchDocument? {
+        guard let v else { return nil }
+        // The title counts twice: a question's own words weigh more than its answer's.
+        let text = v.title + "\n" + v.title + "\n" + v.body + "\n" + citations(v).joined(separator: "\n")
+        return KBSearchDocument(entry_id: e.id, version: v.version, kind: e.kind, tax: e.tax, year_from: v.year_from, year_to: v.year_to,
+                                title: v.title, terms: analyzer.index(text).terms)
+    }
+
+    /// Rebuilds the whole index from the approved versions in effect today (run daily: a version approved with a
+    /// later effective date enters the index on that date).
+    @discardableResult
+    public func reindex() async throws -> Int {
+        let ids = try await store.kbList(kind: nil, tax: nil, pendingOnly: false, limit: 1_000_000, offset: 0).map(\.id)
+        var docs: [KBSearchDocument] = []
+        for id in ids {
+            let view = try await entry(id)
+            if let d = try await searchDocument(view.entry, current: view.current) { docs.append(d) }
+        }
+        let audit = AuditRow(id: UUID().uuidString, at: now().formatted(.iso8601), user_id: nil, action: "kb_reindex", object: "kb", detail: "\(docs.count) documents", remote: nil)
+        try await store.writeAudited(audit) { [docs] db in
+            try await Store.clearKBIndex(on: db)
+            try await Store.insertKBDocuments(docs, on: db)
+        }
+        return docs.count
+    }
+
+    // MARK: search
+
+    public static let maxQueryLength = 200
+
+    public func search(_ query: String, filter: KBFilter = KBFilter(), limit: Int = 10) async throws -> KBSearchResult {
+        try TextInput.check(query, field: "q", maxLength: Self.maxQueryLength)
+        if let tax = filter.tax, !Self.taxes.contains(tax) {
+            throw ServiceError.invalid(field: "tax", zh: "税种须为 \(Self.taxes.joined(separator: "、")) 之一", en: "tax must be one of \(Self.taxes.joined(separator: ", "))")
+        }
+        if let year = filter.year, !(2004...2100).contains(year) { throw ServiceError.invalid(field: "year", zh: "年度无效", en: "year must be from 2004 to 2100") }
+        let terms = analyzer.query(query)
+        let hits = try await rank(terms: terms, filter: filter, limit: max(1, min(limit, 50)))
+        var results: [KBResult] = []
+        for h in hits {
+            let view = try await entry(h.entry_id)
+            let body = view.versions.first { $0.version == h.version }?.body ?? ""
+            results.append(KBResult(hit: h, snippet: analyzer.snippet(body, terms: terms), stale: !view.staleLinks.isEmpty))
+        }
+        return KBSearchResult(query: query, terms: terms, results: results)
+    }
+
+    /// The ranked hits alone (the benchmark measures this).
+    public func rank(terms: [String], filter: KBFilter, limit: Int) async throws -> [KBHit] {
+        guard !terms.isEmpty else { return [] }
+        let stats = try await store.kbStats()
+        guard stats.documents > 0 else { return [] }
+        let hits = try await store.kbTermHits(terms)
+        let idf = terms.map { BM25.idf(hits: hits[$0] ?? 0, documents: stats.documents) }
+        return try await store.searchKB(terms: terms, idf: idf, averageLength: Double(stats.terms) / Double(stats.documents), filter: filter, limit: limit)
+    }
+}
+
+/// The version number a transaction assigned, read after it commits.
+final class VersionBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v = 0
+    func set(_ n: Int) { lock.lock(); v = n; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return v }
+}

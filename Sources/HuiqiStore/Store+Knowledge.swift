@@ -1,0 +1,254 @@
+import Foundation
+import SQLKit
+
+public struct KBEntryRow: Codable, Sendable, Equatable {
+    public var id: String, kind: String, tax: String, created_at: String, created_by: String
+    public init(id: String, kind: String, tax: String, created_at: String, created_by: String) {
+        self.id = id; self.kind = kind; self.tax = tax; self.created_at = created_at; self.created_by = created_by
+    }
+}
+
+public struct KBVersionRow: Codable, Sendable, Equatable {
+    public var entry_id: String, version: Int, title: String, body: String, year_from: Int, year_to: Int?
+    public var effective_from: String, links_json: String, citations_json: String, author: String, created_at: String
+    public init(entry_id: String, version: Int, title: String, body: String, year_from: Int, year_to: Int?, effective_from: String,
+                links_json: String, citations_json: String, author: String, created_at: String) {
+        self.entry_id = entry_id; self.version = version; self.title = title; self.body = body; self.year_from = year_from
+        self.year_to = year_to; self.effective_from = effective_from; self.links_json = links_json
+        self.citations_json = citations_json; self.author = author; self.created_at = created_at
+    }
+}
+
+public struct KBReviewRow: Codable, Sendable, Equatable {
+    public var entry_id: String, version: Int, decision: String, reviewer: String, note: String, at: String
+    public init(entry_id: String, version: Int, decision: String, reviewer: String, note: String, at: String) {
+        self.entry_id = entry_id; self.version = version; self.decision = decision; self.reviewer = reviewer; self.note = note; self.at = at
+    }
+}
+
+/// What the index holds of one entry: its current approved version's terms (from `SearchAnalyzer`).
+public struct KBSearchDocument: Sendable {
+    public var entry_id: String, version: Int, kind: String, tax: String, year_from: Int, year_to: Int?, title: String
+    public var terms: [String]
+    public init(entry_id: String, version: Int, kind: String, tax: String, year_from: Int, year_to: Int?, title: String, terms: [String]) {
+        self.entry_id = entry_id; self.version = version; self.kind = kind; self.tax = tax; self.year_from = year_from
+        self.year_to = year_to; self.title = title; self.terms = terms
+    }
+}
+
+public struct KBHit: Codable, Sendable, Equatable {
+    public var entry_id: String, version: Int, kind: String, tax: String, title: String, year_from: Int, year_to: Int?, score: Double
+}
+
+/// One line of the knowledge base's list: the entry, its latest version, the approved one, and open drafts.
+public struct KBListRow: Codable, Sendable, Equatable {
+    public var id: String, kind: String, tax: String, latest: Int, title: String, approved: Int?, drafts: Int
+}
+
+/// Filters of a search: a tax, a year the entry covers, a kind.
+public struct KBFilter: Sendable, Equatable {
+    public var tax: String?, year: Int?, kind: String?
+    public init(tax: String? = nil, year: Int? = nil, kind: String? = nil) { self.tax = tax; self.year = year; self.kind = kind }
+}
+
+extension Store {
+    // MARK: entries, versions, reviews (append-only)
+
+    public func kbEntry(_ id: String) async throws -> KBEntryRow? {
+        try await db.select().columns("*").from("kb_entries").where("id", .equal, id).first(decoding: KBEntryRow.self)
+    }
+    public func kbVersions(_ id: String) async throws -> [KBVersionRow] {
+        try await db.select().columns("*").from("kb_versions").where("entry_id", .equal, id).orderBy("version", .descending).all(decoding: KBVersionRow.self)
+    }
+    public func kbReviews(_ id: String) async throws -> [KBReviewRow] {
+        try await db.select().columns("*").from("kb_reviews").where("entry_id", .equal, id).orderBy("version", .descending).all(decoding: KBReviewRow.self)
+    }
+    public func kbEntryCount() async throws -> Int { try await count("kb_entries") }
+
+    /// Entries with their latest and approved versions, filtered, in id order.
+    public func kbList(kind: String?, tax: String?, pendingOnly: Bool, limit: Int, offset: Int) async throws -> [KBListRow] {
+        var q: SQLQueryString = """
+            SELECT e.id, e.kind, e.tax, v.version AS latest, v.title,
+              (SELECT MAX(r.version) FROM kb_reviews r WHERE r.entry_id = e.id AND r.decision = 'approved') AS approved,
+              (SELECT COUNT(*) FROM kb_versions d LEFT JOIN kb_reviews r ON r.entry_id = d.entry_id AND r.version = d.version
+                WHERE d.entry_id = e.id AND r.entry_id IS NULL) AS drafts
+            FROM kb_entries e JOIN kb_versions v ON v.entry_id = e.id
+              AND v.version = (SELECT MAX(x.version) FROM kb_versions x WHERE x.entry_id = e.id)
+            WHERE 1 = 1
+            """
+        if let kind { q = q + " AND e.kind = \(bind: kind)" }
+        if let tax { q = q + " AND e.tax = \(bind: tax)" }
+        if pendingOnly {
+            q = q + " AND EXISTS (SELECT 1 FROM kb_versions d LEFT JOIN kb_reviews r ON r.entry_id = d.entry_id AND r.version = d.version WHERE d.entry_id = e.id AND r.entry_id IS NULL)"
+        }
+        q = q + " ORDER BY e.id LIMIT \(bind: limit) OFFSET \(bind: offset)"
+        return try await db.raw(q).all(decoding: KBListRow.self)
+    }
+
+    /// The next version number of an entry (inside a transaction; two writers collide on the primary key).
+    public static func nextKBVersion(_ entry: String, on db: any SQLDatabase) async throws -> Int {
+        (try await db.raw("SELECT COALESCE(MAX(version), 0) AS v FROM kb_versions WHERE entry_id = \(bind: entry)").first()?
+            .decode(column: "v", as: Int.self) ?? 0) + 1
+    }
+
+    // MARK: permissions
+
+    public func permissions(user: String) async throws -> Set<String> {
+        let rows = try await db.raw("SELECT permission FROM user_permissions WHERE user_id = \(bind: user)").all()
+        return Set(try rows.map { try $0.decode(column: "permission", as: String.self) })
+    }
+    public func grant(_ permission: String, to user: String, by: String, at: String) async throws {
+        try await db.raw("""
+            INSERT INTO user_permissions (user_id, permission, granted_by, granted_at) VALUES (\(bind: user), \(bind: permission), \(bind: by), \(bind: at))
+            ON CONFLICT (user_id, permission) DO NOTHING
+            """).run()
+    }
+
+    // MARK: the search index
+
+    var isPostgres: Bool { db.dialect.name == "postgresql" }
+
+    /// Replaces an entry's document in the index (nil: removes it), keeping the term counts and totals exact.
+    public static func replaceKBDocument(entry: String, with doc: KBSearchDocument?, on db: any SQLDatabase) async throws {
+        let pg = db.dialect.name == "postgresql"
+        if let old = try await db.raw("SELECT doc, length FROM kb_search WHERE entry_id = \(bind: entry)").first() {
+            let docID = try old.decode(column: "doc", as: Int64.self)
+            let length = try old.decode(column: "length", as: Int64.self)
+            let terms: [String]
+            if pg {
+                terms = try await db.raw("SELECT unnest(tsvector_to_array(tsv)) AS t FROM kb_search WHERE doc = \(bind: docID)").all()
+                    .map { try $0.decode(column: "t", as: String.self) }
+            } else {
+                let text = try await db.raw("SELECT terms FROM kb_fts WHERE rowid = \(bind: docID)").first()?.decode(column: "terms", as: String.self) ?? ""
+                terms = Array(Set(text.split(separator: " ").compactMap { KBTermCodec.decode($0) }))
+                try await db.raw("DELETE FROM kb_fts WHERE rowid = \(bind: docID)").run()
+            }
+            try await db.raw("DELETE FROM kb_search WHERE doc = \(bind: docID)").run()
+            for chunk in terms.chunked(500) {
+                try await db.raw("UPDATE kb_terms SET df = df - 1 WHERE term IN " + list(Array(chunk))).run()
+            }
+            try await db.raw("UPDATE kb_stats SET documents = documents - 1, terms = terms - \(bind: length) WHERE id = 1").run()
+        }
+        if let doc { try await insertKBDocuments([doc], on: db) }
+    }
+
+    /// Adds documents of entries not in the index yet, in batches.
+    public static func insertKBDocuments(_ docs: [KBSearchDocument], on db: any SQLDatabase) async throws {
+        let pg = db.dialect.name == "postgresql"
+        var df: [String: Int] = [:]
+        var total = 0
+        for batch in docs.chunked(pg ? 500 : 200) {
+            var q: SQLQueryString = "INSERT INTO kb_search (entry_id, version, kind, tax, year_from, year_to, title, length\(unsafeRaw: pg ? ", tsv" : "")) VALUES "
+            for (i, d) in batch.enumerated() {
+                q = q + (i == 0 ? "" : ", ") + "(\(bind: d.entry_id), \(bind: d.version), \(bind: d.kind), \(bind: d.tax), \(bind: d.year_from), \(bind: d.year_to), \(bind: d.title), \(bind: d.terms.count)"
+                q = q + (pg ? ", CAST(\(bind: KBTermCodec.tsvector(d.terms)) AS tsvector))" : ")")
+                for t in Set(d.terms) { df[t, default: 0] += 1 }
+                total += d.terms.count
+            }
+            q = q + " RETURNING doc, entry_id"
+            let ids = try await db.raw(q).all().map { (try $0.decode(column: "entry_id", as: String.self), try $0.decode(column: "doc", as: Int64.self)) }
+            if !pg {
+                let byEntry = Dictionary(ids, uniquingKeysWith: { a, _ in a })
+                var f: SQLQueryString = "INSERT INTO kb_fts (rowid, terms) VALUES "
+                for (i, d) in batch.enumerated() {
+                    f = f + (i == 0 ? "" : ", ") + "(\(bind: byEntry[d.entry_id] ?? 0), \(bind: d.terms.map(KBTermCodec.encode).joined(separator: " ")))"
+                }
+                try await db.raw(f).run()
+            }
+        }
+        for chunk in Array(df).chunked(pg ? 2000 : 400) {
+            var q: SQLQueryString = "INSERT INTO kb_terms (term, df) VALUES "
+            for (i, (t, n)) in chunk.enumerated() { q = q + (i == 0 ? "" : ", ") + "(\(bind: t), \(bind: n))" }
+            try await db.raw(q + " ON CONFLICT (term) DO UPDATE SET df = kb_terms.df + excluded.df").run()
+        }
+        try await db.raw("UPDATE kb_stats SET documents = documents + \(bind: docs.count), terms = terms + \(bind: total) WHERE id = 1").run()
+    }
+
+    /// Empties the index (before a rebuild).
+    public static func clearKBIndex(on db: any SQLDatabase) async throws {
+        if db.dialect.name != "postgresql" { try await db.raw("DELETE FROM kb_fts").run() }
+        try await db.raw("DELETE FROM kb_search").run()
+        try await db.raw("DELETE FROM kb_terms").run()
+        try await db.raw("UPDATE kb_stats SET documents = 0, terms = 0 WHERE id = 1").run()
+    }
+
+    /// The number of indexed documents holding each term.
+    public func kbTermHits(_ terms: [String]) async throws -> [String: Int] {
+        guard !terms.isEmpty else { return [:] }
+        let rows = try await db.raw("SELECT term, df FROM kb_terms WHERE term IN " + Self.list(terms)).all()
+        return Dictionary(try rows.map { (try $0.decode(column: "term", as: String.self), try $0.decode(column: "df", as: Int.self)) },
+                          uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Indexed documents and their total length in terms.
+    public func kbStats() async throws -> (documents: Int, terms: Int) {
+        let row = try await db.raw("SELECT documents, terms FROM kb_stats WHERE id = 1").first()
+        return (try row?.decode(column: "documents", as: Int.self) ?? 0, try row?.decode(column: "terms", as: Int.self) ?? 0)
+    }
+
+    /// BM25 search over the index: SQLite through FTS5's `bm25()`, PostgreSQL through its GIN index and the same
+    /// formula in SQL (`BM25` in HuiqiSearch). `idf` gives each term's IDF (PostgreSQL only: FTS5 computes its own).
+    /// Ties are broken by entry id, after rounding the score to 1e-9, so that both databases order alike.
+    public func searchKB(terms: [String], idf: [Double], averageLength: Double, filter: KBFilter, limit: Int) async throws -> [KBHit] {
+        guard !terms.isEmpty else { return [] }
+        var filters: SQLQueryString = ""
+        if let tax = filter.tax { filters = filters + " AND s.tax = \(bind: tax)" }
+        if let kind = filter.kind { filters = filters + " AND s.kind = \(bind: kind)" }
+        if let year = filter.year { filters = filters + " AND s.year_from <= \(bind: year) AND (s.year_to IS NULL OR s.year_to >= \(bind: year))" }
+        if isPostgres {
+            let tsquery = terms.map { "'\($0)'" }.joined(separator: " | ")
+            return try await db.raw("""
+                SELECT s.entry_id, s.version, s.kind, s.tax, s.title, s.year_from, s.year_to, x.score FROM (
+                  SELECT s.doc, SUM(q.idf * ((cardinality(u.positions) * (1.2 + 1.0)) /
+                         (cardinality(u.positions) + 1.2 * (1 - 0.75 + 0.75 * s.length / \(bind: averageLength)::float8)))) AS score
+                  FROM kb_search s CROSS JOIN LATERAL unnest(s.tsv) AS u
+                  JOIN unnest(\(bind: terms)::text[], \(bind: idf)::float8[]) AS q(term, idf) ON q.term = u.lexeme
+                  WHERE s.tsv @@ CAST(\(bind: tsquery) AS tsquery)
+                """ + filters + """
+                 GROUP BY s.doc) x JOIN kb_search s ON s.doc = x.doc
+                ORDER BY round(x.score::numeric, 9) DESC, s.entry_id LIMIT \(bind: limit)
+                """).all(decoding: KBHit.self)
+        }
+        let match = terms.map { "\"\(KBTermCodec.encode($0))\"" }.joined(separator: " OR ")
+        return try await db.raw("""
+            SELECT s.entry_id, s.version, s.kind, s.tax, s.title, s.year_from, s.year_to, -bm25(kb_fts) AS score
+            FROM kb_fts JOIN kb_search s ON s.doc = kb_fts.rowid
+            WHERE kb_fts MATCH \(bind: match)
+            """ + filters + " ORDER BY round(-bm25(kb_fts), 9) DESC, s.entry_id LIMIT \(bind: limit)").all(decoding: KBHit.self)
+    }
+}
+
+/// How terms are written into SQLite's FTS5 column (hex of UTF-8, so that its tokenizer keeps each term whole)
+/// and into a PostgreSQL tsvector literal (the term itself, with its positions).
+public enum KBTermCodec {
+    static let hex = Array("0123456789abcdef".utf8)
+    public static func encode(_ term: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(term.utf8.count * 2)
+        for b in term.utf8 { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+    public static func decode(_ s: Substring) -> String? {
+        let u = Array(s.utf8)
+        guard u.count % 2 == 0 else { return nil }
+        func v(_ c: UInt8) -> UInt8? { c >= 48 && c <= 57 ? c - 48 : (c >= 97 && c <= 102 ? c - 87 : nil) }
+        var bytes: [UInt8] = []
+        var i = 0
+        while i < u.count { guard let h = v(u[i]), let l = v(u[i + 1]) else { return nil }; bytes.append(h << 4 | l); i += 2 }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+    /// `'term':1,5 'other':2`. Terms never hold quotes or backslashes (the segmenter's alphabet), but they are
+    /// escaped anyway.
+    public static func tsvector(_ terms: [String]) -> String {
+        var positions: [String: [Int]] = [:]
+        var order: [String] = []
+        for (i, t) in terms.enumerated() {
+            if positions[t] == nil { order.append(t) }
+            positions[t, default: []].append(i + 1)
+        }
+        return order.map { t in
+            let quoted = t.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''")
+            return "'\(quoted)':" + positions[t]!.map(String.init).joined(separator: ",")
+        }.joined(separator: " ")
+    }
+}
