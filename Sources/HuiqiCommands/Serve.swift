@@ -52,6 +52,8 @@ struct Serve: AsyncParsableCommand {
                                                                  metricsToken: metricsToken ?? env["HUIQI_METRICS_TOKEN"], tokenDays: days,
                                                                  webhook: webhookURL ?? env["HUIQI_WEBHOOK_URL"])
             settings.monitoringSnapshotSeconds = snapshotSeconds
+            // The demo's knowledge base: the bundled questions, answers and policy documents (`huiqi kb seed` elsewhere).
+            settings.seedKnowledge = demo
             let logins = try await configure(app, settings)
             if !logins.isEmpty {
                 print("Demo logins / 演示账号:")

@@ -56,3 +56,11 @@ public final class Lexicon: Sendable {
         return text
     }
 }
+
+extension Lexicon {
+    /// The `count` most frequent words of two to four characters, most frequent first (benchmark filler text).
+    public func sampleWords(_ count: Int) -> [String] {
+        frequencies.filter { $0.value > 0 && (2...4).contains($0.key.count) && $0.key.unicodeScalars.allSatisfy { $0.value >= 0x4E00 } }
+            .sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(count).map(\.key)
+    }
+}

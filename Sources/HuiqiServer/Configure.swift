@@ -37,6 +37,8 @@ public struct ServerSettings: Sendable {
     public var webhook: String?
     /// The demo includes this year's closed filing period, screened (see `DemoData.load`).
     public var demoClosedPeriod: Bool
+    /// Load the bundled knowledge base into an empty one (`huiqi serve --demo`; tests load it where they need it).
+    public var seedKnowledge = false
     /// Serve monitoring from a snapshot at most this many seconds old (`--monitoring-snapshot-seconds`,
     /// `HUIQI_MONITORING_SNAPSHOT_SECONDS`; 0: live figures on every request).
     public var monitoringSnapshotSeconds: Int = 0
@@ -152,6 +154,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     _ = try await services.store.abandonStaleJobs(kind: "screen", staleBefore: settings.now().addingTimeInterval(-120).formatted(.iso8601),
                                                   at: settings.now().formatted(.iso8601))
     if settings.webhook != nil { app.lifecycle.use(ReminderDelivery(reminders: services.reminders)) }
+    if settings.seedKnowledge { try await services.knowledge.seedIfEmpty() }
     if settings.demo {
         return try await DemoData.load(into: services, taxpayers: settings.demoTaxpayers, closedPeriod: settings.demoClosedPeriod)
     }

@@ -31,6 +31,7 @@ func routes(_ app: Application) throws {
     registryRoutes(authed)
     reportRoutes(authed)
     supervisionRoutes(authed)
+    knowledgeRoutes(public: api, authed: authed)
 }
 
 @Sendable func health(_ req: Request) async throws -> Response {

@@ -85,6 +85,8 @@ public enum DemoData {
                     office_id: officeOf[$0.login], display_name: Self.displayName(role: $0.role, scope: $0.scope))
         })
         try await store.bind(user: "user-company", taxpayers: [rows[1].id, rows[2].id])
+        // The Shanghai supervisor reviews knowledge-base answers (知识库审核); officers write the drafts.
+        try await store.grant(KnowledgeService.approvePermission, to: "user-shanghai", by: "demo", at: now.formatted(.iso8601))
         // Filing frequency (纳税期限) per year: one small-scale taxpayer in seven files VAT monthly.
         let years = [2024, 2025, 2026]
         let smallScale = rows.filter { $0.vat_status == "small_scale" }

@@ -39,9 +39,7 @@ public struct KnowledgeSeed: Sendable {
         var byDoc: [String: [(ParameterDefinition, ParameterVersion)]] = [:]
         for def in parameters.definitions.values.sorted(by: { $0.name < $1.name }) {
             for v in def.versions {
-                for doc in v.cite.document.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where !doc.isEmpty {
-                    byDoc[doc, default: []].append((def, v))
-                }
+                for doc in documentNames(v.cite.document) { byDoc[doc, default: []].append((def, v)) }
             }
         }
         var out: [(id: String, tax: String, title: String, body: String, years: (Int, Int?), params: [String])] = []
@@ -52,14 +50,36 @@ public struct KnowledgeSeed: Sendable {
             let tax = taxOf(names)
             let from = uses.map { $0.1.from.year }.min() ?? 2009
             let to: Int? = uses.contains { $0.1.to == nil } ? nil : uses.compactMap { $0.1.to?.year }.max()
-            var body = "本文件是惠企规则引擎以下参数的法律依据（参数文件 Parameters/ 中的引用）。\n"
-            for (def, v) in uses {
-                body += "· \(def.description)（\(def.name)\(v.key.map { "，\($0)" } ?? "")）：\(v.value)，适用于 \(v.span)"
-                body += v.cite.article.map { "，\($0)" } ?? ""
-                body += "；来源等级 \(v.cite.grade)。\n"
+            // One line per parameter, in Chinese: the values and the dates they apply to (names and English stay
+            // on the entry's links, out of the searchable text, so that documents do not outrank answers).
+            var body = "本文件是以下政策参数的法律依据：\n"
+            var seen: [String] = []
+            for (def, _) in uses where !seen.contains(def.name) {
+                seen.append(def.name)
+                let spans = uses.filter { $0.0.name == def.name }.map { "\($0.1.key.map { "\($0)：" } ?? "")\($0.1.value)（\($0.1.from)起\($0.1.to.map { "至\($0)" } ?? "")）" }
+                body += "· \(def.description.components(separatedBy: " / ").first ?? def.description)：\(spans.joined(separator: "；"))。\n"
             }
             let id = "doc-" + String(doc.hashValueStable, radix: 16)
             out.append((id: id, tax: tax, title: doc, body: body, years: (from, to), params: names))
+        }
+        return out
+    }
+
+    /// The documents a citation names: "财政部 税务总局公告2020年第13号; 2020年第24号" names two, the second by the
+    /// first's issuer; articles, notes in brackets and English remarks are dropped.
+    static func documentNames(_ citation: String) -> [String] {
+        var out: [String] = []
+        var issuer = ""
+        for raw in citation.split(whereSeparator: { $0 == ";" || $0 == "," || $0 == "，" }) {
+            var part = raw.trimmingCharacters(in: .whitespaces)
+            if let r = part.range(of: "(") { part = String(part[..<r.lowerBound]) }
+            if let r = part.range(of: " and ") { part = String(part[..<r.lowerBound]) }
+            if let r = part.range(of: " 第") { part = String(part[..<r.lowerBound]) }
+            part = part.trimmingCharacters(in: .whitespaces)
+            guard let first = part.unicodeScalars.first, part.unicodeScalars.contains(where: { $0.value >= 0x4E00 }), !part.contains(" of ") else { continue }
+            if CharacterSet.decimalDigits.contains(first) { part = issuer + part }
+            else if let digit = part.firstIndex(where: { $0.isNumber }) { issuer = String(part[..<digit]) } else { issuer = "" }
+            if !out.contains(part) { out.append(part) }
         }
         return out
     }
@@ -128,7 +148,7 @@ extension KnowledgeService {
         let audit = AuditRow(id: UUID().uuidString, at: at, user_id: nil, action: "kb_seed", object: "kb", detail: "\(entries.count) entries", remote: nil)
         try await store.writeAudited(audit) { [entries, versions, reviews, docs] db in
             for chunk in entries.chunked(200) { try await db.insert(into: "kb_entries").models(Array(chunk)).run() }
-            for chunk in versions.chunked(50) { try await db.insert(into: "kb_versions").models(Array(chunk)).run() }
+            for chunk in versions.chunked(50) { try await db.insert(into: "kb_versions").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
             for chunk in reviews.chunked(200) { try await db.insert(into: "kb_reviews").models(Array(chunk)).run() }
             try await Store.insertKBDocuments(docs, on: db)
         }

@@ -135,7 +135,7 @@ public struct KnowledgeService: Sendable {
             if let entryRow { try await db.insert(into: "kb_entries").model(entryRow).run() }
             var r = row
             r.version = try await Store.nextKBVersion(r.entry_id, on: db)
-            try await db.insert(into: "kb_versions").model(r).run()
+            try await db.insert(into: "kb_versions").model(r, nilEncodingStrategy: .asNil).run()
             box.set(r.version)
         }
         return (row.entry_id, box.value)
@@ -205,8 +205,9 @@ public struct KnowledgeService: Sendable {
 
     func searchDocument(_ e: KBEntryRow, current v: KBVersionRow?) async throws -> KBSearchDocument? {
         guard let v else { return nil }
-        // The title counts twice: a question's own words weigh more than its answer's.
-        let text = v.title + "\n" + v.title + "\n" + v.body + "\n" + citations(v).joined(separator: "\n")
+        // The title counts twice: a question's own words weigh more than its answer's. Citations are shown, not
+        // searched (their 文号 would match every question about a year).
+        let text = v.title + "\n" + v.title + "\n" + v.body
         return KBSearchDocument(entry_id: e.id, version: v.version, kind: e.kind, tax: e.tax, year_from: v.year_from, year_to: v.year_to,
                                 title: v.title, terms: analyzer.index(text).terms)
     }
@@ -245,7 +246,10 @@ public struct KnowledgeService: Sendable {
         for h in hits {
             let view = try await entry(h.entry_id)
             let body = view.versions.first { $0.version == h.version }?.body ?? ""
-            results.append(KBResult(hit: h, snippet: analyzer.snippet(body, terms: terms), stale: !view.staleLinks.isEmpty))
+            // The answer's words around the matches; when only the question matched, the question.
+            var snippet = analyzer.snippet(body, terms: terms)
+            if !snippet.contains(where: \.marked) { snippet = analyzer.snippet(h.title, terms: terms) }
+            results.append(KBResult(hit: h, snippet: snippet, stale: !view.staleLinks.isEmpty))
         }
         return KBSearchResult(query: query, terms: terms, results: results)
     }
@@ -256,8 +260,13 @@ public struct KnowledgeService: Sendable {
         let stats = try await store.kbStats()
         guard stats.documents > 0 else { return [] }
         let hits = try await store.kbTermHits(terms)
-        let idf = terms.map { BM25.idf(hits: hits[$0] ?? 0, documents: stats.documents) }
-        return try await store.searchKB(terms: terms, idf: idf, averageLength: Double(stats.terms) / Double(stats.documents), filter: filter, limit: limit)
+        // Terms in half the documents or more score the floor IDF (1e-6) in BM25: they cannot change a ranking by
+        // more than a millionth, yet they make every document a candidate. They are left out of the query (as are
+        // terms no document has), unless nothing else is left: then the rarest term found anywhere.
+        var used = terms.filter { (hits[$0] ?? 0) > 0 && (hits[$0] ?? 0) * 2 < stats.documents }
+        if used.isEmpty, let rarest = terms.filter({ (hits[$0] ?? 0) > 0 }).min(by: { (hits[$0] ?? 0, $0) < (hits[$1] ?? 0, $1) }) { used = [rarest] }
+        let idf = used.map { BM25.idf(hits: hits[$0] ?? 0, documents: stats.documents) }
+        return try await store.searchKB(terms: used, idf: idf, averageLength: Double(stats.terms) / Double(stats.documents), filter: filter, limit: limit)
     }
 }
 

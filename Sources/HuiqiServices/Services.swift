@@ -25,6 +25,8 @@ public struct Services: Sendable {
     public let comparison: RegistryComparisonService
     public let reports: ReportService
     public let knowledge: KnowledgeService
+    /// nil when the complaint desk's rules file cannot be read (the desk then refuses; a test reads the file).
+    public let complaints: ComplaintService?
 
     /// `webhook`: where reminders are delivered (nil: in the portal only). `tokenDays`: API token lifetime.
     /// `monitoringSnapshotSeconds`: serve monitoring from a snapshot this old at most (0: live figures).
@@ -47,5 +49,7 @@ public struct Services: Sendable {
         ledger = LedgerService(store: store, access: access, now: now)
         reminders = ReminderService(store: store, deadlines: deadlines, now: now, webhook: webhook)
         knowledge = KnowledgeService(store: store, parameters: engine.parameters, now: now)
+        let access = self.access
+        complaints = (try? ComplaintRules.bundled()).map { ComplaintService(store: store, access: access, calendar: deadlines.calendar, rules: $0, now: now) }
     }
 }

@@ -22,7 +22,7 @@ public struct DeliveryAttemptRow: Codable, Sendable, Equatable {
 }
 
 extension Store {
-    static func insertReminder(_ r: ReminderRow, on db: any SQLDatabase) async throws {
+    public static func insertReminder(_ r: ReminderRow, on db: any SQLDatabase) async throws {
         try await db.insert(into: "reminders").model(r, nilEncodingStrategy: .asNil).ignoringConflicts().run()
     }
     /// Creates the reminders not yet created (the unique key drops the others); returns how many were new.
