@@ -73,7 +73,7 @@ let package = Package(
             .product(name: "AsyncKit", package: "async-kit"),  // its pool's timeout error, answered as 503
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Metrics", package: "swift-metrics"),
-        ], resources: [.copy("Resources/openapi.json")]),
+        ], resources: [.copy("Resources/openapi.json"), .copy("Resources/cases")]),
         .executableTarget(name: "huiqi", dependencies: ["HuiqiCommands"]),
         .testTarget(name: "HuiqiRulesTests", dependencies: ["HuiqiRules", "HuiqiDates"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HuiqiCalendarTests", dependencies: ["HuiqiCalendar", "HuiqiDates"]),

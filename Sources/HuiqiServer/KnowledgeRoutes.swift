@@ -16,7 +16,9 @@ func knowledgeRoutes(public api: any RoutesBuilder, authed: any RoutesBuilder) {
     authed.post("complaints", use: submitComplaintAPI)
     authed.get("complaints", "sla", use: complaintSLAAPI)
     authed.get("complaints", ":complaint", use: complaintAPI)
-    authed.post("complaints", ":complaint", ":action", use: complaintActionAPI)
+    for action in ["resolve", "confirm", "reopen"] {
+        authed.post("complaints", ":complaint", PathComponent(stringLiteral: action)) { req in try await complaintActionAPI(req, action: action) }
+    }
 }
 
 public struct KBResultBody: Content {
@@ -167,13 +169,13 @@ func complaintDesk(_ req: Request) throws -> ComplaintService {
     return try jsonResponse(.ok, ComplaintBody(v, clock: desk.clock, now: desk.now(), full: true))
 }
 
-@Sendable func complaintActionAPI(_ req: Request) async throws -> Response {
+@Sendable func complaintActionAPI(_ req: Request, action: String) async throws -> Response {
     let desk = try complaintDesk(req)
     let a = try actor(req)
     let id = req.parameters.get("complaint") ?? ""
     let body = (try? req.content.decode(ComplaintActionBody.self)) ?? ComplaintActionBody()
     let v: ComplaintView
-    switch req.parameters.get("action") {
+    switch action {
     case "resolve": v = try await desk.resolve(id, note: body.note ?? "", outcome: body.outcome ?? "", by: a)
     case "confirm":
         guard let s = body.satisfaction else { throw ServiceError.invalid(field: "satisfaction", zh: "请给出满意度 1 至 5", en: "give satisfaction 1 to 5") }

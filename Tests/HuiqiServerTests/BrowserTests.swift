@@ -237,14 +237,24 @@ import Vapor
             }
             let officerPages = ["/taxpayers", "/taxpayers?status=overdue", "/taxpayers/\(enterprise)", "/monitor", "/statistics?kind=vat&period=2026-Q1",
                                 "/statistics?kind=vat&period=2026-Q1&by=region", "/supervision?kind=vat&period=2026-Q1", "/tasks", "/reports?period=2026-Q1", "/registries", "/admin", "/admin/users",
-                                "/admin/offices", "/admin/taxpayers/new", "/taxpayers/\(enterprise)/edit"]
+                                "/admin/offices", "/admin/taxpayers/new", "/taxpayers/\(enterprise)/edit", "/complaints", "/kb/review", "/kb/new",
+                                "/kb/entries/vat-threshold-2026"]
             let taxpayerPages = ["/", "/taxpayers/\(enterprise)", "/taxpayers/\(enterprise)/file/vat", "/taxpayers/\(enterprise)/file/eit",
                                  "/taxpayers/\(enterprise)/returns/vat%3A2026-Q1", "/taxpayers/\(enterprise)/returns/vat%3A2026-Q1/versions/1/receipt",
-                                 "/no-such-page"]
+                                 "/no-such-page", "/complaints"]
+            let publicPages = ["/portal", "/portal/check?kind=enterprise&period=2026-Q1&sales3=280000&sales3s=50000", "/kb?q=%E5%85%8D%E7%A8%8E",
+                               "/kb/entries/vat-law-2026-what-changed"]
             try await browser.resize(width: 390, height: 844)
             try await browser.open(site + "/login")
             try await fits(site + "/login")
             try await fits(site + "/verify")
+            for lang in ["en", "zh"] {
+                try await browser.open(site + "/portal?lang=\(lang)")
+                for page in publicPages { try await fits(site + page) }
+            }
+            try await browser.resize(width: 1280, height: 900)
+            for page in publicPages { try await audit(site + page) }
+            try await browser.resize(width: 390, height: 844)
             try await login("company", "huiqi-taxpayer")
             for lang in ["en", "zh"] {
                 try await browser.open(site + "/?lang=\(lang)")
@@ -277,6 +287,69 @@ import Vapor
         }
     }
 
+    /// Issue 11 in the browser: the portal's self-check in both languages (a missing figure named), a knowledge-base
+    /// search with highlighted results, a complaint from the taxpayer's form to the office's resolution and the
+    /// taxpayer's confirmation, and the agent's list with an overdue complaint marked.
+    @Test func portalSearchAndComplaintDesk() async throws {
+        try await withBrowser(closedPeriod: true) { app, browser, site in
+            try await browser.open(site + "/portal/check")
+            try await browser.type("#period", "2026-Q1")
+            try await browser.type("#sales3", "280000")
+            try await browser.type("#sales3s", "50000")
+            try await browser.click("#check-go")
+            #expect(await browser.eventually("#check-results", contains: "应纳增值税 3,300.00 元"))
+            try await browser.click("#lang-switch")
+            #expect(await browser.eventually("#check-results", contains: "3,300.00"))
+            #expect(try await browser.text("h1") == "Self-check")
+            try await browser.open(site + "/portal/check?lang=zh&kind=individual_business&bi_year=2025&bi_income=80000")
+            #expect(await browser.eventually("#check-results", contains: "business_income.other_relief"))
+            try await browser.open(site + "/portal")
+            #expect(await browser.eventually("#pref-eit", contains: "财政部 税务总局公告2023年第12号"))
+
+            try await browser.open(site + "/kb")
+            try await browser.type("#q", "季度销售额 免税")
+            try await browser.click("#kb-go")
+            #expect(await browser.eventually("#kb-results", contains: "免"))
+            #expect(try await browser.element("#kb-results mark") != "")
+
+            // The complaint: the taxpayer files it, the office resolves it, the taxpayer confirms.
+            try await browser.signIn(site, "company", "huiqi-taxpayer")
+            try await browser.open(site + "/complaints")
+            try await browser.type("#text", "一季度销售额28万元，申报时没有给我免税。")
+            try await browser.type("#contact", "13800000000")
+            try await browser.click("#complain")
+            #expect(await browser.eventually("#complaint-state", contains: "办理中"))
+            let url = try await browser.currentURL()
+            #expect(try await browser.text("#complaint-due").contains("2026"))
+            try await browser.click("#logout")
+            try await browser.signIn(site, "pudong", "huiqi-officer")
+            try await browser.open(url)
+            try await browser.type("#note", "已核实，已更正申报并退还多缴税款。")
+            try await browser.click("#resolve")
+            #expect(await browser.eventually("#complaint-state", contains: "已办结"))
+            try await browser.click("#logout")
+            try await browser.signIn(site, "company", "huiqi-taxpayer")
+            try await browser.open(url)
+            try await browser.click("#confirm")
+            #expect(await browser.eventually("#complaint-state", contains: "已确认"))
+            #expect(try await browser.text("#complaint-events").contains("满意度 5/5"))
+            try await browser.click("#logout")
+
+            // An older complaint past its due date: the agent's list marks it overdue.
+            let store = Store(app.db)
+            let old = ComplaintRow(id: "TS-OLD00001", taxpayer_id: "91310115MA0000001Y", office_id: "13101150100", category: "service", channel: "phone",
+                                   text: "来电：办税服务厅排队太久。", contact: "021-0000", received_at: "2026-05-20T02:00:00Z", clock_from: "2026-05-20",
+                                   due_on: "2026-05-25", created_by: "user-pudong")
+            try await store.db.insert(into: "complaints").model(old).run()
+            _ = try await Store.appendComplaintEvent(ComplaintEventRow(complaint_id: old.id, seq: 0, kind: "received", at: old.received_at, actor: "user-pudong",
+                                                                       office_id: old.office_id, due_on: old.due_on, note: ""), on: store.db)
+            try await browser.signIn(site, "pudong", "huiqi-officer")
+            try await browser.click("#nav-complaints")
+            #expect(await browser.eventually("#complaints-summary", contains: "逾期 1 件"))
+            #expect(try await browser.text("#complaints tr.overdue").contains("TS-OLD00001"))
+        }
+    }
+
     /// Starts headless Chromium and the app with the demo (60 taxpayers, the clock at 2026-05-28) on a loopback
     /// port and a new SQLite file, runs `body`, and stops both. A browser that cannot start skips the test, except
     /// in CI (HUIQI_REQUIRE_BROWSER=1); a failure inside `body` is recorded with the page's text.
@@ -297,8 +370,10 @@ import Vapor
         }
         do {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-browser-\(UUID()).sqlite").path
-            try await configure(app, ServerSettings(database: .sqlite(path: path), demo: true, demoTaxpayers: 60, demoClosedPeriod: closedPeriod,
-                                                    now: { Date(timeIntervalSince1970: 1_780_000_000) }))
+            var settings = ServerSettings(database: .sqlite(path: path), demo: true, demoTaxpayers: 60, demoClosedPeriod: closedPeriod,
+                                          now: { Date(timeIntervalSince1970: 1_780_000_000) })
+            settings.seedKnowledge = true
+            try await configure(app, settings)
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             try await body(app, browser, "http://127.0.0.1:\(app.http.server.shared.localAddress?.port ?? 0)")
         } catch {

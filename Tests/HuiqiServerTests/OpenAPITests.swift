@@ -1,5 +1,7 @@
 import Foundation
 import HuiqiRules
+import HuiqiServices
+import HuiqiStore
 import Testing
 import Vapor
 
@@ -147,6 +149,39 @@ struct OpenAPIDocument {
             _ = try await check(.PUT, "/api/v1/taxpayers/\(tp)/vat-frequencies/2027", "/api/v1/taxpayers/{taxpayer}/vat-frequencies/{year}",
                                 token: officer, body: #"{"frequency":"quarterly"}"#, expect: .conflict)
             #expect(checked == 24)
+
+            // Issue 11: the knowledge base and the complaint desk.
+            try await Services(store: Store(app.db), engine: try Engine.bundled(), deadlines: try .bundled(), now: { Date() }).knowledge.seedIfEmpty()
+            _ = try await check(.GET, "/api/v1/kb/search?q=%E5%85%8D%E7%A8%8E&tax=vat&year=2024", "/api/v1/kb/search", expect: .ok)
+            _ = try await check(.GET, "/api/v1/kb/search?q=x&tax=no", "/api/v1/kb/search", expect: .badRequest)
+            _ = try await check(.GET, "/api/v1/kb/entries/vat-threshold-2026", "/api/v1/kb/entries/{entry}", expect: .ok)
+            _ = try await check(.GET, "/api/v1/kb/entries/none", "/api/v1/kb/entries/{entry}", expect: .notFound)
+            _ = try await check(.GET, "/api/v1/kb/entries/vat-threshold-2026/versions", "/api/v1/kb/entries/{entry}/versions", token: officer, expect: .ok)
+            _ = try await check(.GET, "/api/v1/kb/entries/vat-threshold-2026/versions", "/api/v1/kb/entries/{entry}/versions", token: t, expect: .forbidden)
+            let draft = try await check(.POST, "/api/v1/kb/drafts", "/api/v1/kb/drafts", token: officer,
+                                        body: #"{"entry":"vat-threshold-2026","title":"起征点是多少？","body":"月10万元，季度30万元。","year_from":2026,"year_to":2027}"#, expect: .created)
+            _ = try await check(.POST, "/api/v1/kb/drafts", "/api/v1/kb/drafts", token: officer, body: #"{"title":"","body":"x","year_from":2026}"#, expect: .badRequest)
+            #expect(draft.json?["versions"]?[0]?["status"] == .string("draft"))
+            _ = try await check(.POST, "/api/v1/kb/entries/vat-threshold-2026/versions/2/review", "/api/v1/kb/entries/{entry}/versions/{version}/review",
+                                token: officer, body: #"{"decision":"approve"}"#, expect: .forbidden)
+            _ = try await check(.POST, "/api/v1/kb/entries/vat-threshold-2026/versions/2/review", "/api/v1/kb/entries/{entry}/versions/{version}/review",
+                                token: supervisor, body: #"{"decision":"approve"}"#, expect: .ok)
+            _ = try await check(.POST, "/api/v1/kb/entries/vat-threshold-2026/versions/2/review", "/api/v1/kb/entries/{entry}/versions/{version}/review",
+                                token: supervisor, body: #"{"decision":"approve"}"#, expect: .conflict)
+            let complaint = try await check(.POST, "/api/v1/complaints", "/api/v1/complaints", token: t,
+                                            body: #"{"taxpayer_id":"\#(tp)","category":"relief_not_received","text":"没有免税","contact":"138"}"#, expect: .created)
+            _ = try await check(.POST, "/api/v1/complaints", "/api/v1/complaints", token: t, body: #"{"taxpayer_id":"\#(tp)","category":"x","text":"a","contact":"b"}"#, expect: .badRequest)
+            guard case .string(let cid)? = complaint.json?["id"] else { Issue.record("no complaint id"); return }
+            _ = try await check(.GET, "/api/v1/complaints", "/api/v1/complaints", token: officer, expect: .ok)
+            _ = try await check(.GET, "/api/v1/complaints/\(cid)", "/api/v1/complaints/{complaint}", token: officer, expect: .ok)
+            _ = try await check(.GET, "/api/v1/complaints/nope", "/api/v1/complaints/{complaint}", token: officer, expect: .notFound)
+            _ = try await check(.POST, "/api/v1/complaints/\(cid)/confirm", "/api/v1/complaints/{complaint}/confirm", token: t, body: #"{"satisfaction":5}"#, expect: .conflict)
+            _ = try await check(.POST, "/api/v1/complaints/\(cid)/resolve", "/api/v1/complaints/{complaint}/resolve", token: officer,
+                                body: #"{"note":"已处理","outcome":"upheld"}"#, expect: .ok)
+            _ = try await check(.POST, "/api/v1/complaints/\(cid)/reopen", "/api/v1/complaints/{complaint}/reopen", token: t, body: #"{"note":"还没有"}"#, expect: .ok)
+            _ = try await check(.GET, "/api/v1/complaints/sla", "/api/v1/complaints/sla", token: supervisor, expect: .ok)
+            _ = try await check(.GET, "/api/v1/complaints/sla", "/api/v1/complaints/sla", token: t, expect: .forbidden)
+            #expect(checked == 24 + 21)
         }
     }
 

@@ -17,9 +17,15 @@ enum Layout {
             <a href="\(WebPath.taxpayers(search: nil).href)" id="nav-taxpayers">\(actor.role == .taxpayer ? ctx.t("我的纳税人", "My taxpayers") : ctx.t("纳税人", "Taxpayers"))</a>
             \(actor.role == .taxpayer ? "" : "<a href=\"\(WebPath.monitor(kind: nil, period: nil, office: nil).href)\" id=\"nav-monitor\">\(ctx.t("申报监控", "Monitoring"))</a> <a href=\"\(WebPath.statistics.href)\" id=\"nav-statistics\">\(ctx.t("减免统计", "Statistics"))</a> <a href=\"\(WebPath.supervision.href)\" id=\"nav-supervision\">\(ctx.t("督导考核", "Supervision"))</a> <a href=\"\(WebPath.tasks.href)\" id=\"nav-tasks\">\(ctx.t("整改任务", "Tasks"))</a> <a href=\"\(WebPath.reports(period: nil, office: nil).href)\" id=\"nav-reports\">\(ctx.t("逐级上报", "Reports"))</a> <a href=\"\(WebPath.registries.href)\" id=\"nav-registries\">\(ctx.t("部门比对", "Registries"))</a>" as HTML)
             \(actor.role == .administrator || actor.role == .officer ? "<a href=\"\(WebPath.admin.href)\" id=\"nav-admin\">\(ctx.t("登记管理", "Registry"))</a>" as HTML : "")
+            <a href="\(WebPath.complaints.href)" id="nav-complaints">\(ctx.t("投诉", "Complaints"))</a> <a href="\(WebPath.kb(query: nil).href)" id="nav-kb">\(ctx.t("知识库", "Knowledge base"))</a>
             </nav>
             <span class="who">\(actor.login)（\(roleName(actor.role, ctx.lang))）</span>
             <form method="post" action="\(WebPath.logout.href)" class="inline"><input type="hidden" name="csrf" value="\(ctx.csrf ?? "")"><button type="submit" id="logout">\(ctx.t("退出", "Log out"))</button></form>
+            """
+        } else {
+            nav = """
+            <nav aria-label="\(ctx.t("主导航", "Main"))"><a href="\(WebPath.portal.href)" id="nav-portal">\(ctx.t("政策与自测", "Reliefs and self-check"))</a>
+            <a href="\(WebPath.kb(query: nil).href)" id="nav-kb">\(ctx.t("知识库", "Knowledge base"))</a> <a href="\(WebPath.login.href)" id="nav-login">\(ctx.t("登录", "Log in"))</a></nav>
             """
         }
         let switchLabel = other == .en ? "English" : "中文"

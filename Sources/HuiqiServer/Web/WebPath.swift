@@ -38,6 +38,14 @@ enum WebPath {
     case reports(period: String?, office: String?)
     case reportsCSV(period: String, office: String)
     case reportVersion(office: String, period: String, version: Int)
+    case kb(query: String?)
+    case kbEntry(String)
+    case kbNew
+    case kbReview
+    case complaints
+    case complaint(String)
+    case portal
+    case portalCheck
 
     /// A filed return's documents: the printable return (申报表) and the filing receipt (申报回执), as a page or a PDF.
     enum ReceiptFormat: String, Sendable { case html, pdf }
@@ -93,6 +101,14 @@ enum WebPath {
             return "/reports" + (q.isEmpty ? "" : "?" + q.joined(separator: "&"))
         case let .reportsCSV(period, office): return "/reports.csv?period=\(HTML.query(period))&office=\(HTML.query(office))"
         case let .reportVersion(office, period, version): return "/reports/\(HTML.query(office))/\(HTML.query(period))/\(version)"
+        case .kb(let q): return "/kb" + (q.map { "?q=" + HTML.query($0) } ?? "")
+        case .kbEntry(let id): return "/kb/entries/\(HTML.query(id))"
+        case .kbNew: return "/kb/new"
+        case .kbReview: return "/kb/review"
+        case .complaints: return "/complaints"
+        case .complaint(let id): return "/complaints/\(HTML.query(id))"
+        case .portal: return "/portal"
+        case .portalCheck: return "/portal/check"
         }
     }
 
@@ -136,5 +152,13 @@ enum WebPath {
         static let reports = ["reports"]
         static let reportsCSV = ["reports.csv"]
         static let reportVersion = ["reports", ":office", ":period", ":version"]
+        static let kb = ["kb"]
+        static let kbEntry = ["kb", "entries", ":entry"]
+        static let kbNew = ["kb", "new"]
+        static let kbReview = ["kb", "review"]
+        static let complaints = ["complaints"]
+        static let complaint = ["complaints", ":complaint"]
+        static let portal = ["portal"]
+        static let portalCheck = ["portal", "check"]
     }
 }

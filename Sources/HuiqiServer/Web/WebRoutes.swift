@@ -55,6 +55,18 @@ func webRoutes(_ app: Application) {
     web.on(.POST, WebPath.Pattern.registryImport.pathComponents, body: .collect(maxSize: ByteCount(value: RegistryPages.maxUploadMB << 20)),
            use: registryImportSubmit)
     web.get(WebPath.Pattern.task.pathComponents, use: taskPage)
+    web.get(WebPath.Pattern.kb.pathComponents, use: kbPage)
+    web.get(WebPath.Pattern.kbEntry.pathComponents, use: kbEntryPage)
+    web.post(WebPath.Pattern.kbEntry.pathComponents, use: kbEntrySubmit)
+    web.get(WebPath.Pattern.kbNew.pathComponents, use: kbNewPage)
+    web.post(WebPath.Pattern.kbNew.pathComponents, use: kbNewSubmit)
+    web.get(WebPath.Pattern.kbReview.pathComponents, use: kbReviewPage)
+    web.get(WebPath.Pattern.complaints.pathComponents, use: complaintsPage)
+    web.post(WebPath.Pattern.complaints.pathComponents, use: complaintSubmit)
+    web.get(WebPath.Pattern.complaint.pathComponents, use: complaintPage)
+    web.post(WebPath.Pattern.complaint.pathComponents, use: complaintActionSubmit)
+    web.get(WebPath.Pattern.portal.pathComponents, use: portalPage)
+    web.get(WebPath.Pattern.portalCheck.pathComponents, use: portalCheckPage)
     web.post(WebPath.Pattern.task.pathComponents, use: taskActionSubmit)
 }
 
