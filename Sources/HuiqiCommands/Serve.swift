@@ -22,6 +22,8 @@ struct Serve: AsyncParsableCommand {
     var webhookURL: String?
     @ArgumentParser.Option(help: "Serve monitoring and statistics from snapshots at most this many seconds old; 0: live (default: HUIQI_MONITORING_SNAPSHOT_SECONDS, else 0).")
     var monitoringSnapshotSeconds: Int?
+    @ArgumentParser.Option(help: "Run the complaint desk's warnings and escalations every N seconds, 0 never (default: HUIQI_COMPLAINT_SWEEP_SECONDS, else 300).")
+    var complaintSweepSeconds: Int?
 
     func run() async throws {
         let location = DatabaseLocation(database ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "huiqi.sqlite")
@@ -52,6 +54,11 @@ struct Serve: AsyncParsableCommand {
                                                                  metricsToken: metricsToken ?? env["HUIQI_METRICS_TOKEN"], tokenDays: days,
                                                                  webhook: webhookURL ?? env["HUIQI_WEBHOOK_URL"])
             settings.monitoringSnapshotSeconds = snapshotSeconds
+            guard let sweep = complaintSweepSeconds ?? Int(env["HUIQI_COMPLAINT_SWEEP_SECONDS"] ?? "300"), sweep >= 0 else {
+                printError("huiqi serve: the complaint sweep interval must be a whole number of seconds, 0 or more")
+                throw ExitCode(2)
+            }
+            settings.complaintSweepSeconds = sweep
             // The demo's knowledge base: the bundled questions, answers and policy documents (`huiqi kb seed` elsewhere).
             settings.seedKnowledge = demo
             let logins = try await configure(app, settings)

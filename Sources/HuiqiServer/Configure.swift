@@ -42,6 +42,9 @@ public struct ServerSettings: Sendable {
     /// Serve monitoring from a snapshot at most this many seconds old (`--monitoring-snapshot-seconds`,
     /// `HUIQI_MONITORING_SNAPSHOT_SECONDS`; 0: live figures on every request).
     public var monitoringSnapshotSeconds: Int = 0
+    /// Run the complaint desk's sweep (warnings, escalations) every this many seconds (`--complaint-sweep-seconds`,
+    /// `HUIQI_COMPLAINT_SWEEP_SECONDS`; `huiqi serve` defaults to 300; 0: never, as in tests, which sweep themselves).
+    public var complaintSweepSeconds: Int = 0
     public init(database: DatabaseLocation, demo: Bool = false, demoTaxpayers: Int = 3000, demoClosedPeriod: Bool = true,
                 now: @escaping @Sendable () -> Date = { Date() },
                 publicURL: String? = nil, metricsToken: String? = nil, tokenDays: Int = 30, webhook: String? = nil) {
@@ -154,6 +157,9 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     _ = try await services.store.abandonStaleJobs(kind: "screen", staleBefore: settings.now().addingTimeInterval(-120).formatted(.iso8601),
                                                   at: settings.now().formatted(.iso8601))
     if settings.webhook != nil { app.lifecycle.use(ReminderDelivery(reminders: services.reminders)) }
+    if settings.complaintSweepSeconds > 0, let desk = services.complaints {
+        app.lifecycle.use(ComplaintSweep(desk: desk, seconds: settings.complaintSweepSeconds))
+    }
     if settings.seedKnowledge { try await services.knowledge.seedIfEmpty() }
     if settings.demo {
         return try await DemoData.load(into: services, taxpayers: settings.demoTaxpayers, closedPeriod: settings.demoClosedPeriod)
@@ -172,6 +178,27 @@ final class ReminderDelivery: LifecycleHandler, @unchecked Sendable {
             while !Task.isCancelled {
                 do { _ = try await reminders.deliverDue() } catch { logger.warning("reminder delivery: \(error)") }
                 try? await Task.sleep(for: .seconds(30))
+            }
+        }
+    }
+    func shutdownAsync(_ app: Application) async { task?.cancel() }
+}
+
+/// The complaint desk's clock in the server: warnings and escalations every few minutes (each once per round).
+final class ComplaintSweep: LifecycleHandler, @unchecked Sendable {
+    let desk: ComplaintService
+    let seconds: Int
+    var task: Task<Void, Never>?
+    init(desk: ComplaintService, seconds: Int) { self.desk = desk; self.seconds = seconds }
+    func didBootAsync(_ app: Application) async throws {
+        let desk = self.desk, logger = app.logger, seconds = self.seconds
+        task = Task {
+            while !Task.isCancelled {
+                do {
+                    let (warned, escalated) = try await desk.sweep()
+                    if warned + escalated > 0 { logger.notice("complaint desk: \(warned) warned, \(escalated) escalated") }
+                } catch { logger.warning("complaint sweep: \(error)") }
+                try? await Task.sleep(for: .seconds(seconds))
             }
         }
     }
