@@ -62,6 +62,8 @@ struct BenchSearch: AsyncParsableCommand {
     @Option(help: "Generated entries for the latency run (0: skip it).") var entries = 100_000
     @Option(help: "Timed searches.") var queries = 2_000
     @Option(help: "Seed of the generator.") var seed: UInt64 = 12366
+    @Option(help: "Share of generated entries (per cent) that rework a relief question; the others are about other matters (general words only).")
+    var reliefPercent = 100
 
     func run() async throws {
         let location = DatabaseLocation(database ?? FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-bench-search-\(UUID().uuidString).sqlite").path)
@@ -91,8 +93,8 @@ struct BenchSearch: AsyncParsableCommand {
             try await generate(s, count: entries)
             let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             let stats = try await s.store.kbStats()
-            print(String(format: "generated %d entries, indexed in %.1f s; index: %d documents, %.1f terms each on average",
-                         entries, loadSeconds, stats.documents, Double(stats.terms) / Double(max(stats.documents, 1))))
+            print(String(format: "generated %d entries (%d%% on relief), indexed in %.1f s; index: %d documents, %.1f terms each on average",
+                         entries, reliefPercent, loadSeconds, stats.documents, Double(stats.terms) / Double(max(stats.documents, 1))))
             var rng = SplitMix64(seed: seed)
             let taxes = KnowledgeService.taxes
             var rankNanos: [UInt64] = [], fullNanos: [UInt64] = []
@@ -144,8 +146,9 @@ struct BenchSearch: AsyncParsableCommand {
                 let r = Double(rng.next() % 1_000_000) / 1_000_000
                 filler.append(words[min(words.count - 1, Int(pow(r, 3) * Double(words.count)))])
             }
-            let title = "\(q.q)（\(filler.prefix(3).joined())）"
-            let body = q.a + filler.joined()
+            let relief = Int(rng.next() % 100) < reliefPercent
+            let title = relief ? "\(q.q)（\(filler.prefix(3).joined())）" : filler.prefix(8).joined() + "？"
+            let body = relief ? q.a + filler.joined() : filler.joined() + filler.reversed().joined()
             let id = "gen-\(i)"
             let year = 2009 + Int(rng.next() % 19)
             let entry = KBEntryRow(id: id, kind: "question", tax: q.tax, created_at: at, created_by: "bench")

@@ -45,7 +45,7 @@ enum ComplaintPages {
     }
 
     static func list(_ req: Request, actor: Actor, views: [ComplaintView], desk: ComplaintService, taxpayers: [TaxpayerRow], names: [String: String],
-                     values v: [String: String] = [:], error: FormError? = nil, status: HTTPStatus = .ok) -> Response {
+                     sla: [ComplaintSLA] = [], values v: [String: String] = [:], error: FormError? = nil, status: HTTPStatus = .ok) -> Response {
         let t = req.web
         let now = desk.now()
         let rows: [HTML] = views.map { c in
@@ -60,12 +60,22 @@ enum ComplaintPages {
             ? Controls.select("taxpayer_id", t.t("纳税人", "Taxpayer"), taxpayers.map { ($0.id, "\($0.name)（\($0.id)）") }, v, invalid: error?.input)
             : Controls.text("taxpayer_id", t.t("纳税人识别号（来电登记）", "Taxpayer's credit code (phone call)"), v, invalid: error?.input)
         let overdueCount = views.filter { $0.overdue(desk.clock, now: now) }.count
+        let slaRows: [HTML] = sla.map { f in
+            let onTime = f.on_time_permille.map { "\($0 / 10).\($0 % 10)%" } ?? "—"
+            let satisfaction = f.satisfaction_count == 0 ? "—" : String(format: "%.1f", Double(f.satisfaction_sum) / Double(f.satisfaction_count))
+            return "<tr><td>\(names[f.office_id] ?? f.office_id)</td><td class=\"num\">\(f.received)</td><td class=\"num\">\(f.resolved_on_time)/\(f.measured)</td><td class=\"num\">\(onTime)</td><td class=\"num\">\(f.overdue_open)</td><td class=\"num\">\(satisfaction)</td></tr>"
+        }
+        let slaTable: HTML = slaRows.isEmpty ? "" : """
+            <h2>\(t.t("按期办结率（按承办税务机关）", "Resolved within 3 working days, per office"))</h2>
+            <div class="scroll"><table id="complaint-sla"><thead><tr><th scope="col">\(t.t("税务机关", "Office"))</th><th scope="col">\(t.t("受理", "Received"))</th><th scope="col">\(t.t("按期办结/可计期限", "On time / measured"))</th><th scope="col">\(t.t("按期办结率", "On time"))</th><th scope="col">\(t.t("逾期未结", "Overdue, open"))</th><th scope="col">\(t.t("平均满意度", "Satisfaction"))</th></tr></thead><tbody>\(slaRows)</tbody></table></div>
+            """
         return Layout.page(req, title: t.t("投诉专席", "Complaint desk"), status: status, """
         \(error?.html(t.lang))
         <p class="lead" id="complaints-summary">\(t.t("每件投诉应在受理后3个工作日内办结（按官方节假日安排，含调休）。共 \(views.count) 件，逾期 \(overdueCount) 件。", "Every complaint is resolved within 3 working days of receipt (official calendar, 调休 included). \(views.count) complaints, \(overdueCount) overdue."))</p>
         \(rows.isEmpty ? "<p class=\"muted\" id=\"no-complaints\">\(t.t("没有投诉。", "No complaint."))</p>" as HTML : """
         <div class="scroll"><table id="complaints"><thead><tr><th scope="col">\(t.t("编号", "Number"))</th><th scope="col">\(t.t("类别", "Category"))</th><th scope="col">\(t.t("承办税务机关", "Office"))</th><th scope="col">\(t.t("受理时间", "Received"))</th><th scope="col">\(t.t("办结期限", "Due"))</th><th scope="col">\(t.t("状态", "State"))</th></tr></thead><tbody>\(rows)</tbody></table></div>
         """ as HTML)
+        \(slaTable)
         <h2>\(actor.role == .taxpayer ? t.t("我要投诉", "Make a complaint") : t.t("登记来电投诉", "Record a phone complaint"))</h2>
         <form method="post" action="\(WebPath.complaints.href)" id="complaint-form">\(Controls.csrf(req))
         \(who)
@@ -129,8 +139,9 @@ func complaintsPageWith(_ req: Request, values: [String: String], error: FormErr
     let s = req.application.platform.services
     let views = try await desk.list(by: actor, limit: 500)
     let taxpayers = actor.role == .taxpayer ? try await s.store.taxpayers(ids: actor.boundTaxpayers.sorted()) : []
-    let names = try await s.store.officeNames(Set(views.map(\.answerableOffice)))
-    return ComplaintPages.list(req, actor: actor, views: views, desk: desk, taxpayers: taxpayers, names: names, values: values, error: error, status: status)
+    let sla = actor.role == .taxpayer ? [] : try await desk.sla(by: actor)
+    let names = try await s.store.officeNames(Set(views.map(\.answerableOffice) + sla.map(\.office_id)))
+    return ComplaintPages.list(req, actor: actor, views: views, desk: desk, taxpayers: taxpayers, names: names, sla: sla, values: values, error: error, status: status)
 }
 
 @Sendable func complaintsPage(_ req: Request) async throws -> Response { try await complaintsPageWith(req, values: [:], error: nil, status: .ok) }
