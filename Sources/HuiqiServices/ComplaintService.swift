@@ -302,11 +302,10 @@ public struct ComplaintService: Sendable {
         let at = now()
         let today = FilingService.chinaDay(at)
         var warned = 0, escalated = 0
-        for view in try await list(by: Actor(userID: "system:complaints", login: "system", role: .administrator, offices: [], boundTaxpayers: []), limit: 100_000)
-        where view.state == "open" {
+        let system = Actor(userID: "system:complaints", login: "system", role: .administrator, offices: [], boundTaxpayers: [])
+        for view in try await list(by: system, limit: 100_000) where view.state == "open" {
             guard let due = view.due.flatMap(Day.init(iso:)) else { continue }
             let round = view.currentRound
-            let system = Actor(userID: "system:complaints", login: "system", role: .administrator, offices: [], boundTaxpayers: [])
             if clock.isPast(due, at: at) {
                 guard !round.contains(where: { $0.kind == "escalated" }) else { continue }
                 let current = try await store.office(view.answerableOffice)

@@ -4,6 +4,7 @@ import HuiqiDates
 import HuiqiRules
 import HuiqiSearch
 import HuiqiStore
+import Synchronization
 
 /// A parameter version an answer explains, with the digest of the parameter's whole version list when the answer
 /// was written: a new version of the parameter changes the digest, and the answer is flagged for review.
@@ -271,9 +272,8 @@ public struct KnowledgeService: Sendable {
 }
 
 /// The version number a transaction assigned, read after it commits.
-final class VersionBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var v = 0
-    func set(_ n: Int) { lock.lock(); v = n; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return v }
+final class VersionBox: Sendable {
+    private let v = Mutex(0)
+    func set(_ n: Int) { v.withLock { $0 = n } }
+    var value: Int { v.withLock { $0 } }
 }
