@@ -172,6 +172,7 @@ public struct ComplaintService: Sendable {
         }
         var office = taxpayer.office_id
         if let o = s.office_id, o != office {
+            try TextInput.check(o, field: "office_id", maxLength: TextInput.maxIdentifier)
             guard actor.role == .administrator || actor.offices.contains(o) else {
                 throw ServiceError.invalid(field: "office_id", zh: "只能指定本机关及下级机关办理", en: "office_id must be within your reach")
             }

@@ -120,6 +120,7 @@ public struct KnowledgeService: Sendable {
         var entryRow: KBEntryRow?
         var row = version
         if let id = d.entry {
+            try TextInput.check(id, field: "entry", maxLength: TextInput.maxIdentifier)
             guard try await store.kbEntry(id) != nil else { throw ServiceError.notFound }
         } else {
             let kind = d.kind ?? "question"

@@ -129,6 +129,10 @@ import VaporTesting
             let suzhou = try await token(app, "suzhou", "huiqi-supervisor")
             let body = #"{"taxpayer_id":"\#(ids[0])","category":"wrong_answer","text":"12366答复与申报结果不一致。","contact":"021-00000000"}"#
             #expect(try await call(app, .POST, "/api/v1/complaints", token: suzhou, body: body).status == .notFound)
+            let admin = try await token(app, "admin", "huiqi-admin")
+            let nul = try await call(app, .POST, "/api/v1/complaints", token: admin,
+                                     body: #"{"taxpayer_id":"\#(ids[0])","category":"service","text":"x","contact":"y","office_id":"a\u0000b"}"#)
+            #expect(nul.status == .badRequest && nul.body.contains("office_id"), "\(nul.body)")
             let r = try await call(app, .POST, "/api/v1/complaints", token: pudong, body: body)
             #expect(r.status == .created && r.json?["channel"] == .string("phone") && r.json?["due_on"] == .string("2026-06-04"), "\(r.body)")
         }

@@ -113,6 +113,9 @@ import VaporTesting
             // Bad input is named.
             let bad = try await call(app, .POST, "/api/v1/kb/drafts", token: pudong, body: #"{"tax":"vat","title":"x","body":"y","year_from":2023,"parameters":["no.such"]}"#)
             #expect(bad.status == .badRequest && bad.body.contains("parameters"))
+            // A NUL in an identifier of the body is a named 400, never a database error.
+            let nul = try await call(app, .POST, "/api/v1/kb/drafts", token: pudong, body: #"{"entry":"a\u0000b","title":"x","body":"y","year_from":2023}"#)
+            #expect(nul.status == .badRequest && nul.body.contains("entry"), "\(nul.body)")
         }
     }
 
