@@ -77,6 +77,8 @@ public struct SearchAnalyzer: Sendable {
     }
 }
 
+/// Relevance scores are `Double` on purpose: they are not money and nothing is rounded from them but the order
+/// (both databases compute them in IEEE double, so the order agrees; money elsewhere stays in integer fen).
 /// Okapi BM25 exactly as SQLite's FTS5 `bm25()` computes it (k1 = 1.2, b = 0.75, the IDF floored at 1e-6), so
 /// that the PostgreSQL implementation, which computes it in SQL, ranks the same way.
 public enum BM25 {

@@ -244,14 +244,16 @@ public struct KnowledgeService: Sendable {
         if let year = filter.year, !(2004...2100).contains(year) { throw ServiceError.invalid(field: "year", zh: "年度无效", en: "year must be from 2004 to 2100") }
         let terms = analyzer.query(query)
         let hits = try await rank(terms: terms, filter: filter, limit: max(1, min(limit, 50)))
+        // The indexed versions in one query; their links say whether the answer awaits review.
+        let rows = try await store.kbVersions(hits.map { ($0.entry_id, $0.version) })
         var results: [KBResult] = []
         for h in hits {
-            let view = try await entry(h.entry_id)
-            let body = view.versions.first { $0.version == h.version }?.body ?? ""
+            let version = rows.first { $0.entry_id == h.entry_id && $0.version == h.version }
+            let body = version?.body ?? ""
             // The answer's words around the matches; when only the question matched, the question.
             var snippet = analyzer.snippet(body, terms: terms)
             if !snippet.contains(where: \.marked) { snippet = analyzer.snippet(h.title, terms: terms) }
-            results.append(KBResult(hit: h, snippet: snippet, stale: !view.staleLinks.isEmpty))
+            results.append(KBResult(hit: h, snippet: snippet, stale: !(version.map(staleLinks) ?? []).isEmpty))
         }
         return KBSearchResult(query: query, terms: terms, results: results)
     }

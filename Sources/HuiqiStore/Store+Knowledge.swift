@@ -36,6 +36,7 @@ public struct KBSearchDocument: Sendable {
     }
 }
 
+/// A search hit. `score` is a BM25 relevance score (a `Double` as in FTS5 and PostgreSQL), never an amount.
 public struct KBHit: Codable, Sendable, Equatable {
     public var entry_id: String, version: Int, kind: String, tax: String, title: String, year_from: Int, year_to: Int?, score: Double
 }
@@ -64,6 +65,14 @@ extension Store {
         try await db.select().columns("*").from("kb_reviews").where("entry_id", .equal, id).orderBy("version", .descending).all(decoding: KBReviewRow.self)
     }
     public func kbEntryCount() async throws -> Int { try await count("kb_entries") }
+
+    /// Given versions of several entries, in one query (a search page's results).
+    public func kbVersions(_ keys: [(entry: String, version: Int)]) async throws -> [KBVersionRow] {
+        guard !keys.isEmpty else { return [] }
+        var q: SQLQueryString = "SELECT * FROM kb_versions WHERE (entry_id, version) IN ("
+        for (i, k) in keys.enumerated() { q = q + (i == 0 ? "" : ", ") + "(\(bind: k.entry), \(bind: k.version))" }
+        return try await db.raw(q + ")").all(decoding: KBVersionRow.self)
+    }
 
     /// Entries with their latest and approved versions, filtered, in id order.
     public func kbList(kind: String?, tax: String?, pendingOnly: Bool, limit: Int, offset: Int) async throws -> [KBListRow] {

@@ -8,19 +8,19 @@ import Vapor
 /// files (who, how much, since when, 文号), typical cases worked by the engine, the latest changes of the law, the
 /// knowledge-base search, and a self-check (自测) where a small business sees its relief for a few figures.
 enum PortalPages {
-    /// A preference as the portal explains it: a plain sentence written for the project, and the parameters whose
-    /// values today (and history) the page shows from the law's data.
+    /// A preference as the portal explains it: a plain sentence written for the project (no figures: every value
+    /// comes from the parameter files, in the table), and the parameters whose values today the page shows.
     struct Preference {
         let id: String, zh: String, en: String, whoZh: String, whoEn: String, parameters: [String]
     }
     static let preferences: [Preference] = [
         Preference(id: "vat", zh: "增值税小规模纳税人免征增值税和3%减按1%", en: "VAT: small-scale exemption and the 1% rate",
-                   whoZh: "增值税小规模纳税人（含个体工商户）。销售额未达到起征点（2025年以前为不超过免税标准）的免征；超过的全部销售额计税，3%征收率减按1%。",
-                   whoEn: "Small-scale VAT taxpayers, 个体工商户 included. Sales below the 起征点 (up to 2025: within the limit) are exempt; above it all sales are taxed, the 3% rate reduced to 1%.",
+                   whoZh: "增值税小规模纳税人（含个体工商户）。销售额未达到起征点（2025年以前为不超过免税标准）的免征；超过的全部销售额计税，3%征收率的销售额按下表减征。",
+                   whoEn: "Small-scale VAT taxpayers, 个体工商户 included. Sales below the 起征点 (up to 2025: within the limit) are exempt; above it all sales are taxed, the 3% sales at the reduced rate of the table below.",
                    parameters: ["vat.qizhengdian.monthly", "vat.qizhengdian.quarterly", "vat.exemption.limit.monthly", "vat.exemption.limit.quarterly", "vat.rate3.treatment"]),
         Preference(id: "eit", zh: "小型微利企业所得税优惠", en: "Enterprise income tax: small low-profit enterprises",
-                   whoZh: "从事国家非限制和禁止行业，年度应纳税所得额、从业人数、资产总额均不超过标准的企业；减按25%计入应纳税所得额，按20%税率缴纳。",
-                   whoEn: "Enterprises in unrestricted industries whose taxable income, head count and total assets are all within the limits; 25% of the income is taxed at 20%.",
+                   whoZh: "从事国家非限制和禁止行业，年度应纳税所得额、从业人数、资产总额均不超过标准的企业，按下表的计算方式减征。",
+                   whoEn: "Enterprises in unrestricted industries whose taxable income, head count and total assets are all within the limits, taxed as the table below says.",
                    parameters: ["eit.slpe.income_limit", "eit.slpe.employees_limit", "eit.slpe.assets_limit", "eit.slpe.schedule"]),
         Preference(id: "pit", zh: "个体工商户经营所得减半征收个人所得税", en: "个体工商户: half the income tax on business income",
                    whoZh: "个体工商户年应纳税所得额不超过上限的部分，在其他优惠基础上减半征收个人所得税。",
@@ -31,8 +31,8 @@ enum PortalPages {
                    whoEn: "Small-scale VAT taxpayers, small low-profit enterprises and 个体工商户 pay less of six local taxes and two education fees.",
                    parameters: ["sltf.ratio", "sltf.beneficiaries"]),
         Preference(id: "fee", zh: "教育费附加、地方教育附加免征", en: "Education surcharges exempt for small sales",
-                   whoZh: "月销售额不超过10万元（季度30万元）的缴纳义务人，一般纳税人也适用。",
-                   whoEn: "Payers with monthly sales up to 100,000 (300,000 a quarter), general taxpayers included.",
+                   whoZh: "月（季度）销售额不超过下表标准的缴纳义务人，一般纳税人也适用。",
+                   whoEn: "Payers whose monthly (quarterly) sales are within the limits below, general taxpayers included.",
                    parameters: ["fee.exemption.education.limit.monthly", "fee.exemption.education.limit.quarterly"]),
     ]
 
