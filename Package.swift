@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),  // TLS to PostgreSQL with a CA file
     ],
     targets: [
         // Civil days and tax periods, shared by the law and the calendar.
@@ -53,7 +54,7 @@ let package = Package(
         // Chinese word segmentation (jieba's lexicon, MIT) and BM25 for the knowledge base. Pure: its bundled lexicon only.
         .target(name: "HuiqiSearch", resources: [.copy("Lexicon")]),
         .target(name: "HuiqiStore", dependencies: [
-            "HuiqiRules",
+            "HuiqiRules", "HuiqiSearch",  // the search index's impacts (BM25)
             .product(name: "Fluent", package: "fluent"),
             .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
             .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
@@ -66,6 +67,7 @@ let package = Package(
             .product(name: "Vapor", package: "vapor"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "CSV", package: "CSV.swift"),  // other departments' registry files
+            .product(name: "Metrics", package: "swift-metrics"),  // DomainMetrics (a no-op until the server bootstraps a backend)
         ], resources: [.copy("Evaluation"), .copy("Knowledge")]),
         .target(name: "HuiqiServer", dependencies: [
             "HuiqiServices", "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
@@ -73,6 +75,7 @@ let package = Package(
             .product(name: "AsyncKit", package: "async-kit"),  // its pool's timeout error, answered as 503
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], resources: [.copy("Resources/openapi.json"), .copy("Resources/cases")]),
         .executableTarget(name: "huiqi", dependencies: ["HuiqiCommands"]),
         .testTarget(name: "HuiqiRulesTests", dependencies: ["HuiqiRules", "HuiqiDates"], resources: [.copy("Fixtures")]),

@@ -97,7 +97,8 @@ struct BenchSearch: AsyncParsableCommand {
                          entries, reliefPercent, loadSeconds, stats.documents, Double(stats.terms) / Double(max(stats.documents, 1))))
             var rng = SplitMix64(seed: seed)
             let taxes = KnowledgeService.taxes
-            var rankNanos: [UInt64] = [], fullNanos: [UInt64] = []
+            var rankNanos: [UInt64] = [], fullNanos: [UInt64] = [], exhaustiveNanos: [UInt64] = []
+            var differ: [String] = []
             for i in 0..<queries {
                 let j = judged[Int(rng.next() % UInt64(judged.count))]
                 let filter = i % 4 == 0 ? KBFilter(tax: taxes[Int(rng.next() % UInt64(taxes.count))], year: 2019 + Int(rng.next() % 8)) : KBFilter()
@@ -107,7 +108,16 @@ struct BenchSearch: AsyncParsableCommand {
                 rankNanos.append(b - a)
                 if i % 10 == 0 {
                     _ = try await s.knowledge.search(j.q, filter: filter, limit: 10)
-                    fullNanos.append(DispatchTime.now().uptimeNanoseconds - b)
+                    let c = DispatchTime.now().uptimeNanoseconds
+                    fullNanos.append(c - b)
+                    // The reference: every match scored by the full-text index. Same entries, same order, same scores.
+                    let terms = s.knowledge.analyzer.query(j.q)
+                    let reference = try await s.knowledge.rankExhaustive(terms: terms, filter: filter, limit: 10)
+                    exhaustiveNanos.append(DispatchTime.now().uptimeNanoseconds - c)
+                    let fast = try await s.knowledge.rank(terms: terms, filter: filter, limit: 10)
+                    if fast.map(\.entry_id) != reference.map(\.entry_id) || zip(fast, reference).contains(where: { abs($0.score - $1.score) > 1e-9 }) {
+                        differ.append(j.q)
+                    }
                 }
             }
             func pct(_ v: [UInt64], _ p: Double) -> String {
@@ -115,6 +125,8 @@ struct BenchSearch: AsyncParsableCommand {
             }
             print("search (analyse + rank, top 10), \(queries) queries, a quarter with tax and year filters: p50 \(pct(rankNanos, 0.5)) ms, p99 \(pct(rankNanos, 0.99)) ms, max \(pct(rankNanos, 1.0)) ms")
             print("search with snippets (as the page), \(fullNanos.count) queries: p50 \(pct(fullNanos, 0.5)) ms, p99 \(pct(fullNanos, 0.99)) ms")
+            print("reference ranking (every match scored by \({ if case .postgres = location { return "the GIN index" } else { return "FTS5" } }())), \(exhaustiveNanos.count) queries: p50 \(pct(exhaustiveNanos, 0.5)) ms, p99 \(pct(exhaustiveNanos, 0.99)) ms; top 10 differs from it for \(differ.count)\(differ.isEmpty ? "" : ": " + differ.joined(separator: " | "))")
+            if !differ.isEmpty { throw ExitCode(1) }
         }
     }
 

@@ -24,6 +24,10 @@ struct Serve: AsyncParsableCommand {
     var monitoringSnapshotSeconds: Int?
     @ArgumentParser.Option(help: "Run the complaint desk's warnings and escalations every N seconds, 0 never (default: HUIQI_COMPLAINT_SWEEP_SECONDS, else 300).")
     var complaintSweepSeconds: Int?
+    @ArgumentParser.Option(help: "The IP address of a reverse proxy whose X-Forwarded-For is believed; repeat for several (default: HUIQI_TRUSTED_PROXIES, comma-separated; none: the header is ignored).")
+    var trustedProxy: [String] = []
+    @ArgumentParser.Option(help: "A CA certificate (PEM) that PostgreSQL's server certificate must chain to; TLS is then required (default: HUIQI_DATABASE_CA_FILE). Without it, the URL's sslmode decides.")
+    var databaseCAFile: String?
 
     func run() async throws {
         let location = DatabaseLocation(database ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "huiqi.sqlite")
@@ -59,6 +63,10 @@ struct Serve: AsyncParsableCommand {
                 throw ExitCode(2)
             }
             settings.complaintSweepSeconds = sweep
+            settings.trustedProxies = trustedProxy.isEmpty
+                ? (env["HUIQI_TRUSTED_PROXIES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                : trustedProxy
+            settings.databaseCAFile = databaseCAFile ?? env["HUIQI_DATABASE_CA_FILE"]
             // The demo's knowledge base: the bundled questions, answers and policy documents (`huiqi kb seed` elsewhere).
             settings.seedKnowledge = demo
             let logins = try await configure(app, settings)

@@ -108,8 +108,9 @@ struct JobBody: Content {
 func startScreening(_ req: Request, kind: String, period: String, office: String?) async throws -> JobRow {
     let s = req.application.platform.services
     let job = try await s.screening.start(by: try req.signedInActor(), kind: kind, period: period, office: office, monitoring: s.monitoring)
-    let logger = req.application.logger
-    Task.detached {
+    var logger = req.logger  // the request's id: the job's lines belong to the request that started it
+    logger[metadataKey: "job"] = .string(job.id)
+    Task.detached { [logger] in
         do { _ = try await s.screening.run(job) } catch { logger.error("screening job \(job.id) failed: \(error)") }
     }
     return job
@@ -191,11 +192,11 @@ struct JSONValue: Codable, Sendable {
     return try jsonResponse(.ok, views.map(NoticeBody.init))
 }
 @Sendable func noticeAPI(_ req: Request) async throws -> Response {
-    let v = try await req.application.platform.services.ledger.notice(by: try actor(req), id: req.parameters.get("notice") ?? "", remote: req.remoteAddress?.description)
+    let v = try await req.application.platform.services.ledger.notice(by: try actor(req), id: req.parameters.get("notice") ?? "", remote: req.clientAddress)
     return try jsonResponse(.ok, NoticeBody(v))
 }
 @Sendable func acknowledgeNoticeAPI(_ req: Request) async throws -> Response {
-    let v = try await req.application.platform.services.ledger.acknowledge(by: try actor(req), id: req.parameters.get("notice") ?? "", remote: req.remoteAddress?.description)
+    let v = try await req.application.platform.services.ledger.acknowledge(by: try actor(req), id: req.parameters.get("notice") ?? "", remote: req.clientAddress)
     return try jsonResponse(.ok, NoticeBody(v))
 }
 
@@ -226,11 +227,11 @@ struct RefundRequest: Content { let tax: String, amount: String }
         throw ServiceError.invalid(field: "amount", zh: "请提供 tax 和 amount", en: "give tax and amount")
     }
     let r = try await req.application.platform.services.ledger.requestRefund(by: try actor(req), taxpayerID: req.parameters.get("taxpayer") ?? "",
-                                                                              tax: body.tax, amount: body.amount, remote: req.remoteAddress?.description)
+                                                                              tax: body.tax, amount: body.amount, remote: req.clientAddress)
     return try jsonResponse(.created, RefundBody(r))
 }
 @Sendable func approveRefundAPI(_ req: Request) async throws -> Response {
-    let r = try await req.application.platform.services.ledger.approveRefund(by: try actor(req), id: req.parameters.get("refund") ?? "", remote: req.remoteAddress?.description)
+    let r = try await req.application.platform.services.ledger.approveRefund(by: try actor(req), id: req.parameters.get("refund") ?? "", remote: req.clientAddress)
     return try jsonResponse(.ok, RefundBody(r))
 }
 

@@ -6,6 +6,9 @@ import HuiqiCalendar
 import HuiqiRules
 import HuiqiServices
 import HuiqiStore
+import NIOCore
+import NIOSSL
+import PostgresKit
 import Prometheus
 import Vapor
 
@@ -42,6 +45,13 @@ public struct ServerSettings: Sendable {
     /// Serve monitoring from a snapshot at most this many seconds old (`--monitoring-snapshot-seconds`,
     /// `HUIQI_MONITORING_SNAPSHOT_SECONDS`; 0: live figures on every request).
     public var monitoringSnapshotSeconds: Int = 0
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`, `HUIQI_TRUSTED_PROXIES`): their
+    /// addresses, exactly as they connect (127.0.0.1 for nginx on the same host). Empty: the header is ignored.
+    public var trustedProxies: [String] = []
+    /// A CA certificate file (PEM) to verify PostgreSQL's server certificate (`--database-ca-file`,
+    /// `HUIQI_DATABASE_CA_FILE`); given, TLS is required. Without it the URL's `sslmode` decides, against the system's
+    /// trust store.
+    public var databaseCAFile: String?
     /// Run the complaint desk's sweep (warnings, escalations) every this many seconds (`--complaint-sweep-seconds`,
     /// `HUIQI_COMPLAINT_SWEEP_SECONDS`; `huiqi serve` defaults to 300; 0: never, as in tests, which sweep themselves).
     public var complaintSweepSeconds: Int = 0
@@ -67,9 +77,10 @@ struct Platform: Sendable {
     var engine: Engine { services.engine }
     /// The OpenAPI document of the JSON API (Resources/openapi.json), served at /openapi.json.
     let openAPI: String
+    /// The process's metrics registry (`HuiqiMetrics`), written out by `/metrics`.
     let metrics: PrometheusCollectorRegistry
-    let filings: Counter
-    let requests: Counter
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`Request.clientAddress`).
+    let trustedProxies: Set<String>
     /// Cookies carry `Secure` (the platform is served over HTTPS).
     let secureCookies: Bool
     let metricsToken: String?
@@ -88,14 +99,24 @@ extension Application {
 
 /// The database of the platform, with the migrations registered: the one piece `configure` and every
 /// command-line job (backup, check, audit verify) share.
-func useDatabase(_ app: Application, _ location: DatabaseLocation) throws {
+func useDatabase(_ app: Application, _ location: DatabaseLocation, caFile: String? = nil) throws {
     switch location {
     case .sqlite(let path):
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
     case .postgres(let url):
+        var configuration = try SQLPostgresConfiguration(url: url)
+        if let caFile {
+            // TLS required, the server's certificate checked against this CA (and its name against the URL's host).
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw ConfigurationError.invalid("the database CA file \(caFile) cannot be read (--database-ca-file, HUIQI_DATABASE_CA_FILE)")
+            }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(caFile)
+            configuration.coreConfiguration.tls = .require(try NIOSSLContext(configuration: tls))
+        }
         // Several connections per event loop: a filing makes a handful of round trips, and one connection per
         // loop (the default) capped the filing API at about 300 requests/s in the load check.
-        app.databases.use(try .postgres(url: url, maxConnectionsPerEventLoop: 8), as: .psql)
+        app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 8), as: .psql)
     }
     for m in HuiqiMigrations.all { app.migrations.add(m) }
 }
@@ -136,27 +157,33 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
         throw ConfigurationError.invalid("the public URL must start with http:// or https:// (--public-url, HUIQI_PUBLIC_URL)")
     }
     app.routes.defaultMaxBodySize = Platform.maxBody
-    try useDatabase(app, settings.database)
+    try useDatabase(app, settings.database, caFile: settings.databaseCAFile)
     try await app.autoMigrate()
     let services = Services(store: Store(app.db), engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: settings.now,
                             webhook: settings.webhook, tokenDays: settings.tokenDays, monitoringSnapshotSeconds: settings.monitoringSnapshotSeconds)
-    let registry = PrometheusCollectorRegistry()
+    for proxy in settings.trustedProxies where (try? SocketAddress(ipAddress: proxy, port: 0)) == nil {
+        throw ConfigurationError.invalid("a trusted proxy must be an IP address, not \(proxy) (--trusted-proxy, HUIQI_TRUSTED_PROXIES)")
+    }
     app.platform = Platform(services: services,
                             openAPI: try String(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "json")!, encoding: .utf8),
-                            metrics: registry, filings: registry.makeCounter(name: "huiqi_filings_total", help: "Returns filed"),
-                            requests: registry.makeCounter(name: "huiqi_http_requests_total", help: "HTTP requests served"),
+                            metrics: HuiqiMetrics.registry, trustedProxies: Set(settings.trustedProxies),
                             secureCookies: settings.https, metricsToken: settings.metricsToken)
-    // Outermost first: headers on every response, errors mapped before them, then the input guard.
+    // Outermost first: the access log (it sees every final status and adds X-Request-Id), Vapor's error fallback,
+    // headers on every response, errors mapped before them, then the input guard. Vapor's own request line is left
+    // out: it logs the raw path, and paths hold credit codes.
+    app.middleware = Middlewares()
+    app.middleware.use(AccessLog())
+    app.middleware.use(ErrorMiddleware.default(environment: app.environment))
     app.middleware.use(SecurityHeaders(https: settings.https))
     app.middleware.use(ErrorMapping())
     app.middleware.use(InputGuard())
-    app.middleware.use(RequestCounter())
     try routes(app)
     webRoutes(app)
     // Jobs left running by a server that died are marked abandoned; a rerun finishes their work.
     _ = try await services.store.abandonStaleJobs(kind: "screen", staleBefore: settings.now().addingTimeInterval(-120).formatted(.iso8601),
                                                   at: settings.now().formatted(.iso8601))
     if settings.webhook != nil { app.lifecycle.use(ReminderDelivery(reminders: services.reminders)) }
+    app.lifecycle.use(DatabaseProbeTask(store: services.store))
     if settings.complaintSweepSeconds > 0, let desk = services.complaints {
         app.lifecycle.use(ComplaintSweep(desk: desk, seconds: settings.complaintSweepSeconds))
     }

@@ -126,13 +126,6 @@ struct SecurityHeaders: AsyncMiddleware {
     }
 }
 
-struct RequestCounter: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        request.application.platform.requests.increment()
-        return try await next.respond(to: request)
-    }
-}
-
 extension Application {
     /// The methods of the routes whose path matches `path` (parameters match any segment): for 405 and `Allow`.
     func allowedMethods(path: String) -> [HTTPMethod] {

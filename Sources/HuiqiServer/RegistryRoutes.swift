@@ -46,7 +46,7 @@ public struct RegistryFindingsBody: Content {
     defer { try? FileManager.default.removeItem(atPath: path) }
     let name = req.headers.first(name: "Huiqi-File-Name") ?? "\(source.rawValue).csv"
     let o = try await req.application.platform.services.comparison.importFile(by: actor, source: source, path: path, fileName: name,
-                                                                             remote: req.remoteAddress?.description)
+                                                                             remote: req.clientAddress)
     let status: HTTPStatus = o.state == .imported ? .created : o.state == .alreadyImported ? .ok : .unprocessableEntity
     return try jsonResponse(status, RegistryImportBody(o, source: source))
 }

@@ -55,7 +55,7 @@ struct ReportSubmission: Content { var office: String; var period: String; var n
     }
     let s = req.application.platform.services
     let row = try await s.reports.submit(by: try actor(req), office: body.office, period: body.period, note: body.note ?? "",
-                                         remote: req.remoteAddress?.description)
+                                         remote: req.clientAddress)
     let (_, frozen) = try await s.reports.version(by: try actor(req), office: row.office_id, period: row.period, version: row.version)
     return try jsonResponse(.created, ReportVersionBody(row, body: frozen))
 }

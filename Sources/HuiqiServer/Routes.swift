@@ -8,6 +8,7 @@ import Vapor
 func routes(_ app: Application) throws {
     // Operations
     app.get("health", use: health)
+    app.get("ready", use: ready)
     app.get("metrics", use: metrics)
     app.get("openapi.json", use: openAPIDocument)
 
@@ -34,33 +35,13 @@ func routes(_ app: Application) throws {
     knowledgeRoutes(public: api, authed: authed)
 }
 
-@Sendable func health(_ req: Request) async throws -> Response {
-    _ = try await req.application.platform.store.count("offices")
-    return try jsonResponse(.ok, ["status": "ok"])
-}
-
-/// `/metrics` is for the operators' scraper: with a configured token it requires it; without one it answers the
-/// loopback interface only (a scraper on the same host, or behind the proxy).
-@Sendable func metrics(_ req: Request) async throws -> Response {
-    if let expected = req.application.platform.metricsToken {
-        guard let given = req.headers.bearerAuthorization?.token, constantTimeEqual(given, expected) else { throw ServiceError.unauthenticated }
-    } else if let remote = req.remoteAddress, !(remote.ipAddress.map { $0.hasPrefix("127.") || $0 == "::1" } ?? false) {
-        throw ServiceError.notFound
-    }
-    var buffer: [UInt8] = []
-    req.application.platform.metrics.emit(into: &buffer)
-    var headers = HTTPHeaders()
-    headers.contentType = HTTPMediaType(type: "text", subType: "plain", parameters: ["version": "0.0.4"])
-    return Response(status: .ok, headers: headers, body: .init(data: Data(buffer)))
-}
-
 struct LoginBody: Content { let login: String; let password: String }
 
 @Sendable func login(_ req: Request) async throws -> Response {
     guard let body = try? req.content.decode(LoginBody.self) else {
         throw ServiceError.invalid(field: "login", zh: "请提供 login 和 password", en: "give login and password")
     }
-    guard let (token, actor) = try await req.application.platform.auth.login(body.login, password: body.password, remote: req.remoteAddress?.description) else {
+    guard let (token, actor) = try await req.application.platform.auth.login(body.login, password: body.password, remote: req.clientAddress) else {
         return try jsonResponse(.unauthorized, ["error": "invalid login or password / 用户名或密码错误"])
     }
     let reply: [String: String] = ["token": token, "role": actor.role.rawValue]
@@ -76,7 +57,7 @@ struct LoginBody: Content { let login: String; let password: String }
 /// An administrator ends every token and web session of a user, at once.
 @Sendable func revokeCredentials(_ req: Request) async throws -> Response {
     let actor = try req.auth.require(ActorBox.self).actor
-    try await req.application.platform.auth.revokeCredentials(of: req.parameters.get("user") ?? "", by: actor, remote: req.remoteAddress?.description)
+    try await req.application.platform.auth.revokeCredentials(of: req.parameters.get("user") ?? "", by: actor, remote: req.clientAddress)
     return Response(status: .noContent)
 }
 
@@ -110,7 +91,7 @@ struct LoginBody: Content { let login: String; let password: String }
     } catch {
         throw ServiceError.invalid(field: "", zh: "请提供纳税人登记信息（JSON 对象）", en: "give the taxpayer's registration as a JSON object")
     }
-    let t = try await req.application.platform.registry.register(by: actor, row, remote: req.remoteAddress?.description)
+    let t = try await req.application.platform.registry.register(by: actor, row, remote: req.clientAddress)
     return try jsonResponse(.created, t)
 }
 
@@ -125,7 +106,7 @@ struct FrequencyBody: Content { let frequency: String }
         throw ServiceError.invalid(field: "year", zh: "年度应为整数", en: "year must be a whole number")
     }
     try await req.application.platform.registry.setVATFrequency(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "", year: year,
-                                                                 frequency: body.frequency, remote: req.remoteAddress?.description)
+                                                                 frequency: body.frequency, remote: req.clientAddress)
     return try jsonResponse(.created, ["year": "\(year)", "frequency": body.frequency])
 }
 
@@ -143,8 +124,7 @@ func declaredTax(_ req: Request) throws -> Money? {
     let s = req.application.platform
     let filed = try await s.filing.file(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "", caseJSON: req.body.string ?? "",
                                         declaredTax: try declaredTax(req), idempotencyKey: req.headers.first(name: "Idempotency-Key"),
-                                        remote: req.remoteAddress?.description)
-    if !filed.replayed { s.filings.increment() }
+                                        remote: req.clientAddress)
     let filers = filed.replayed ? try await s.filing.filers(of: [filed.row], for: actor) : [:]
     let out = JSON.object([("return", ReturnView.json(filed.row, filers: filers)), ("replayed", .bool(filed.replayed)), ("prompts", Prompt.json(filed.prompts))])
     return rawJSON(filed.replayed ? .ok : .created, out.serialized(indent: nil))

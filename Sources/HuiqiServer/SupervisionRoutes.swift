@@ -70,7 +70,7 @@ struct TaskEvent: Content { var action: String; var note: String }
         throw ServiceError.invalid(field: "office", zh: "请提供 office、title 和 working_days", en: "give office, title and working_days")
     }
     let t = try await req.application.platform.services.rectification.assign(by: try actor(req), office: body.office, title: body.title,
-                                                                            workingDays: body.working_days, remote: req.remoteAddress?.description)
+                                                                            workingDays: body.working_days, remote: req.clientAddress)
     return try jsonResponse(.created, TaskBody(t))
 }
 
@@ -83,6 +83,6 @@ struct TaskEvent: Content { var action: String; var note: String }
         throw ServiceError.invalid(field: "action", zh: "请提供 action（report、close、reopen）和 note", en: "give action (report, close, reopen) and note")
     }
     let t = try await req.application.platform.services.rectification.act(by: try actor(req), id: req.parameters.get("task") ?? "", action: body.action,
-                                                                         note: body.note, remote: req.remoteAddress?.description)
+                                                                         note: body.note, remote: req.clientAddress)
     return try jsonResponse(.ok, TaskBody(t))
 }

@@ -77,11 +77,15 @@ public final class AuthService: Sendable {
         let t = now()
         let key = "\(login)\u{1F}\(Self.source(remote))"
         let recent = failures.withLock { $0[key, default: []].filter { t.timeIntervalSince($0) < window } }
-        if recent.count >= maxFailures { throw ServiceError.tooManyRequests(retryAfter: Int(window)) }
+        if recent.count >= maxFailures {
+            DomainMetrics.loginFailure(reason: "throttled")
+            throw ServiceError.tooManyRequests(retryAfter: Int(window))
+        }
         let stamp = t.formatted(.iso8601)
         let user = try await store.user(login: login)
         let ok = try Bcrypt.verify(password, created: user?.password_hash ?? decoyHash) && user != nil
         guard ok, let user else {
+            DomainMetrics.loginFailure(reason: "password")
             failures.withLock { f in
                 if f.count > 100_000 { f = f.filter { !$0.value.isEmpty && t.timeIntervalSince($0.value.last!) < window } }
                 f[key] = recent + [t]
@@ -94,9 +98,11 @@ public final class AuthService: Sendable {
         return user
     }
 
-    /// The address a login comes from, without its port (each connection has another port).
+    /// The address a login comes from, without its port (each connection has another port). The server passes the
+    /// client's address alone (`Request.clientAddress`); a socket description keeps working.
     static func source(_ remote: String?) -> String {
         guard let remote else { return "" }
+        guard remote.hasPrefix("[") else { return remote }
         // "[IPv4]127.0.0.1/127.0.0.1:54321" or "[IPv6]…:port": drop what follows the last colon.
         return remote.lastIndex(of: ":").map { String(remote[..<$0]) } ?? remote
     }

@@ -45,7 +45,27 @@ public struct FilingService: Sendable {
 
     /// Files one return for `taxpayerID`. The body is a CASES.md case holding exactly one of `vat`, `eit`,
     /// `business_income`; the taxpayer facts come from the registry, never from the body.
+    /// Every attempt is counted (`huiqi_filings_total` by section and outcome).
     public func file(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?,
+                     idempotencyKey: String?, remote: String?) async throws -> FiledReturn {
+        do {
+            let filed = try await fileCounted(by: actor, taxpayerID: taxpayerID, caseJSON: caseJSON, declaredTax: declaredTax,
+                                              idempotencyKey: idempotencyKey, remote: remote)
+            DomainMetrics.filing(section: filed.row.section, outcome: filed.replayed ? "replayed" : "filed")
+            return filed
+        } catch {
+            DomainMetrics.filing(section: Self.sectionNamed(in: caseJSON), outcome: "refused", code: DomainMetrics.code(of: error))
+            throw error
+        }
+    }
+
+    /// The section a body names (for a refusal's label, before or without parsing): one of a closed set.
+    static func sectionNamed(in caseJSON: String) -> String {
+        let named = ["vat", "eit", "business_income"].filter { caseJSON.contains("\"\($0)\"") }
+        return named.count == 1 ? named[0] : "unknown"
+    }
+
+    func fileCounted(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?,
                      idempotencyKey: String?, remote: String?) async throws -> FiledReturn {
         let taxpayer = try await access.fileableTaxpayer(taxpayerID, by: actor)
         let idempotencyKey = try TextInput.idempotencyKey(idempotencyKey)
@@ -153,7 +173,9 @@ public struct FilingService: Sendable {
         let today = Self.chinaDay(now())
         let identity = Self.identity(of: c)
         try await checkRegistry(taxpayer, c, identity, today: today)
+        let started = DispatchTime.now().uptimeNanoseconds
         let d = try engine.determine(c)
+        DomainMetrics.engine(section: Self.sectionNamed(in: caseJSON), nanoseconds: DomainMetrics.since(started))
         let (tax, relief) = Self.amounts(d)
         // RULES §5.2 floors the tax at 0; on a return, other relief above the tax before relief is a mistake in the
         // figures, so filing refuses it rather than printing "9500.00 − 999999.00 − 0.00 = 0.00".

@@ -112,6 +112,7 @@ public struct ReminderService: Sendable {
             try await store.recordAttempt(r, at: at.formatted(.iso8601), delivered: outcome.0, detail: outcome.1,
                                           nextAttempt: outcome.0 || r.attempts + 1 >= maxAttempts ? nil : retry.formatted(.iso8601))
             if outcome.0 { delivered += 1 } else { failed += 1 }
+            DomainMetrics.reminderDelivery(outcome: outcome.0 ? "delivered" : "failed")
         }
         return (delivered, failed)
     }

@@ -73,13 +73,20 @@ public struct ScreeningService: Sendable {
         guard try await store.start(job: job.id, owner: owner, at: Self.instant(now())) else {
             throw ServiceError.conflict(field: "job", zh: "该任务已在运行或已结束", en: "the job is already running or finished")
         }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let metered: @Sendable (Int64, Int64) -> Void = { done, total in
+            DomainMetrics.jobProgress(kind: "screen", done: done, total: total)
+            progress(done, total)
+        }
         do {
             let args = try JSONDecoder().decode(ScreeningArguments.self, from: Data(job.arguments.utf8))
-            let summary = try await screen(args, job: job, progress: progress)
+            let summary = try await screen(args, job: job, progress: metered)
             try await store.finish(job: job.id, state: .succeeded, result: summary.json, error: nil, at: Self.instant(now()))
+            DomainMetrics.jobEnded(kind: "screen", outcome: "succeeded", nanoseconds: DomainMetrics.since(started))
             return summary
         } catch {
             try? await store.finish(job: job.id, state: .failed, result: nil, error: "\(error)", at: Self.instant(now()))
+            DomainMetrics.jobEnded(kind: "screen", outcome: "failed", nanoseconds: DomainMetrics.since(started))
             throw error
         }
     }

@@ -9,7 +9,8 @@ public enum HuiqiMigrations {
                                                    M006FilingFrequencyAndSessions(), M007CurrentReturns(),
                                                    M008ReturnPrompts(), M009Hardening(), M010Administration(),
                                                    M011RegistryHistory(), M012StatisticsSnapshots(), M013Rectification(),
-                                                   M014DepartmentRegistries(), M015OfficeReports(), M016Knowledge(), M017Complaints()]
+                                                   M014DepartmentRegistries(), M015OfficeReports(), M016Knowledge(), M017Complaints(),
+                                                   M018SearchPostings()]
 }
 
 struct M001Offices: AsyncMigration {

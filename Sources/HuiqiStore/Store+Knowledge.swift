@@ -1,4 +1,5 @@
 import Foundation
+import HuiqiSearch
 import SQLKit
 
 public struct KBEntryRow: Codable, Sendable, Equatable {
@@ -34,6 +35,12 @@ public struct KBSearchDocument: Sendable {
         self.entry_id = entry_id; self.version = version; self.kind = kind; self.tax = tax; self.year_from = year_from
         self.year_to = year_to; self.title = title; self.terms = terms
     }
+}
+
+/// One block of a term's packed postings (`PostingBlock`) and its number.
+public struct KBBlock: Sendable {
+    public let block: Int64
+    public let bytes: [UInt8]
 }
 
 /// A search hit. `score` is a BM25 relevance score (a `Double` as in FTS5 and PostgreSQL), never an amount.
@@ -133,6 +140,7 @@ extension Store {
                 try await db.raw("DELETE FROM kb_fts WHERE rowid = \(bind: docID)").run()
             }
             try await db.raw("DELETE FROM kb_search WHERE doc = \(bind: docID)").run()
+            try await removeKBPostings(doc: docID, terms: terms, on: db)
             for chunk in terms.chunked(500) {
                 try await db.raw("UPDATE kb_terms SET df = df - 1 WHERE term IN " + list(Array(chunk))).run()
             }
@@ -164,6 +172,17 @@ extension Store {
                 }
                 try await db.raw(f).run()
             }
+            var postings: [(term: String, record: PostingBlock.Record)] = []
+            let byEntry = Dictionary(ids, uniquingKeysWith: { a, _ in a })
+            for d in batch {
+                guard let doc = byEntry[d.entry_id] else { continue }
+                var counts: [String: Int] = [:]
+                for t in d.terms { counts[t, default: 0] += 1 }
+                for (t, n) in counts {
+                    postings.append((t, PostingBlock.Record(doc: doc, length: d.terms.count, frequency: n, tax: d.tax, kind: d.kind, yearFrom: d.year_from, yearTo: d.year_to)))
+                }
+            }
+            try await appendKBPostings(postings, on: db)
         }
         for chunk in Array(df).chunked(pg ? 2000 : 400) {
             var q: SQLQueryString = "INSERT INTO kb_terms (term, df) VALUES "
@@ -173,12 +192,72 @@ extension Store {
         try await db.raw("UPDATE kb_stats SET documents = documents + \(bind: docs.count), terms = terms + \(bind: total) WHERE id = 1").run()
     }
 
+    /// Appends postings to their blocks, one upsert per (term, block) (the records of a block are unordered).
+    static func appendKBPostings(_ postings: [(term: String, record: PostingBlock.Record)], on db: any SQLDatabase) async throws {
+        var groups: [String: [Int64: [PostingBlock.Record]]] = [:]
+        for p in postings { groups[p.term, default: [:]][PostingBlock.block(of: p.record.doc), default: []].append(p.record) }
+        var rows: [(term: String, block: Int64, bytes: Data)] = []
+        for (term, blocks) in groups { for (block, records) in blocks { rows.append((term, block, Data(PostingBlock.encode(records)))) } }
+        let pg = db.dialect.name == "postgresql"
+        // SQLite's || joins blobs byte for byte (typed as text, hence the cast back).
+        let append: SQLQueryString = pg ? " ON CONFLICT (term, block) DO UPDATE SET postings = kb_blocks.postings || excluded.postings"
+                                        : " ON CONFLICT (term, block) DO UPDATE SET postings = CAST(kb_blocks.postings || excluded.postings AS BLOB)"
+        for chunk in rows.chunked(1_000) {
+            var q: SQLQueryString = "INSERT INTO kb_blocks (term, block, postings) VALUES "
+            for (i, r) in chunk.enumerated() { q = q + (i == 0 ? "" : ", ") + "(\(bind: r.term), \(bind: r.block), \(bind: r.bytes))" }
+            try await db.raw(q + append).run()
+        }
+    }
+
+    /// Takes a document out of its terms' blocks (an emptied block is deleted).
+    static func removeKBPostings(doc: Int64, terms: [String], on db: any SQLDatabase) async throws {
+        let block = PostingBlock.block(of: doc)
+        for chunk in terms.chunked(500) {
+            let rows = try await db.raw("SELECT term, postings FROM kb_blocks WHERE block = \(bind: block) AND term IN " + list(Array(chunk))).all()
+            for row in rows {
+                let term = try row.decode(column: "term", as: String.self)
+                let kept = PostingBlock.removing(doc, from: [UInt8](try row.decode(column: "postings", as: Data.self)))
+                if kept.isEmpty {
+                    try await db.raw("DELETE FROM kb_blocks WHERE term = \(bind: term) AND block = \(bind: block)").run()
+                } else {
+                    try await db.raw("UPDATE kb_blocks SET postings = \(bind: Data(kept)) WHERE term = \(bind: term) AND block = \(bind: block)").run()
+                }
+            }
+        }
+    }
+
+    /// Fills the blocks of an index built before they existed (migration 018), from each document's stored terms.
+    static func fillKBBlocksFromIndex(on db: any SQLDatabase) async throws {
+        struct Doc: Decodable { var doc: Int64, length: Int, kind: String, tax: String, year_from: Int, year_to: Int? }
+        var postings: [(term: String, record: PostingBlock.Record)] = []
+        func record(_ d: Doc, _ tf: Int) -> PostingBlock.Record {
+            PostingBlock.Record(doc: d.doc, length: d.length, frequency: tf, tax: d.tax, kind: d.kind, yearFrom: d.year_from, yearTo: d.year_to)
+        }
+        if db.dialect.name == "postgresql" {
+            for row in try await db.raw("SELECT s.doc, s.length, s.kind, s.tax, s.year_from, s.year_to, u.lexeme, cardinality(u.positions) AS tf FROM kb_search s, unnest(s.tsv) u").all() {
+                postings.append((try row.decode(column: "lexeme", as: String.self), record(try row.decode(model: Doc.self), try row.decode(column: "tf", as: Int.self))))
+            }
+        } else {
+            for row in try await db.raw("SELECT s.doc, s.length, s.kind, s.tax, s.year_from, s.year_to, f.terms FROM kb_search s JOIN kb_fts f ON f.rowid = s.doc").all() {
+                let d = try row.decode(model: Doc.self)
+                var counts: [String: Int] = [:]
+                for t in try row.decode(column: "terms", as: String.self).split(separator: " ").compactMap({ KBTermCodec.decode($0) }) { counts[t, default: 0] += 1 }
+                for (t, n) in counts { postings.append((t, record(d, n))) }
+            }
+        }
+        try await appendKBPostings(postings, on: db)
+    }
+
     /// Empties the index (before a rebuild).
     public static func clearKBIndex(on db: any SQLDatabase) async throws {
         if db.dialect.name != "postgresql" { try await db.raw("DELETE FROM kb_fts").run() }
         try await db.raw("DELETE FROM kb_search").run()
+        try await db.raw("DELETE FROM kb_blocks").run()
         try await db.raw("DELETE FROM kb_terms").run()
         try await db.raw("UPDATE kb_stats SET documents = 0, terms = 0 WHERE id = 1").run()
+        // Document ids start again from 1, so that the scorer's array stays as long as the index (SQLite does so by
+        // itself once the table is empty). `setval` takes no lock on the table: searches go on during a rebuild.
+        if db.dialect.name == "postgresql" { try await db.raw("SELECT setval(pg_get_serial_sequence('kb_search', 'doc'), 1, false)").run() }
     }
 
     /// The number of indexed documents holding each term.
@@ -195,12 +274,54 @@ extension Store {
         return (try row?.decode(column: "documents", as: Int.self) ?? 0, try row?.decode(column: "terms", as: Int.self) ?? 0)
     }
 
+    /// For a query's terms in one query: the index's documents and total length, each term's document frequency,
+    /// and the posting blocks of the terms held by fewer than half the documents (the others a ranking leaves out).
+    public func kbQueryTerms(_ terms: [String]) async throws -> (documents: Int, terms: Int, hits: [String: Int], blocks: [String: [KBBlock]]) {
+        var documents = 0, total = 0
+        var hits: [String: Int] = [:], blocks: [String: [KBBlock]] = [:]
+        guard !terms.isEmpty else { return (0, 0, [:], [:]) }
+        let rows = try await db.raw("SELECT s.documents, s.terms, t.term, t.df, b.block, b.postings FROM kb_stats s LEFT JOIN kb_terms t ON t.term IN "
+            + Self.list(terms) + " LEFT JOIN kb_blocks b ON b.term = t.term AND t.df * 2 < s.documents WHERE s.id = 1").all()
+        for row in rows {
+            documents = try row.decode(column: "documents", as: Int.self)
+            total = try row.decode(column: "terms", as: Int.self)
+            guard let term = try row.decode(column: "term", as: String?.self) else { continue }
+            hits[term] = try row.decode(column: "df", as: Int.self)
+            if let bytes = try row.decode(column: "postings", as: Data?.self) {
+                blocks[term, default: []].append(KBBlock(block: try row.decode(column: "block", as: Int64.self), bytes: [UInt8](bytes)))
+            }
+        }
+        return (documents, total, hits, blocks)
+    }
+
+    /// Every block of the given terms' postings, in one query.
+    public func kbBlocks(_ terms: [String]) async throws -> [String: [KBBlock]] {
+        guard !terms.isEmpty else { return [:] }
+        var out: [String: [KBBlock]] = [:]
+        for row in try await db.raw("SELECT term, block, postings FROM kb_blocks WHERE term IN " + Self.list(terms)).all() {
+            out[try row.decode(column: "term", as: String.self), default: []].append(
+                KBBlock(block: try row.decode(column: "block", as: Int64.self), bytes: [UInt8](try row.decode(column: "postings", as: Data.self))))
+        }
+        return out
+    }
+
+    /// The index rows of some documents (a ranking's best), by document.
+    public func kbSearchRows(_ docs: [Int64]) async throws -> [Int64: KBHit] {
+        guard !docs.isEmpty else { return [:] }
+        var out: [Int64: KBHit] = [:]
+        for chunk in docs.chunked(1_000) {
+            let rows = try await db.raw("SELECT doc, entry_id, version, kind, tax, title, year_from, year_to, 0.0 AS score FROM kb_search WHERE doc IN " + Self.list(Array(chunk))).all()
+            for row in rows { out[try row.decode(column: "doc", as: Int64.self)] = try row.decode(model: KBHit.self) }
+        }
+        return out
+    }
+
     /// BM25 search over the index: SQLite through FTS5's `bm25()`, PostgreSQL through its GIN index and the same
     /// formula in SQL (`BM25` in HuiqiSearch). PostgreSQL reads a term's frequency from its positions; marking the
     /// query's lexemes (`setweight … 'A'`) and keeping only those (`ts_filter`) before `unnest` spares it
     /// expanding every lexeme of every candidate (ten times faster). `idf` gives each term's IDF (PostgreSQL only: FTS5 computes its own).
     /// Ties are broken by entry id, after rounding the score to 1e-9, so that both databases order alike.
-    public func searchKB(terms: [String], idf: [Double], averageLength: Double, filter: KBFilter, limit: Int) async throws -> [KBHit] {
+    public func searchKBExhaustive(terms: [String], idf: [Double], averageLength: Double, filter: KBFilter, limit: Int) async throws -> [KBHit] {
         guard !terms.isEmpty else { return [] }
         var filters: SQLQueryString = ""
         if let tax = filter.tax { filters = filters + " AND s.tax = \(bind: tax)" }

@@ -58,6 +58,10 @@ extension Store {
     public func markReminderRead(_ id: String, at: String) async throws {
         try await db.raw("UPDATE reminders SET read_at = \(bind: at) WHERE id = \(bind: id) AND read_at IS NULL").run()
     }
+    /// Reminders waiting for the webhook (the outbox's depth; `reminders_delivery` answers it from the index).
+    public func reminderOutboxDepth() async throws -> Int {
+        try await db.raw("SELECT COUNT(*) AS n FROM reminders WHERE delivery = 'pending'").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
     /// Reminders whose webhook delivery is due at `now`, oldest first.
     public func dueDeliveries(now: String, limit: Int) async throws -> [ReminderRow] {
         try await db.select().columns("*").from("reminders").where("delivery", .equal, "pending").where("next_attempt_at", .lessThanOrEqual, now)

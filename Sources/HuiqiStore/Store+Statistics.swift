@@ -56,7 +56,7 @@ extension Store {
     }
 
     /// `(?, ?, …)` with one bind per value, for `IN`.
-    static func list(_ values: [String]) -> SQLQueryString {
+    static func list<T: Encodable & Sendable>(_ values: [T]) -> SQLQueryString {
         var s: SQLQueryString = "("
         for (i, v) in values.enumerated() { s = s + (i == 0 ? "" : ", ") + "\(bind: v)" }
         return s + ")"

@@ -65,4 +65,47 @@ import Testing
         let s = BM25.term(idf: 2, frequency: 3, length: 100, averageLength: 50)
         #expect(abs(s - 2 * (3 * 2.2) / (3 + 1.2 * (0.25 + 0.75 * 2))) < 1e-12)
     }
+
+    @Test func postingBlocksRoundTripAndDropADocument() {
+        let records = [PostingBlock.Record(doc: 4_097, length: 120, frequency: 3, tax: "vat", kind: "question", yearFrom: 2019, yearTo: 2027),
+                       PostingBlock.Record(doc: 4_100, length: 9, frequency: 255, tax: "general", kind: "document", yearFrom: 2014, yearTo: nil)]
+        let bytes = PostingBlock.encode(records)
+        #expect(bytes.count == 2 * PostingBlock.recordSize)
+        #expect(PostingBlock.decode(bytes, block: 1) == records)
+        #expect(PostingBlock.decode(PostingBlock.removing(4_097, from: bytes), block: 1) == [records[1]])
+        // The widest values fit: the longest document, 255 occurrences, the last block place, 2100.
+        let wide = [PostingBlock.Record(doc: 8_191, length: IndexedText.maxTerms, frequency: 255, tax: "general", kind: "document", yearFrom: 2100, yearTo: 2100)]
+        #expect(PostingBlock.decode(PostingBlock.encode(wide), block: 1) == wide)
+        #expect(PostingBlock.block(of: 4_095) == 0 && PostingBlock.block(of: 4_096) == 1)
+    }
+
+    /// The scorer gives BM25's sums (the same operations as `BM25.term`, in query-term order), applies every filter
+    /// per record, and returns the best with all ties at the last place.
+    @Test func blockScorerSumsFiltersAndKeepsTies() {
+        func r(_ doc: Int64, _ length: Int, _ f: Int, tax: String = "vat", kind: String = "question", from: Int = 2019, to: Int? = nil) -> PostingBlock.Record {
+            PostingBlock.Record(doc: doc, length: length, frequency: f, tax: tax, kind: kind, yearFrom: from, yearTo: to)
+        }
+        let idf = [1.7, 0.4]
+        let term0 = [r(1, 10, 2), r(2, 30, 1), r(3, 10, 2), r(5, 10, 1, tax: "eit"), r(6, 10, 1, to: 2020)]
+        let term1 = [r(1, 10, 1), r(2, 30, 4), r(7, 20, 1, kind: "document")]
+        var all = BlockScorer(idf: idf, averageLength: 16, tax: nil, kind: nil, year: nil)
+        all.add(term: 0, block: 0, bytes: PostingBlock.encode(term0))
+        all.add(term: 1, block: 0, bytes: PostingBlock.encode(term1))
+        #expect(all.matched == 6)
+        let doc1 = BM25.term(idf: 1.7, frequency: 2, length: 10, averageLength: 16) + BM25.term(idf: 0.4, frequency: 1, length: 10, averageLength: 16)
+        let best = all.best(1)
+        #expect(best.count == 1 && best[0].doc == 1 && best[0].score == doc1)
+        // Scores: doc 1 ≈ 3.085, doc 3 ≈ 2.613, docs 5 and 6 ≈ 2.008 each (the same parts), doc 2 ≈ 1.839.
+        // The third place is a tie: both come back, for the caller to break by entry id.
+        #expect(all.best(3).map(\.doc).sorted() == [1, 3, 5, 6])
+        #expect(all.best(2).map(\.doc).sorted() == [1, 3])
+        var vat2024 = BlockScorer(idf: idf, averageLength: 16, tax: "vat", kind: "question", year: 2024)
+        vat2024.add(term: 0, block: 0, bytes: PostingBlock.encode(term0))
+        vat2024.add(term: 1, block: 0, bytes: PostingBlock.encode(term1))
+        // Doc 5 is EIT, doc 6 ended in 2020, doc 7 is a document.
+        #expect(vat2024.best(10).map(\.doc).sorted() == [1, 2, 3])
+        var unknownTax = BlockScorer(idf: idf, averageLength: 16, tax: "nope", kind: nil, year: nil)
+        unknownTax.add(term: 0, block: 0, bytes: PostingBlock.encode(term0))
+        #expect(unknownTax.best(10).isEmpty)
+    }
 }

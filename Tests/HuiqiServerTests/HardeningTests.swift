@@ -253,7 +253,7 @@ import VaporTesting
             #expect(try await call(app, .GET, "/metrics").status == .unauthorized)
             #expect(try await call(app, .GET, "/metrics", token: "wrong").status == .unauthorized)
             let ok = try await call(app, .GET, "/metrics", token: "scrape-secret")
-            #expect(ok.status == .ok && ok.body.contains("huiqi_http_requests_total"))
+            #expect(ok.status == .ok && ok.body.contains("http_requests_total{"))
         }
     }
 

@@ -91,7 +91,7 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
             let h = try await call(app, .GET, "/health")
             #expect(h.status == .ok)
             let m = try await call(app, .GET, "/metrics")
-            #expect(m.status == .ok && m.body.contains("huiqi_http_requests_total"))
+            #expect(m.status == .ok && m.body.contains("http_requests_total{"))
         }
     }
 

@@ -215,7 +215,7 @@ enum AdminPages {
     let offices = try await registry.offices(by: actor)
     if v["action"] == "relang" { return AdminPages.taxpayerForm(req, values: v, existing: nil, offices: offices) }
     do {
-        let t = try await registry.register(by: actor, AdminPages.row(from: v), remote: req.remoteAddress?.description)
+        let t = try await registry.register(by: actor, AdminPages.row(from: v), remote: req.clientAddress)
         return req.redirect(to: WebPath.taxpayer(t.id).href, redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {
         return AdminPages.taxpayerForm(req, values: v, existing: nil, offices: offices, error: AdminPages.error(field, zh, en, req.web.lang), status: .badRequest)
@@ -242,7 +242,7 @@ enum AdminPages {
     var new = AdminPages.row(from: v)
     new.id = t.id
     do {
-        _ = try await p.registry.edit(by: actor, new, reason: v["reason"] ?? "", remote: req.remoteAddress?.description)
+        _ = try await p.registry.edit(by: actor, new, reason: v["reason"] ?? "", remote: req.clientAddress)
         return req.redirect(to: WebPath.taxpayer(t.id).href + "#history", redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {
         return AdminPages.taxpayerForm(req, values: v, existing: t, offices: offices, error: AdminPages.error(field, zh, en, req.web.lang), status: .badRequest)
@@ -257,7 +257,7 @@ enum AdminPages {
     do {
         guard let year = FormInput.integer(v["year"] ?? "") else { throw ServiceError.invalid(field: "year", zh: "年度应为整数", en: "year must be a whole number") }
         try await req.application.platform.registry.setVATFrequency(by: actor, taxpayerID: id, year: year, frequency: v["frequency"] ?? "",
-                                                                     remote: req.remoteAddress?.description)
+                                                                     remote: req.clientAddress)
         return req.redirect(to: WebPath.taxpayer(id).href + "#frequencies", redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {
         return try await taxpayerPageWith(req, actor: actor, id: id, error: AdminPages.error(field, zh, en, lang).html(lang), status: .badRequest)
@@ -289,7 +289,7 @@ func usersPageWith(_ req: Request, actor: Actor, values: [String: String], error
         _ = try await req.application.platform.registry.createUser(
             by: actor, login: v["login"] ?? "", password: v["password"] ?? "", role: v["role"] ?? "", office: v["office_id"],
             displayName: v["display_name"] ?? "", taxpayers: FormInput.normalized(v["taxpayers"] ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init),
-            remote: req.remoteAddress?.description)
+            remote: req.clientAddress)
         return req.redirect(to: WebPath.users.href + "?q=" + HTML.query(v["login"] ?? ""), redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {
         v["password"] = nil
@@ -306,7 +306,7 @@ func usersPageWith(_ req: Request, actor: Actor, values: [String: String], error
     let user = req.parameters.get("user") ?? ""
     do {
         try await req.application.platform.registry.setBinding(by: actor, userID: user, taxpayerID: FormInput.normalized(v["taxpayer"] ?? "").uppercased(),
-                                                               bind: v["op"] != "unbind", remote: req.remoteAddress?.description)
+                                                               bind: v["op"] != "unbind", remote: req.clientAddress)
         return req.redirect(to: WebPath.users.href, redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {
         return try await usersPageWith(req, actor: actor, values: [:], error: AdminPages.error(field, zh, en, req.web.lang), status: .badRequest)
@@ -326,10 +326,10 @@ func usersPageWith(_ req: Request, actor: Actor, values: [String: String], error
     func f(_ k: String) -> String { FormInput.normalized(v[k] ?? "") }
     do {
         if v["op"] == "rename" {
-            try await registry.renameOffice(by: actor, id: f("id"), name: f("name"), remote: req.remoteAddress?.description)
+            try await registry.renameOffice(by: actor, id: f("id"), name: f("name"), remote: req.clientAddress)
         } else {
             try await registry.createOffice(by: actor, OfficeRow(id: f("id"), parent_id: f("parent_id"), name: f("name"), level: f("level"), region_code: f("region_code")),
-                                            remote: req.remoteAddress?.description)
+                                            remote: req.clientAddress)
         }
         return req.redirect(to: WebPath.offices.href, redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {

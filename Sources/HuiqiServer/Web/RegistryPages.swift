@@ -222,7 +222,7 @@ func registriesPageWith(_ req: Request, actor: Actor, filters f: RegistryPages.F
     defer { try? FileManager.default.removeItem(atPath: path) }
     do {
         let outcome = try await req.application.platform.services.comparison.importFile(by: actor, source: source, path: path, fileName: file.filename,
-                                                                                       remote: req.remoteAddress?.description)
+                                                                                       remote: req.clientAddress)
         return try await registriesPageWith(req, actor: actor, filters: f, outcome: outcome, status: outcome.state == .refused ? .unprocessableEntity : .ok)
     } catch let ServiceError.invalid(field, zh, en) {
         return try await refuse(field, zh, en)

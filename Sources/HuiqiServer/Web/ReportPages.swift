@@ -117,7 +117,7 @@ func reportPeriod(_ req: Request) -> String {
     let office = v["office"] ?? "", period = v["period"] ?? ""
     if v["action"] == "relang" { return ReportPages.render(req, try await s.reports.overview(by: actor, office: office, period: period)) }
     do {
-        let row = try await s.reports.submit(by: actor, office: office, period: period, note: v["note"] ?? "", remote: req.remoteAddress?.description)
+        let row = try await s.reports.submit(by: actor, office: office, period: period, note: v["note"] ?? "", remote: req.clientAddress)
         return req.redirect(to: WebPath.reportVersion(office: row.office_id, period: row.period, version: row.version).href, redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {
         return ReportPages.render(req, try await s.reports.overview(by: actor, office: office, period: defaultStatisticsPeriod("vat", req)),

@@ -105,7 +105,7 @@ func tasksPageWith(_ req: Request, actor: Actor, values: [String: String], error
             throw ServiceError.invalid(field: "working_days", zh: "整改期限应为整数个工作日", en: "the time allowed is a whole number of working days")
         }
         let k = try await req.application.platform.services.rectification.assign(by: actor, office: v["office"] ?? "", title: v["title"] ?? "",
-                                                                                 workingDays: days, remote: req.remoteAddress?.description)
+                                                                                 workingDays: days, remote: req.clientAddress)
         return req.redirect(to: WebPath.task(k.row.id).href, redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {
         return try await tasksPageWith(req, actor: actor, values: v, error: AdminPages.error(field, zh, en, req.web.lang), status: .badRequest)
@@ -132,7 +132,7 @@ func taskPageWith(_ req: Request, actor: Actor, id: String, error: FormError?, s
     if v["action"] == "relang" { return try await taskPageWith(req, actor: actor, id: id, error: nil, status: .ok) }
     do {
         _ = try await req.application.platform.services.rectification.act(by: actor, id: id, action: v["action"] ?? "", note: v["note"] ?? "",
-                                                                         remote: req.remoteAddress?.description)
+                                                                         remote: req.clientAddress)
         return req.redirect(to: WebPath.task(id).href, redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {
         return try await taskPageWith(req, actor: actor, id: id, error: AdminPages.error(field, zh, en, req.web.lang), status: .badRequest)

@@ -98,7 +98,7 @@ extension Array where Element == String {
     }
     do {
         guard let (token, _) = try await req.application.platform.auth.startSession(form["login"] ?? "", password: form["password"] ?? "",
-                                                                                      remote: req.remoteAddress?.description) else {
+                                                                                      remote: req.clientAddress) else {
             return LoginPage.render(req, error: ("用户名或密码错误", "invalid login or password"), status: .unauthorized)
         }
         let response = req.redirect(to: Request.safeNext(form["next"]), redirectType: .normal)
@@ -266,8 +266,7 @@ func listFilters(_ req: Request) -> TaxpayerPages.Filters {
         }
         let filed = try await p.filing.file(by: actor, taxpayerID: id, caseJSON: caseJSON, declaredTax: declared,
                                             idempotencyKey: key,
-                                            remote: req.remoteAddress?.description)
-        if !filed.replayed { p.filings.increment() }
+                                            remote: req.clientAddress)
         let versions = try await p.filing.versions(by: actor, taxpayerID: id, returnID: filed.row.return_id)
         return ReturnPage.render(req, taxpayer: t, versions: versions, justFiled: true, filers: try await p.filing.filers(of: versions, for: actor, logins: true))
     } catch let r as Refusal {
@@ -342,7 +341,7 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
 @Sendable func noticePage(_ req: Request) async throws -> Response {
     let actor = try req.signedIn()
     let s = req.application.platform.services
-    let v = try await s.ledger.notice(by: actor, id: req.parameters.get("notice") ?? "", remote: req.remoteAddress?.description)
+    let v = try await s.ledger.notice(by: actor, id: req.parameters.get("notice") ?? "", remote: req.clientAddress)
     let t = try await s.access.readableTaxpayer(v.notice.taxpayer_id, by: actor)
     let office = try await s.store.officeNames([v.notice.office_id])[v.notice.office_id] ?? v.notice.office_id
     return AccountPages.notice(req, v, taxpayer: t, officeName: office, actor: actor)
@@ -352,7 +351,7 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
     let actor = try req.signedIn()
     _ = try req.postedForm()
     let id = req.parameters.get("notice") ?? ""
-    _ = try await req.application.platform.services.ledger.acknowledge(by: actor, id: id, remote: req.remoteAddress?.description)
+    _ = try await req.application.platform.services.ledger.acknowledge(by: actor, id: id, remote: req.clientAddress)
     return req.redirect(to: WebPath.notice(id).href, redirectType: .normal)
 }
 
@@ -371,7 +370,7 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
     let s = req.application.platform.services
     let id = req.parameters.get("taxpayer") ?? ""
     do {
-        _ = try await s.ledger.requestRefund(by: actor, taxpayerID: id, tax: form["tax"] ?? "", amount: form["amount"] ?? "", remote: req.remoteAddress?.description)
+        _ = try await s.ledger.requestRefund(by: actor, taxpayerID: id, tax: form["tax"] ?? "", amount: form["amount"] ?? "", remote: req.clientAddress)
         return req.redirect(to: WebPath.taxpayer(id).href, redirectType: .normal)
     } catch let ServiceError.invalid(field, zh, en) {
         return try await taxpayerPageWith(req, actor: actor, id: id, error: AdminPages.error(field, zh, en, req.web.lang).html(req.web.lang), status: .badRequest)
@@ -384,7 +383,7 @@ func account(_ req: Request, actor: Actor, taxpayer t: TaxpayerRow, error: HTML?
     let actor = try req.signedIn()
     let form = try req.postedForm()
     let s = req.application.platform.services
-    let refund = try await s.ledger.approveRefund(by: actor, id: req.parameters.get("refund") ?? "", remote: req.remoteAddress?.description)
+    let refund = try await s.ledger.approveRefund(by: actor, id: req.parameters.get("refund") ?? "", remote: req.clientAddress)
     return req.redirect(to: WebPath.taxpayer(form["taxpayer"].flatMap { $0.isEmpty ? nil : $0 } ?? refund.taxpayer_id).href, redirectType: .normal)
 }
 
