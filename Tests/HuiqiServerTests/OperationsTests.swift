@@ -157,4 +157,18 @@ import VaporTesting
             }
         }
     }
+
+    /// Settings a production start must refuse, naming the flag: an unreadable CA file for PostgreSQL's certificate
+    /// (refused before any connection), a trusted proxy that is not an IP address.
+    @Test func badOperationsSettingsAreRefusedByName() async throws {
+        var ca = ServerSettings(database: .postgres(url: "postgres://huiqi@127.0.0.1:1/none?sslmode=require"))
+        ca.databaseCAFile = "/nonexistent/db-ca.pem"
+        var proxy = ServerSettings(database: .sqlite(path: FileManager.default.temporaryDirectory.appendingPathComponent("huiqi-proxy-\(UUID()).sqlite").path))
+        proxy.trustedProxies = ["nginx.local"]
+        for (settings, flag) in [(ca, "--database-ca-file"), (proxy, "--trusted-proxy")] {
+            let app = try await Application.make(.testing)
+            await #expect { try await configure(app, settings) } throws: { "\($0)".contains(flag) }
+            try await app.asyncShutdown()
+        }
+    }
 }
