@@ -156,14 +156,14 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     if let url = settings.publicURL, URL(string: url)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
         throw ConfigurationError.invalid("the public URL must start with http:// or https:// (--public-url, HUIQI_PUBLIC_URL)")
     }
+    for proxy in settings.trustedProxies where (try? SocketAddress(ipAddress: proxy, port: 0)) == nil {
+        throw ConfigurationError.invalid("a trusted proxy must be an IP address, not \(proxy) (--trusted-proxy, HUIQI_TRUSTED_PROXIES)")
+    }
     app.routes.defaultMaxBodySize = Platform.maxBody
     try useDatabase(app, settings.database, caFile: settings.databaseCAFile)
     try await app.autoMigrate()
     let services = Services(store: Store(app.db), engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: settings.now,
                             webhook: settings.webhook, tokenDays: settings.tokenDays, monitoringSnapshotSeconds: settings.monitoringSnapshotSeconds)
-    for proxy in settings.trustedProxies where (try? SocketAddress(ipAddress: proxy, port: 0)) == nil {
-        throw ConfigurationError.invalid("a trusted proxy must be an IP address, not \(proxy) (--trusted-proxy, HUIQI_TRUSTED_PROXIES)")
-    }
     app.platform = Platform(services: services,
                             openAPI: try String(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "json")!, encoding: .utf8),
                             metrics: HuiqiMetrics.registry, trustedProxies: Set(settings.trustedProxies),

@@ -49,7 +49,7 @@ public struct FilingService: Sendable {
     public func file(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?,
                      idempotencyKey: String?, remote: String?) async throws -> FiledReturn {
         do {
-            let filed = try await fileCounted(by: actor, taxpayerID: taxpayerID, caseJSON: caseJSON, declaredTax: declaredTax,
+            let filed = try await performFiling(by: actor, taxpayerID: taxpayerID, caseJSON: caseJSON, declaredTax: declaredTax,
                                               idempotencyKey: idempotencyKey, remote: remote)
             DomainMetrics.filing(section: filed.row.section, outcome: filed.replayed ? "replayed" : "filed")
             return filed
@@ -65,7 +65,7 @@ public struct FilingService: Sendable {
         return named.count == 1 ? named[0] : "unknown"
     }
 
-    func fileCounted(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?,
+    func performFiling(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?,
                      idempotencyKey: String?, remote: String?) async throws -> FiledReturn {
         let taxpayer = try await access.fileableTaxpayer(taxpayerID, by: actor)
         let idempotencyKey = try TextInput.idempotencyKey(idempotencyKey)
@@ -175,7 +175,7 @@ public struct FilingService: Sendable {
         try await checkRegistry(taxpayer, c, identity, today: today)
         let started = DispatchTime.now().uptimeNanoseconds
         let d = try engine.determine(c)
-        DomainMetrics.engine(section: Self.sectionNamed(in: caseJSON), nanoseconds: DomainMetrics.since(started))
+        DomainMetrics.engine(section: c.vat != nil ? "vat" : c.eit != nil ? "eit" : "business_income", nanoseconds: DomainMetrics.since(started))
         let (tax, relief) = Self.amounts(d)
         // RULES §5.2 floors the tax at 0; on a return, other relief above the tax before relief is a mistake in the
         // figures, so filing refuses it rather than printing "9500.00 − 999999.00 − 0.00 = 0.00".
