@@ -65,7 +65,10 @@ struct AccessLog: AsyncMiddleware {
             "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(status),
             "duration_ms": .string(String(format: "%.2f", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)),
         ]
-        if let user = request.auth.get(ActorBox.self)?.actor.userID { metadata["user"] = .string(user) }
+        // The API's bearer actor, or the web session's.
+        if let user = request.auth.get(ActorBox.self)?.actor.userID ?? request.storage[WebContextKey.self]?.actor?.userID {
+            metadata["user"] = .string(user)
+        }
         if let client = request.clientAddress { metadata["client"] = .string(client) }
         request.logger.info("access", metadata: metadata)
     }

@@ -112,8 +112,17 @@ import VaporTesting
             let traced = try await call(app, .GET, "/health", headers: [("X-Request-Id", "proxy-abc-123")])
             #expect(traced.headers.first(name: "X-Request-Id") == "proxy-abc-123")
 
+            // A web page with a session: its line names the session's user.
+            var web = WebClient(app: app)
+            _ = try await web.login("company", "huiqi-taxpayer")
+            let before = captured.all.count
+            #expect(try await web.request(.GET, "/").status == .ok)
+            let page = captured.all[before...].filter { $0.message == "access" }
+            #expect(page.count == 1 && page.first?.metadata["route"] == .string("/") && page.first?.metadata["user"] == .string("user-company"),
+                    "\(page.map(\.metadata))")
+
             let access = captured.all.filter { $0.message == "access" }
-            #expect(access.count == 4, "one line per request")
+            #expect(access.count == 4 + 4, "one line per request (four API calls; the login form, its post, the page after, the home page)")
             for (reply, route, user) in [(filed, "/api/v1/taxpayers/:taxpayer/returns", "user-company"), (complaint, "/api/v1/complaints", "user-company"),
                                          (login, "/api/v1/login", nil)] {
                 guard let id = reply.headers.first(name: "X-Request-Id") else { Issue.record("no X-Request-Id"); continue }
