@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HuiqiRules
+import HuiqiServices
 
 /// `huiqi simulate`: a reform against the law over a synthetic population (政策测算, issue 12 §3). The same kernels
 /// as every filing (`BatchEvaluator`), once with the law and once with the reform's parameter versions applied.
@@ -22,23 +23,9 @@ struct Simulate: ParsableCommand {
         do { change = try Reform.load(URL(fileURLWithPath: reform), against: law.parameters) } catch {
             printError("huiqi simulate: \(error)"); throw ExitCode(2)
         }
-        let reformed = Engine(parameters: change.applied(to: law.parameters), register: law.register)
-        let underLaw: BatchEvaluator, underReform: BatchEvaluator
-        do {
-            underLaw = try BatchEvaluator(engine: law, vatPeriod: quarter, eitYear: quarter.year)
-            underReform = try BatchEvaluator(engine: reformed, vatPeriod: quarter, eitYear: quarter.year)
-        } catch { printError("huiqi simulate: \(error)"); throw ExitCode(1) }
-        var generator = SyntheticPopulation(seed: seed)
-        var p = Population(), a = BatchResult(), b = BatchResult()
-        var comparison = ReformComparison()
-        var done = 0
-        while done < population {
-            let n = min(1_000_000, population - done)
-            generator.fill(&p, count: n)
-            underLaw.evaluate(p, into: &a, threads: threads)
-            underReform.evaluate(p, into: &b, threads: threads)
-            comparison.add(p, law: a, reform: b)
-            done += n
+        let comparison: ReformComparison
+        do { comparison = try ReformSimulation.run(law: law, reform: change, period: quarter, population: population, seed: seed, threads: threads) } catch {
+            printError("huiqi simulate: \(error)"); throw ExitCode(1)
         }
         print("reform: \(change.name)")
         for c in change.changes { print("  \(c.parameter)\(c.key.map { "[\($0)]" } ?? "") = \(c.value) from \(c.from)") }

@@ -238,7 +238,7 @@ import Vapor
             let officerPages = ["/taxpayers", "/taxpayers?status=overdue", "/taxpayers/\(enterprise)", "/monitor", "/statistics?kind=vat&period=2026-Q1",
                                 "/statistics?kind=vat&period=2026-Q1&by=region", "/supervision?kind=vat&period=2026-Q1", "/tasks", "/reports?period=2026-Q1", "/registries", "/admin", "/admin/users",
                                 "/admin/offices", "/admin/taxpayers/new", "/taxpayers/\(enterprise)/edit", "/complaints", "/kb/review", "/kb/new",
-                                "/kb/entries/vat-threshold-2026"]
+                                "/kb/entries/vat-threshold-2026", "/simulation?period=2027-Q1&parameter=vat.qizhengdian.quarterly&value=450000&population=20000"]
             let taxpayerPages = ["/", "/taxpayers/\(enterprise)", "/taxpayers/\(enterprise)/file/vat", "/taxpayers/\(enterprise)/file/eit",
                                  "/taxpayers/\(enterprise)/returns/vat%3A2026-Q1", "/taxpayers/\(enterprise)/returns/vat%3A2026-Q1/versions/1/receipt",
                                  "/no-such-page", "/complaints"]

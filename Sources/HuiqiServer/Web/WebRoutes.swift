@@ -43,6 +43,8 @@ func webRoutes(_ app: Application) {
     web.post(WebPath.Pattern.offices.pathComponents, use: officesSubmit)
     web.get(WebPath.Pattern.statistics.pathComponents, use: statisticsPage)
     web.get(WebPath.Pattern.statisticsCSV.pathComponents, use: statisticsCSV)
+    web.get("simulation", use: simulationPage)
+    web.get("simulation.csv", use: simulationCSV)
     web.get(WebPath.Pattern.supervision.pathComponents, use: supervisionPage)
     web.get(WebPath.Pattern.tasks.pathComponents, use: tasksPage)
     web.post(WebPath.Pattern.tasks.pathComponents, use: assignTaskSubmit)
