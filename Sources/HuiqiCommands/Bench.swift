@@ -5,7 +5,7 @@ import HuiqiRules
 import HuiqiServices
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks (run from a release build).", subcommands: [EngineBench.self, CalcBench.self, BenchPopulation.self, BenchMonitor.self, BenchStatistics.self, BenchSearch.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks (run from a release build).", subcommands: [EngineBench.self, CalcBench.self, BenchPopulation.self, BenchMonitor.self, BenchStatistics.self, BenchSearch.self, BenchOpenFisca.self])
 
     struct CalcBench: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "calc",
