@@ -68,7 +68,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "CSV", package: "CSV.swift"),  // other departments' registry files
             .product(name: "Metrics", package: "swift-metrics"),  // DomainMetrics (a no-op until the server bootstraps a backend)
-        ], resources: [.copy("Evaluation"), .copy("Knowledge")]),
+        ], resources: [.copy("Evaluation"), .copy("Knowledge"), .copy("Population/divisions.tsv")]),
         .target(name: "HuiqiServer", dependencies: [
             "HuiqiServices", "HuiqiStore", "HuiqiRules", "HuiqiCalendar",
             .product(name: "Vapor", package: "vapor"),

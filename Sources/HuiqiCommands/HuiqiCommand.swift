@@ -9,7 +9,7 @@ public struct HuiqiCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "huiqi",
         abstract: "惠企 Huiqi: small/micro enterprise tax relief, computed exactly and cited.",
-        subcommands: [Serve.self, Calc.self, Rules.self, Simulate.self, CalendarCommand.self, Bench.self, Audit.self, Check.self,
+        subcommands: [Serve.self, Calc.self, Rules.self, Simulate.self, Generate.self, CalendarCommand.self, Bench.self, Audit.self, Check.self,
                       BackupCommand.self, RestoreCommand.self, Monitor.self, Screen.self, Remind.self, Stats.self,
                       ImportCommand.self, Compare.self, Supervise.self, Tasks.self, KnowledgeCommand.self, ComplaintsCommand.self])
     public init() {}

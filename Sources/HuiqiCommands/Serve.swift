@@ -28,6 +28,8 @@ struct Serve: AsyncParsableCommand {
     var trustedProxy: [String] = []
     @ArgumentParser.Option(help: "A CA certificate (PEM) that PostgreSQL's server certificate must chain to; TLS is then required (default: HUIQI_DATABASE_CA_FILE). Without it, the URL's sslmode decides.")
     var databaseCAFile: String?
+    @ArgumentParser.Option(help: "PostgreSQL connections per event loop, one loop per core (default: HUIQI_DATABASE_CONNECTIONS, else 8).")
+    var databaseConnections: Int?
 
     func run() async throws {
         let location = DatabaseLocation(database ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "huiqi.sqlite")
@@ -67,6 +69,11 @@ struct Serve: AsyncParsableCommand {
                 ? (env["HUIQI_TRUSTED_PROXIES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 : trustedProxy
             settings.databaseCAFile = databaseCAFile ?? env["HUIQI_DATABASE_CA_FILE"]
+            guard let connections = databaseConnections ?? Int(env["HUIQI_DATABASE_CONNECTIONS"] ?? "8"), (1...1000).contains(connections) else {
+                printError("huiqi serve: the database connections per event loop must be a whole number from 1 to 1000")
+                throw ExitCode(2)
+            }
+            settings.databaseConnectionsPerLoop = connections
             // The demo's knowledge base: the bundled questions, answers and policy documents (`huiqi kb seed` elsewhere).
             settings.seedKnowledge = demo
             let logins = try await configure(app, settings)

@@ -52,6 +52,10 @@ public struct ServerSettings: Sendable {
     /// `HUIQI_DATABASE_CA_FILE`); given, TLS is required. Without it the URL's `sslmode` decides, against the system's
     /// trust store.
     public var databaseCAFile: String?
+    /// PostgreSQL connections per event loop (one loop per core; `--database-connections`, `HUIQI_DATABASE_CONNECTIONS`).
+    /// The server's total is this times the cores; keep it under the database's `max_connections` divided by the
+    /// servers (and the tests' parallel applications) that share it.
+    public var databaseConnectionsPerLoop = 8
     /// Run the complaint desk's sweep (warnings, escalations) every this many seconds (`--complaint-sweep-seconds`,
     /// `HUIQI_COMPLAINT_SWEEP_SECONDS`; `huiqi serve` defaults to 300; 0: never, as in tests, which sweep themselves).
     public var complaintSweepSeconds: Int = 0
@@ -99,7 +103,7 @@ extension Application {
 
 /// The database of the platform, with the migrations registered: the one piece `configure` and every
 /// command-line job (backup, check, audit verify) share.
-func useDatabase(_ app: Application, _ location: DatabaseLocation, caFile: String? = nil) throws {
+func useDatabase(_ app: Application, _ location: DatabaseLocation, caFile: String? = nil, connectionsPerLoop: Int = 8) throws {
     switch location {
     case .sqlite(let path):
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
@@ -116,7 +120,7 @@ func useDatabase(_ app: Application, _ location: DatabaseLocation, caFile: Strin
         }
         // Several connections per event loop: a filing makes a handful of round trips, and one connection per
         // loop (the default) capped the filing API at about 300 requests/s in the load check.
-        app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: 8), as: .psql)
+        app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: max(1, connectionsPerLoop)), as: .psql)
     }
     for m in HuiqiMigrations.all { app.migrations.add(m) }
 }
@@ -160,7 +164,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
         throw ConfigurationError.invalid("a trusted proxy must be an IP address, not \(proxy) (--trusted-proxy, HUIQI_TRUSTED_PROXIES)")
     }
     app.routes.defaultMaxBodySize = Platform.maxBody
-    try useDatabase(app, settings.database, caFile: settings.databaseCAFile)
+    try useDatabase(app, settings.database, caFile: settings.databaseCAFile, connectionsPerLoop: settings.databaseConnectionsPerLoop)
     try await app.autoMigrate()
     let services = Services(store: Store(app.db), engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: settings.now,
                             webhook: settings.webhook, tokenDays: settings.tokenDays, monitoringSnapshotSeconds: settings.monitoringSnapshotSeconds)

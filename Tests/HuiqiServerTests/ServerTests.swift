@@ -39,7 +39,10 @@ func withHuiqi(_ backend: Backend, at given: DatabaseLocation? = nil, now: @esca
     if location == nil { location = try await newDatabase(backend) }
     guard let location else { return }
     try await withApp(configure: { app in
-        try await configure(app, ServerSettings(database: location, demo: true, demoTaxpayers: 60, demoClosedPeriod: closedPeriod, now: now))
+        var settings = ServerSettings(database: location, demo: true, demoTaxpayers: 60, demoClosedPeriod: closedPeriod, now: now)
+        // Tests run in parallel against one PostgreSQL: a small pool each keeps them under its max_connections.
+        settings.databaseConnectionsPerLoop = 3
+        try await configure(app, settings)
     }, body)
 }
 

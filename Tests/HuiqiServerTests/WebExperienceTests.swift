@@ -143,8 +143,10 @@ import VaporTesting
     func pagination(_ backend: Backend) async throws {
         guard let location = try await newDatabase(backend) else { return }
         try await withApp(configure: { app in
-            try await configure(app, ServerSettings(database: location, demo: true, demoTaxpayers: 130, demoClosedPeriod: false,
-                                                    now: { Date(timeIntervalSince1970: 1_780_000_000) }))
+            var settings = ServerSettings(database: location, demo: true, demoTaxpayers: 130, demoClosedPeriod: false,
+                                          now: { Date(timeIntervalSince1970: 1_780_000_000) })
+            settings.databaseConnectionsPerLoop = 3
+            try await configure(app, settings)
         }) { app in
             var admin = WebClient(app: app)
             _ = try await admin.login("admin", "huiqi-admin")
