@@ -31,6 +31,82 @@ extension Store {
         }.get()
     }
 
+    /// Loads several tables at once: on PostgreSQL each on its own connection (the server's backends share the
+    /// cores), on SQLite one after the other (one writer).
+    public func load(_ tables: [(table: String, columns: [String], rows: [[String]])]) async throws {
+        guard isPostgres else {
+            for t in tables { try await load(table: t.table, columns: t.columns, rows: t.rows) }
+            return
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for t in tables { group.addTask { try await load(table: t.table, columns: t.columns, rows: t.rows) } }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Runs `body` with the plain indexes of `tables` dropped, and on PostgreSQL their foreign keys too, and builds
+    /// them again afterwards (also when `body` fails): building an index once over loaded rows, and checking a
+    /// foreign key once over a whole table (one join), is several times cheaper than doing either row by row.
+    /// Primary keys and unique constraints stay, so duplicates are refused as the load goes; a broken reference fails
+    /// when its foreign key is added back. For loading an empty database only: other sessions would see the tables
+    /// without those indexes and checks meanwhile.
+    public func withPlainIndexesDropped<T>(on tables: [String], _ body: () async throws -> T) async throws -> T {
+        var definitions: [(name: String, sql: String)] = []
+        let names = tables.map { "'\($0)'" }.joined(separator: ", ")
+        var foreignKeys: [(table: String, name: String, sql: String)] = []
+        if isPostgres {
+            let rows = try await db.raw("""
+                SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS sql FROM pg_index x
+                JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+                WHERE t.relname IN (\(unsafeRaw: names))
+                  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+                """).all()
+            definitions = try rows.map { (try $0.decode(column: "name", as: String.self), try $0.decode(column: "sql", as: String.self)) }
+            let keys = try await db.raw("""
+                SELECT t.relname AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS sql FROM pg_constraint c
+                JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'f' AND t.relname IN (\(unsafeRaw: names))
+                """).all()
+            foreignKeys = try keys.map { (try $0.decode(column: "tbl", as: String.self), try $0.decode(column: "name", as: String.self),
+                                          try $0.decode(column: "sql", as: String.self)) }
+        } else {
+            let rows = try await db.raw("""
+                SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+                  AND tbl_name IN (\(unsafeRaw: names))
+                """).all()
+            definitions = try rows.map { (try $0.decode(column: "name", as: String.self), try $0.decode(column: "sql", as: String.self)) }
+        }
+        for d in definitions { try await db.raw("DROP INDEX \(ident: d.name)").run() }
+        for k in foreignKeys { try await db.raw("ALTER TABLE \(ident: k.table) DROP CONSTRAINT \(ident: k.name)").run() }
+        // Indexes are built side by side (each on its own connection, with room to sort in memory); foreign keys one
+        // after the other (adding one locks the table it references).
+        func rebuild() async throws {
+            guard isPostgres, let database else {
+                for d in definitions { try await db.raw("\(unsafeRaw: d.sql)").run() }
+                return
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for d in definitions {
+                    group.addTask {
+                        try await database.transaction { tx in
+                            try await sql(tx).raw("SET LOCAL maintenance_work_mem = '256MB'").run()
+                            try await sql(tx).raw("\(unsafeRaw: d.sql)").run()
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for k in foreignKeys { try await db.raw("ALTER TABLE \(ident: k.table) ADD CONSTRAINT \(ident: k.name) \(unsafeRaw: k.sql)").run() }
+        }
+        do {
+            let result = try await body()
+            try await rebuild()
+            return result
+        } catch {
+            try? await rebuild()
+            throw error
+        }
+    }
+
     /// One line of COPY's text format: fields separated by tabs, `\N` for NULL, and the format's four special
     /// characters (backslash, tab, newline, carriage return) escaped.
     static func appendCopyLine(_ row: [String], to buffer: inout ByteBuffer) {
