@@ -1,5 +1,6 @@
 import Foundation
 import HuiqiRules
+import HuiqiStore
 
 /// A seeded synthetic population (SplitMix64), reproducible for a seed: kinds, regions, sales lines of every
 /// kind (专票, 差额, immovables at 5%), and four EIT quarters with growing income for enterprises.
@@ -73,5 +74,67 @@ public enum ReformSimulation {
             done += n
         }
         return comparison
+    }
+}
+
+extension Population {
+    /// Appends one stored VAT return as screening reads it: from the compact columns kept at filing
+    /// (`ScreeningColumns`), else from its case JSON. False when neither can be read (nothing is appended).
+    /// Shared by screening and by simulation over a database, so that both see a return alike.
+    mutating func append(_ r: ScreenedReturnRow) -> Bool {
+        let kinds = TaxpayerKind.allCases
+        if let compact = r.screening, let kind = TaxpayerKind(rawValue: r.kind).flatMap({ kinds.firstIndex(of: $0) }),
+           let months = ScreeningColumns.decode(compact, into: &lines) {
+            self.kind.append(UInt8(kind)); region.append(Int32(r.region) ?? 0)
+            restricted.append(r.restricted_industry); industrial.append(r.industry == "industrial")
+            monthsOperated.append(months)
+            lineStart.append(Int32(lines.count)); quarterStart.append(Int32(incomeYTD.count))
+            return true
+        }
+        guard let c = r.storedCase else { return false }
+        append(c)
+        return true
+    }
+}
+
+extension ScreenedReturnRow {
+    /// The stored case read again, with the registry's taxpayer facts (the stored case holds none).
+    var storedCase: Case? {
+        guard var c = FilingService.storedCase(case_json) else { return nil }
+        c.taxpayer = Taxpayer(id: taxpayer_id, kind: TaxpayerKind(rawValue: kind), vatStatus: VATStatus(rawValue: vat_status),
+                              industry: Industry(rawValue: industry), restrictedIndustry: restricted_industry, region: region)
+        return c
+    }
+}
+
+extension ReformSimulation {
+    /// What a simulation over a database read: returns used, and returns that could not be read again.
+    public struct DatabaseRead: Sendable { public var returns = 0, unreadable = 0 }
+
+    /// A reform against the law over the VAT returns stored for `base` (current versions, taxpayers under `office`),
+    /// evaluated as returns of `period`: the latest real sales as the base of a coming period. EIT is not read (the
+    /// EIT columns stay empty). Regions are grouped by province.
+    public static func run(law: Engine, reform: Reform, period: TaxPeriod, returnsOf base: TaxPeriod, store: Store, office: String,
+                           threads: Int = 2) async throws -> (ReformComparison, DatabaseRead) {
+        let reformed = Engine(parameters: reform.applied(to: law.parameters), register: law.register)
+        let underLaw = try BatchEvaluator(engine: law, vatPeriod: period, eitYear: period.year)
+        let underReform = try BatchEvaluator(engine: reformed, vatPeriod: period, eitYear: period.year)
+        var comparison = ReformComparison(regionDigits: 2)
+        var read = DatabaseRead()
+        var p = Population(), a = BatchResult(), b = BatchResult()
+        var after = ""
+        while true {
+            let page = try await store.screenedReturns("vat:\(base)", under: office, after: after, limit: 5_000)
+            guard let last = page.last else { break }
+            after = last.taxpayer_id
+            p.removeAll()
+            for r in page where r.in_scope == 1 {
+                if p.append(r) { read.returns += 1 } else { read.unreadable += 1 }
+            }
+            underLaw.evaluate(p, into: &a, threads: threads)
+            underReform.evaluate(p, into: &b, threads: threads)
+            comparison.add(p, law: a, reform: b)
+        }
+        return (comparison, read)
     }
 }

@@ -193,30 +193,12 @@ public struct ScreeningService: Sendable {
     func evaluate(_ page: [ScreenedReturnRow], e: ExpectedReturns, batch: BatchEvaluator?, job: String) async throws -> ([FindingRow], [NoticeDraft]) {
         let at = Self.instant(now())
         var lawTax: [Int64?] = Array(repeating: nil, count: page.count)
-        func storedCase(_ r: ScreenedReturnRow) -> Case? {
-            guard var c = FilingService.storedCase(r.case_json) else { return nil }
-            c.taxpayer = Taxpayer(id: r.taxpayer_id, kind: TaxpayerKind(rawValue: r.kind), vatStatus: VATStatus(rawValue: r.vat_status),
-                                  industry: Industry(rawValue: r.industry), restrictedIndustry: r.restricted_industry, region: r.region)
-            return c
-        }
         if let batch {
             // VAT through the batch evaluator, the population built from the compact columns kept at filing
             // (`ScreeningColumns`); a record without them is read from its JSON.
             var population = Population()
             var index: [Int] = []
-            let kinds = TaxpayerKind.allCases
-            for (i, r) in page.enumerated() {
-                if let compact = r.screening, let kind = TaxpayerKind(rawValue: r.kind).flatMap({ kinds.firstIndex(of: $0) }),
-                   let months = ScreeningColumns.decode(compact, into: &population.lines) {
-                    population.kind.append(UInt8(kind)); population.region.append(Int32(r.region) ?? 0)
-                    population.restricted.append(r.restricted_industry); population.industrial.append(r.industry == "industrial")
-                    population.monthsOperated.append(months)
-                    population.lineStart.append(Int32(population.lines.count)); population.quarterStart.append(Int32(population.incomeYTD.count))
-                } else if let c = storedCase(r) {
-                    population.append(c)
-                } else { continue }
-                index.append(i)
-            }
+            for (i, r) in page.enumerated() where population.append(r) { index.append(i) }
             let result = batch.evaluate(population, threads: 2)
             for (k, i) in index.enumerated() where result.vatStatus[k] == BatchResult.ok { lawTax[i] = result.vatTax[k] }
         }
@@ -227,7 +209,7 @@ public struct ScreeningService: Sendable {
             if lawTax[i] == nil {
                 // The single-case path: EIT and business income, and every VAT record the batch refused (it
                 // names the refusal's field and reason).
-                if let c = storedCase(r) {
+                if let c = r.storedCase {
                     do { lawTax[i] = FilingService.amounts(try engine.determine(c)).0.fen }
                     catch { missing = "\(error.path): \(error.messageEn)" }
                 } else {

@@ -19,15 +19,20 @@ public struct ReformComparison: Sendable {
 
     /// Lines by group: `all`, `kind:<kind>`, `region:<code>`, `band:<label>`.
     public private(set) var lines: [String: Line] = [:]
-    public init() {}
+    /// How many leading digits of the GB/T 2260 code group regions: 6 (county level, the default) or 2 (provinces,
+    /// for a national population of hundreds of divisions).
+    public let regionDigits: Int
+    public init(regionDigits: Int = 6) { self.regionDigits = min(6, max(2, regionDigits)) }
 
     public mutating func add(_ p: Population, law: BatchResult, reform: BatchResult) {
         let kinds = TaxpayerKind.allCases
+        var divisor: Int32 = 1
+        for _ in regionDigits..<6 { divisor *= 10 }
         for i in 0..<p.count {
             var sales: Int64 = 0
             for l in Int(p.lineStart[i])..<Int(p.lineStart[i + 1]) { sales += p.lines.amount[l] }
             let band = Self.bands.first { $0.below.map { sales < $0 } ?? true }!.label
-            let groups = ["all", "kind:\(kinds[Int(p.kind[i])].rawValue)", "region:\(p.region[i])", "band:\(band)"]
+            let groups = ["all", "kind:\(kinds[Int(p.kind[i])].rawValue)", "region:\(p.region[i] / divisor * divisor)", "band:\(band)"]
             let refused = law.vatStatus[i] != BatchResult.ok || reform.vatStatus[i] != BatchResult.ok
                 || law.eitStatus[i] != BatchResult.ok || reform.eitStatus[i] != BatchResult.ok
             let before = law.vatTax[i] + law.eitTaxYTD[i], after = reform.vatTax[i] + reform.eitTaxYTD[i]

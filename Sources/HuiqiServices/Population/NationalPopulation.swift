@@ -91,7 +91,7 @@ public struct NationalPopulation: Sendable {
             let end = q.lastDay
             let next = end.month == 12 ? (end.year + 1, 1) : (end.year, end.month + 1)
             guard let deadline = try? deadlines.deadline(year: next.0, month: next.1).date else {
-                throw PopulationError("--periods: the filing deadline of \(q) (in \(next.0)-\(next.1)) is not known: the official calendar does not cover it yet")
+                throw PopulationError("--periods: the filing deadline of \(q) (in \(next.0)-\(next.1 < 10 ? "0" : "")\(next.1)) is not known: the official calendar does not cover it yet")
             }
             windows.append((end, deadline))
         }
