@@ -1,4 +1,8 @@
 import Foundation
+import HuiqiRules
+import HuiqiServer
+import HuiqiServices
+import HuiqiStore
 import Testing
 import Vapor
 import VaporTesting
@@ -26,6 +30,40 @@ import VaporTesting
             var company = WebClient(app: app)
             _ = try await company.login("company", "huiqi-taxpayer")
             #expect(try await company.request(.GET, "/simulation").status == .forbidden)
+        }
+    }
+
+    /// Over the stored returns: an officer's run reads only the returns of their office's taxpayers, an
+    /// administrator's every return; the figures are those of the same simulation run directly; a quarter with no
+    /// return is named on the form.
+    @Test func overTheStoredReturnsOfTheOfficersOffice() async throws {
+        try await withHuiqi(.sqlite, closedPeriod: true) { app in
+            let store = Store(app.db)
+            let engine = try Engine.bundled()
+            let reform = try Reform.parse("name: \"x\"\nchanges:\n  - parameter: \"vat.qizhengdian.quarterly\"\n    from: \"2027-01-01\"\n    value: \"450000\"\n",
+                                          file: "form", against: engine.parameters)
+            func direct(_ office: String) async throws -> (ReformComparison, Int) {
+                let (c, read) = try await ReformSimulation.run(law: engine, reform: reform, period: .quarter(year: 2027, quarter: 1),
+                                                               returnsOf: .quarter(year: 2026, quarter: 1), store: store, office: office)
+                return (c, read.returns)
+            }
+            let (pudong, pudongReturns) = try await direct("13101150000")
+            let (_, allReturns) = try await direct("10000000000")
+            #expect(pudongReturns > 0 && allReturns > pudongReturns, "\(pudongReturns) of \(allReturns)")
+            let q = "period=2027-Q1&parameter=vat.qizhengdian.quarterly&value=450000&base=2026-Q1"
+            var officer = WebClient(app: app)
+            _ = try await officer.login("pudong", "huiqi-officer")
+            let page = try await officer.request(.GET, "/simulation?" + q)
+            #expect(page.status == .ok && page.body.contains("已申报的 \(pudongReturns) 份增值税申报表"), "\(page.body.prefix(3000))")
+            let all = pudong.lines["all"]!
+            let csv = try await officer.request(.GET, "/simulation.csv?" + q)
+            #expect(csv.status == .ok && csv.body.contains(Money(fen: all.vatLaw).description) && csv.body.contains(Money(fen: all.revenueChange).description),
+                    "\(csv.body.prefix(400)) \(all)")
+            var admin = WebClient(app: app)
+            _ = try await admin.login("admin", "huiqi-admin")
+            #expect(try await admin.request(.GET, "/simulation?" + q).body.contains("已申报的 \(allReturns) 份增值税申报表"))
+            let none = try await officer.request(.GET, "/simulation?period=2027-Q1&parameter=vat.qizhengdian.quarterly&value=450000&base=2019-Q1")
+            #expect(none.status == .badRequest && none.body.contains("2019-Q1"), "\(none.body.prefix(500))")
         }
     }
 }

@@ -4,14 +4,36 @@ import HuiqiServices
 import Vapor
 
 /// The analysts' page for reform simulation (政策测算, docs/simulation.md): one parameter changed from a date, the
-/// law against the reform over a synthetic population, by kind, size band and region, with a chart and CSV. Staff
-/// only; nothing is stored (a GET form).
+/// law against the reform over a synthetic population or over the VAT returns stored for the analyst's office (a
+/// base quarter), by kind, size band and region, with a chart and CSV. Staff only; nothing is stored (a GET form).
 enum SimulationPages {
     struct Form {
         var period = "2027-Q1", parameter = "vat.qizhengdian.quarterly", from = "", value = "", population = "100000"
+        /// Empty: a synthetic population; a quarter: the VAT returns of that quarter stored under the analyst's office.
+        var base = ""
         var asked = false
     }
     static let maxPopulation = 1_000_000
+
+    /// What a run was made over, said under the result.
+    enum Source { case synthetic(Int), stored(returns: Int, base: String, office: String) }
+
+    /// Runs the form's reform: over the stored returns of the base quarter under the actor's office, or over a
+    /// synthetic population.
+    static func run(_ req: Request, _ f: Form, engine: Engine) async throws -> (Reform, ReformComparison, Source) {
+        let (reform, period, n) = try Self.reform(f, law: engine.parameters)
+        guard !f.base.isEmpty else { return (reform, try ReformSimulation.run(law: engine, reform: reform, period: period, population: n), .synthetic(n)) }
+        guard let base = TaxPeriod(f.base), base.isQuarterly else {
+            throw ServiceError.invalid(field: "base", zh: "基期须为季度，如 2026-Q1", en: "the base must be a quarter such as 2026-Q1")
+        }
+        let services = req.application.platform.services
+        let office = try await services.monitoring.office(nil, for: try req.signedIn())
+        let (c, read) = try await ReformSimulation.run(law: engine, reform: reform, period: period, returnsOf: base, store: services.store, office: office.id)
+        guard read.returns > 0 else {
+            throw ServiceError.invalid(field: "base", zh: "本局没有 \(base) 的已申报增值税申报表", en: "no VAT return of \(base) is stored for your office")
+        }
+        return (reform, c, .stored(returns: read.returns, base: "\(base)", office: office.name))
+    }
 
     static func form(_ req: Request) -> Form {
         var f = Form()
@@ -21,6 +43,7 @@ enum SimulationPages {
         if let v = q("from") { f.from = v }
         if let v = q("value") { f.value = v }
         if let v = q("population"), !v.isEmpty { f.population = v }
+        if let v = q("base"), !v.isEmpty { f.base = FormInput.period(v) }
         f.asked = q("value") != nil
         return f
     }
@@ -95,16 +118,16 @@ enum SimulationPages {
         """
     }
 
-    static func render(_ req: Request, _ f: Form, law: ParameterSet, result: (Reform, ReformComparison)?, error: FormError? = nil, status: HTTPStatus = .ok) -> Response {
+    static func render(_ req: Request, _ f: Form, law: ParameterSet, result: (Reform, ReformComparison, Source)?, error: FormError? = nil, status: HTTPStatus = .ok) -> Response {
         let t = req.web
         let names = law.definitions.values.filter { ["money", "rate", "integer"].contains($0.type) }.map(\.name).sorted()
         let options: [HTML] = names.map { "<option value=\"\($0)\"\($0 == f.parameter ? " selected" : "")>\($0)</option>" }
         var out: HTML = ""
-        if let (reform, c) = result, let all = c.lines["all"] {
+        if let (reform, c, source) = result, let all = c.lines["all"] {
             let table: [HTML] = rows(c, t.lang).map { r in
                 HTML(raw: "<tr>" + r.enumerated().map { i, v in i == 0 ? "<th scope=\"row\">\(HTML.escape(v))</th>" : "<td class=\"num\">\(HTML.escape(v))</td>" }.joined() + "</tr>")
             }
-            let csv = "/simulation.csv?" + [("period", f.period), ("parameter", f.parameter), ("from", f.from), ("value", f.value), ("population", f.population)]
+            let csv = "/simulation.csv?" + [("period", f.period), ("parameter", f.parameter), ("from", f.from), ("value", f.value), ("population", f.population), ("base", f.base)]
                 .map { "\($0.0)=\(HTML.query($0.1))" }.joined(separator: "&")
             out = """
             <section aria-labelledby="result-title"><h2 id="result-title">\(t.t("测算结果", "Result"))</h2>
@@ -112,7 +135,7 @@ enum SimulationPages {
             \(chart(c, t.lang))
             <div class="scroll"><table id="simulation-table"><thead><tr>\(HTML(raw: header(t.lang).map { "<th scope=\"col\">\(HTML.escape($0))</th>" }.joined()))</tr></thead><tbody>\(table)</tbody></table></div>
             <p><a href="\(HTML(raw: HTML.escape(csv)))" id="simulation-csv">\(t.t("下载 CSV", "Download CSV"))</a></p>
-            <p class="muted">\(t.t("模拟纳税人为合成数据（未按全国统计校准），仅用于比较现行政策与改革方案。", "The taxpayers are synthetic (not yet calibrated to national statistics): for comparing the law with a reform only."))</p>
+            <p class="muted" id="simulation-source">\(sourceNote(source, f, t))</p>
             </section>
             """
         }
@@ -124,10 +147,22 @@ enum SimulationPages {
         <div class="field"><label for="value">\(t.t("新的取值", "New value"))</label> <input type="text" name="value" id="value" value="\(f.value)" size="14" aria-describedby="value-hint"> <span class="hint" id="value-hint">\(t.t("金额以元计，税率如 0.01", "amounts in yuan, rates such as 0.01"))</span></div>
         <div class="field"><label for="from">\(t.t("起始日期（某月1日，可空）", "From (a month's first day; optional)"))</label> <input type="text" name="from" id="from" value="\(f.from)" size="12"></div>
         <div class="field"><label for="period">\(t.t("测算季度", "Quarter"))</label> <input type="text" name="period" id="period" value="\(f.period)" size="10"></div>
+        <div class="field"><label for="base">\(t.t("基期（可空：用合成数据）", "Base quarter (optional: synthetic taxpayers)"))</label> <input type="text" name="base" id="base" value="\(f.base)" size="10" aria-describedby="base-hint"> <span class="hint" id="base-hint">\(t.t("填季度如 2026-Q1，则以本局该季度已申报的增值税申报表为测算基础", "a quarter such as 2026-Q1: your office's VAT returns of that quarter are the base"))</span></div>
         <div class="field"><label for="population">\(t.t("模拟户数", "Synthetic taxpayers"))</label> <input type="text" name="population" id="population" value="\(f.population)" size="10"></div>
         <button type="submit" id="simulation-go">\(t.t("测算", "Simulate"))</button></form>
         <div aria-live="polite">\(out)</div>
         """)
+    }
+}
+
+extension SimulationPages {
+    static func sourceNote(_ source: Source, _ f: Form, _ t: WebContext) -> HTML {
+        switch source {
+        case .synthetic(let n):
+            return "\(t.t("测算基于 \(n) 户合成纳税人（未按全国统计校准），仅用于比较现行政策与改革方案。", "Over \(n) synthetic taxpayers (not calibrated to national statistics): for comparing the law with a reform only."))"
+        case let .stored(returns, base, office):
+            return "\(t.t("测算基于\(office)所辖纳税人 \(base) 已申报的 \(returns) 份增值税申报表，按 \(f.period) 的现行政策与改革方案计算；不含企业所得税。", "Over the \(returns) VAT returns of \(base) filed by the taxpayers of \(office), as returns of \(f.period) under the law and the reform; EIT not included."))"
+        }
     }
 }
 
@@ -141,9 +176,7 @@ private func simulationRequest(_ req: Request) throws -> (SimulationPages.Form, 
     let (f, engine) = try simulationRequest(req)
     guard f.asked else { return SimulationPages.render(req, f, law: engine.parameters, result: nil) }
     do {
-        let (reform, period, n) = try SimulationPages.reform(f, law: engine.parameters)
-        let c = try ReformSimulation.run(law: engine, reform: reform, period: period, population: n)
-        return SimulationPages.render(req, f, law: engine.parameters, result: (reform, c))
+        return SimulationPages.render(req, f, law: engine.parameters, result: try await SimulationPages.run(req, f, engine: engine))
     } catch let ServiceError.invalid(field, zh, en) {
         return SimulationPages.render(req, f, law: engine.parameters, result: nil, error: AdminPages.error(field, zh, en, req.web.lang), status: .badRequest)
     }
@@ -151,7 +184,6 @@ private func simulationRequest(_ req: Request) throws -> (SimulationPages.Form, 
 
 @Sendable func simulationCSV(_ req: Request) async throws -> Response {
     let (f, engine) = try simulationRequest(req)
-    let (reform, period, n) = try SimulationPages.reform(f, law: engine.parameters)
-    let c = try ReformSimulation.run(law: engine, reform: reform, period: period, population: n)
+    let (_, c, _) = try await SimulationPages.run(req, f, engine: engine)
     return CSVExport.response(CSVExport.document(header: SimulationPages.header(.zh), rows: SimulationPages.rows(c, .zh)), filename: "simulation-\(f.period).csv")
 }
