@@ -53,10 +53,7 @@ struct Simulate: AsyncParsableCommand {
         var rows: [[String]] = []
         for key in comparison.orderedKeys {
             guard let l = comparison.lines[key] else { continue }
-            let counted = max(1, l.taxpayers - l.refused)
-            func share(_ n: Int) -> String { String(format: "%.1f%%", 100 * Double(n) / Double(counted)) }
-            rows.append([key, "\(l.taxpayers)", "\(l.refused)", "\(Money(fen: l.vatLaw))", "\(Money(fen: l.vatReform))", "\(Money(fen: l.eitLaw))",
-                         "\(Money(fen: l.eitReform))", "\(Money(fen: l.revenueChange))", "\(l.payLess)", "\(l.payMore)", share(l.coveredLaw), share(l.coveredReform)])
+            rows.append([key] + l.cells)
         }
         let widths = header.indices.map { c in ([header] + rows).map { $0[c].count }.max() ?? 0 }
         for r in [header] + rows {

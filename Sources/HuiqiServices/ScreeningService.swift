@@ -110,9 +110,11 @@ public struct ScreeningService: Sendable {
         let today = FilingService.chinaDay(now())
         let afterDeadline = Day(iso: e.deadline)! < today
         let lastDay = Day(iso: e.lastDay)!
+        let counting = ContinuousClock.now
         let filed = try await store.countReturns(e.returnID, under: args.office)
         let total = filed + (afterDeadline ? try await store.countUnfiled(e, under: args.office) : 0)
         var summary = ScreeningSummary(parameters: parameterVersions(section: args.kind, on: lastDay))
+        summary.milliseconds["count"] = (ContinuousClock.now - counting).milliseconds
         var done: Int64 = 0
         progress(0, total)
         try await store.progress(job: job.id, done: 0, total: total, at: Self.instant(now()))
@@ -164,6 +166,7 @@ public struct ScreeningService: Sendable {
         }
         try await report(force: true)
         var after = ""
+        let unfiled = ContinuousClock.now
         if afterDeadline {
             after = ""
             while true {
@@ -185,6 +188,7 @@ public struct ScreeningService: Sendable {
             }
             try await report(force: true)
         }
+        summary.milliseconds["not_filed"] = (ContinuousClock.now - unfiled).milliseconds
         summary.screened = done
         return summary
     }

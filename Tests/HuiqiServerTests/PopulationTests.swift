@@ -116,6 +116,20 @@ import Testing
         }
     }
 
+    /// COPY's text format escapes what it must: a tab, a newline, a carriage return and a backslash come back as
+    /// they went in, an empty field is NULL.
+    @Test(arguments: Backend.allCases)
+    func bulkLoadingKeepsEveryCharacter(_ backend: Backend) async throws {
+        guard let location = try await newDatabase(backend) else { return }
+        try await withStore(location) { store in
+            let name = "名\t称\n二\\三\r四 \\N"
+            try await store.load(table: "offices", columns: ["id", "parent_id", "name", "level", "region_code"],
+                                 rows: [["19900000000", "", name, "national", "990000"]])
+            let office = try await store.office("19900000000")
+            #expect(office?.name == name && office?.parent_id == nil)
+        }
+    }
+
     /// Loaded into an empty database (COPY on PostgreSQL), the population is what screening reads: the planted
     /// overpayments and missing returns of a quarter are found, no more, no fewer.
     @Test(arguments: Backend.allCases)

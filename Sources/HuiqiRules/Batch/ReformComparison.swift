@@ -1,3 +1,5 @@
+import Foundation
+
 /// The law against a reform over one population (政策测算, issue 12 §3), by group: every taxpayer, each taxpayer
 /// kind, each region, each size band of the period's sales. For each: the VAT of the period and the EIT of the year
 /// to date under both, who pays less and who pays more, and coverage (受惠面: taxpayers with any relief). Sums are
@@ -57,5 +59,17 @@ public struct ReformComparison: Sendable {
         let bands = Self.bands.map { "band:\($0.label)" }.filter { lines[$0] != nil }
         let regions = lines.keys.filter { $0.hasPrefix("region:") }.sorted()
         return ["all"] + kinds + bands + regions
+    }
+}
+
+extension ReformComparison.Line {
+    /// The line's figures as text, in the order of every simulation table (command line, page, CSV): taxpayers,
+    /// refused, VAT under the law and the reform, EIT under both, revenue change (yuan, exact), pay less, pay more,
+    /// coverage under both (a share of the taxpayers not refused, one decimal).
+    public var cells: [String] {
+        let counted = max(1, taxpayers - refused)
+        func share(_ n: Int) -> String { String(format: "%.1f%%", 100 * Double(n) / Double(counted)) }
+        return ["\(taxpayers)", "\(refused)", "\(Money(fen: vatLaw))", "\(Money(fen: vatReform))", "\(Money(fen: eitLaw))", "\(Money(fen: eitReform))",
+                "\(Money(fen: revenueChange))", "\(payLess)", "\(payMore)", share(coveredLaw), share(coveredReform)]
     }
 }

@@ -84,10 +84,7 @@ enum SimulationPages {
     static func rows(_ c: ReformComparison, _ lang: Lang) -> [[String]] {
         c.orderedKeys.compactMap { key in
             guard let l = c.lines[key] else { return nil }
-            let counted = max(1, l.taxpayers - l.refused)
-            func share(_ n: Int) -> String { String(format: "%.1f%%", 100 * Double(n) / Double(counted)) }
-            return [group(key, lang), "\(l.taxpayers)", "\(l.refused)", CSVExport.amount(l.vatLaw), CSVExport.amount(l.vatReform), CSVExport.amount(l.eitLaw),
-                    CSVExport.amount(l.eitReform), CSVExport.amount(l.revenueChange), "\(l.payLess)", "\(l.payMore)", share(l.coveredLaw), share(l.coveredReform)]
+            return [group(key, lang)] + l.cells
         }
     }
     static func header(_ lang: Lang) -> [String] {

@@ -184,7 +184,7 @@ public struct NationalPopulation: Sendable {
         let mainKind: SaleKind = industrial ? (k < 85 ? .goods : .processing) : (k < 55 ? .goods : (k < 95 ? .services : .processing))
         let specialPart = !individual && Self.unit(&r) < c.specialInvoiceShare
         // Registered before the first quarter, or on the first day of a later one; deregistered on the last day of one.
-        var first = 0, registeredOn = Day(year: 2005, month: 1, day: 1)!.adding(days: Int(r.below(7_300)))
+        var first = 0, registeredOn = quarters[0].firstDay.adding(days: -1 - Int(r.below(7_300)))  // up to 20 years before
         if quarters.count > 1, Self.unit(&r) < c.newShare {
             first = 1 + Int(r.below(UInt64(quarters.count - 1)))
             registeredOn = quarters[first].firstDay
@@ -224,7 +224,7 @@ public struct NationalPopulation: Sendable {
 
     // MARK: rows
 
-    /// The rows of one chunk of taxpayers, as text columns in the order of `Tables.columns` (empty text is NULL).
+    /// The rows of one chunk of taxpayers, as text columns in the order of `NationalPopulation.columns` (empty text is NULL).
     public struct Chunk: Sendable {
         public var taxpayers: [[String]] = [], frequencies: [[String]] = [], versions: [[String]] = [], current: [[String]] = []
         public var tables: [[[String]]] { [taxpayers, frequencies, versions, current] }
@@ -250,11 +250,10 @@ public struct NationalPopulation: Sendable {
         var years = Set<Int>()
         for q in quarters { years.insert(q.year) }
         let sortedYears = years.sorted()
-        for (i, m) in zip(range, members) {
+        for m in members {
             out.taxpayers.append([m.id, m.name, m.individual ? "individual_business" : "enterprise", m.general ? "general" : "small_scale",
                                   m.industrial ? "industrial" : "other", m.restricted ? "1" : "0", m.district, "1\(m.district)0100",
                                   "\(m.registeredOn)", m.deregisteredOn.map { "\($0)" } ?? ""])
-            _ = i
             guard !m.general else { continue }
             for y in sortedYears where y >= quarters[m.firstQuarter].year && (m.endQuarter.map { y <= quarters[$0 - 1].year } ?? true) {
                 out.frequencies.append([m.id, "\(y)", "quarterly"])
@@ -282,7 +281,9 @@ public struct NationalPopulation: Sendable {
                 var r = stream(f.index, 0xF11E_0000 &+ UInt64(q))
                 let behaviour = Self.unit(&r)
                 let c = calibration
-                guard behaviour >= c.notFiledShare else { continue }
+                // Not filed; or refused by the engine (no generated return should be: then it is left out, not stored
+                // with a made-up tax).
+                guard behaviour >= c.notFiledShare, result.vatStatus[k] == BatchResult.ok else { continue }
                 let tax = result.vatTax[k], relief = result.vatRelief[k]
                 let unclaimed = behaviour < c.notFiledShare + c.unclaimedShare && relief > 0
                 let late = !unclaimed && behaviour < c.notFiledShare + c.unclaimedShare + c.lateShare
