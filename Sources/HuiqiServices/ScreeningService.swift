@@ -165,14 +165,12 @@ public struct ScreeningService: Sendable {
             if !prefetch { next = fetch(after: last.taxpayer_id) }
         }
         try await report(force: true)
-        var after = ""
-        let unfiled = ContinuousClock.now
+        let unfiledStarted = ContinuousClock.now
         if afterDeadline {
-            after = ""
-            while true {
-                let page = try await store.unfiledReturns(e, under: args.office, after: after, limit: pageSize)
-                guard let last = page.last else { break }
-                after = last.taxpayer
+            // One query for every missing return (see `allUnfiledReturns`), written in pages.
+            let unfiled = try await store.allUnfiledReturns(e, under: args.office)
+            for start in stride(from: 0, to: unfiled.count, by: pageSize) {
+                let page = unfiled[start ..< min(start + pageSize, unfiled.count)]
                 let at = Self.instant(now())
                 let findings = page.map {
                     FindingRow(taxpayer_id: $0.taxpayer, return_id: e.returnID, version: 0, kind: .notFiled, section: e.section, period: e.period,
@@ -188,7 +186,7 @@ public struct ScreeningService: Sendable {
             }
             try await report(force: true)
         }
-        summary.milliseconds["not_filed"] = (ContinuousClock.now - unfiled).milliseconds
+        summary.milliseconds["not_filed"] = (ContinuousClock.now - unfiledStarted).milliseconds
         summary.screened = done
         return summary
     }

@@ -56,7 +56,9 @@ extension Store {
     /// The expected returns joined with what was filed, under `scope` (a CTE named `scope(grp, id)` mapping each
     /// office id to the group it is counted in). One statement; the caller supplies the scope.
     /// `after`: a keyset bound on the credit code, repeated on every joined table (see `screenedReturns`).
-    func expectedJoin(_ e: ExpectedReturns, after: String? = nil) -> SQLQueryString {
+    /// `versions`: also join the current and the first version (their amounts and days); not needed to find what
+    /// was never filed.
+    func expectedJoin(_ e: ExpectedReturns, after: String? = nil, versions: Bool = true) -> SQLQueryString {
         var q: SQLQueryString = """
             FROM scope s JOIN taxpayers t ON t.office_id = s.id
             """
@@ -65,8 +67,10 @@ extension Store {
             q = q + " JOIN vat_filing_frequencies q ON q.taxpayer_id = t.id AND q.year = \(bind: e.year) AND q.frequency = \(bind: frequency)" + bound("q.taxpayer_id")
         }
         q = q + " LEFT JOIN current_returns c ON c.taxpayer_id = t.id AND c.return_id = \(bind: e.returnID)" + bound("c.taxpayer_id")
-        q = q + " LEFT JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version" + bound("r.taxpayer_id")
-        q = q + " LEFT JOIN return_versions f ON f.taxpayer_id = c.taxpayer_id AND f.return_id = c.return_id AND f.version = 1" + bound("f.taxpayer_id")
+        if versions {
+            q = q + " LEFT JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version" + bound("r.taxpayer_id")
+            q = q + " LEFT JOIN return_versions f ON f.taxpayer_id = c.taxpayer_id AND f.return_id = c.return_id AND f.version = 1" + bound("f.taxpayer_id")
+        }
         q = q + """
 
             WHERE t.registered_on <= \(bind: e.lastDay) AND (t.deregistered_on IS NULL OR t.deregistered_on >= \(bind: e.firstDay))
