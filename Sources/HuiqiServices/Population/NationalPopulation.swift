@@ -52,7 +52,7 @@ public struct Calibration: Sendable {
     public var enterpriseZeroShare = 0.20, individualZeroShare = 0.10
     /// Enterprises that registered as general taxpayers although under the 500 万 line. Assumption.
     public var voluntaryGeneralShare = 0.08
-    /// Annual sales above which a taxpayer must be a general taxpayer (增值税暂行条例实施细则 / 财税〔2018〕33号: 500 万).
+    /// Annual sales above which a taxpayer must be a general taxpayer (500 万: 财税〔2018〕33号 from May 2018, 增值税法 第九条 from 2026).
     public var generalTaxpayerLine: Int64 = 5_000_000_00
     /// 工业 share, by kind (matters for the 小型微利企业 limits before 2019). Assumptions.
     public var enterpriseIndustrialShare = 0.18, individualIndustrialShare = 0.06
