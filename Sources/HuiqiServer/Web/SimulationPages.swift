@@ -128,7 +128,7 @@ enum SimulationPages {
                 .map { "\($0.0)=\(HTML.query($0.1))" }.joined(separator: "&")
             out = """
             <section aria-labelledby="result-title"><h2 id="result-title">\(t.t("测算结果", "Result"))</h2>
-            <p id="simulation-summary" role="status">\(HTML.escape(reform.name))：\(t.t("税收变化", "revenue change")) <strong>\(Show.yuan(all.revenueChange))</strong>\(t.t("，少缴 ", "; ")) \(all.payLess)\(t.t(" 户，多缴 ", " pay less, ")) \(all.payMore)\(t.t(" 户。", " pay more."))</p>
+            <p id="simulation-summary" role="status">\(HTML.escape(reform.name))\(t.t("：税收变化", ": revenue change")) <strong>\(Show.yuan(all.revenueChange))</strong>\(t.t("，少缴 ", "; ")) \(all.payLess)\(t.t(" 户，多缴 ", " pay less, ")) \(all.payMore)\(t.t(" 户。", " pay more."))</p>
             \(chart(c, t.lang))
             <div class="scroll"><table id="simulation-table"><thead><tr>\(HTML(raw: header(t.lang).map { "<th scope=\"col\">\(HTML.escape($0))</th>" }.joined()))</tr></thead><tbody>\(table)</tbody></table></div>
             <p><a href="\(HTML(raw: HTML.escape(csv)))" id="simulation-csv">\(t.t("下载 CSV", "Download CSV"))</a></p>
