@@ -83,7 +83,10 @@ public final class AuthService: Sendable {
         }
         let stamp = t.formatted(.iso8601)
         let user = try await store.user(login: login)
-        let ok = try Bcrypt.verify(password, created: user?.password_hash ?? decoyHash) && user != nil
+        // A stored hash that is not a bcrypt hash never matches: service users that no one logs in as (the population
+        // generator's, the benchmark's) store "-", and a login as them is refused like any wrong password.
+        let matches = (try? Bcrypt.verify(password, created: user?.password_hash ?? decoyHash)) ?? false
+        let ok = matches && user != nil
         guard ok, let user else {
             DomainMetrics.loginFailure(reason: "password")
             failures.withLock { f in

@@ -116,6 +116,18 @@ import Testing
         }
     }
 
+    /// The generator's filer (and any service user whose stored hash is not a bcrypt hash) cannot log in: refused
+    /// like a wrong password, never a 500.
+    @Test func theGeneratorsUserCannotLogIn() async throws {
+        try await withHuiqi(.sqlite) { app in
+            try await Store(app.db).insert(users: [UserRow(id: NationalPopulation.filer, login: "generator", password_hash: "-", role: "administrator", office_id: nil)])
+            for password in ["-", "x", ""] {
+                let r = try await call(app, .POST, "/api/v1/login", body: #"{"login":"generator","password":"\#(password)"}"#)
+                #expect(r.status == .unauthorized || r.status == .badRequest, "\(password): \(r.status)")
+            }
+        }
+    }
+
     /// COPY's text format escapes what it must: a tab, a newline, a carriage return and a backslash come back as
     /// they went in, an empty field is NULL.
     @Test(arguments: Backend.allCases)
