@@ -22,7 +22,10 @@ struct Generate: AsyncParsableCommand {
             printError("huiqi generate: --periods must be quarters FROM..TO, e.g. 2025-Q1..2026-Q3 / 所属期应为季度范围")
             throw ExitCode(2)
         }
-        guard taxpayers >= 1, chunk >= 1 else { printError("huiqi generate: --taxpayers and --chunk must be at least 1"); throw ExitCode(2) }
+        guard (1...PopulationLoader.maxTaxpayers).contains(taxpayers), (1...1_000_000).contains(chunk) else {
+            printError("huiqi generate: --taxpayers must be 1 to \(PopulationLoader.maxTaxpayers), --chunk 1 to 1000000")
+            throw ExitCode(2)
+        }
         let engine = try loadEngine()
         let divisions = try Divisions.bundled()
         let population: NationalPopulation

@@ -98,10 +98,11 @@ public struct NationalPopulation: Sendable {
         self.windows = windows
         districts = divisions.districts
         var total = 0.0, cumulative: [Double] = []
+        var inProvince: [Substring: Int] = [:]
+        for d in districts { inProvince[d.code.prefix(2), default: 0] += 1 }
         for d in districts {
             let province = String(d.code.prefix(2)) + "0000"
-            let inProvince = districts.filter { $0.code.hasPrefix(d.code.prefix(2)) }.count
-            total += (calibration.provinceWeights[province] ?? 0) / Double(inProvince)
+            total += (calibration.provinceWeights[province] ?? 0) / Double(inProvince[d.code.prefix(2)] ?? 1)
             cumulative.append(total)
         }
         self.cumulative = cumulative.map { $0 / total }

@@ -20,9 +20,12 @@ public enum PopulationLoader {
         public var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
     }
 
+    /// More than the nation's market entities (about 1.9 亿); a larger count is a typing error, not a population.
+    public static let maxTaxpayers = 500_000_000
+
     public static func load(_ population: NationalPopulation, divisions: Divisions, taxpayers: Int, engine: Engine, into store: Store,
                             chunkSize: Int = 20_000, progress: @Sendable (Progress) -> Void = { _ in }) async throws -> Summary {
-        guard taxpayers >= 1 else { throw PopulationError("--taxpayers: at least 1") }
+        guard (1...maxTaxpayers).contains(taxpayers) else { throw PopulationError("--taxpayers: from 1 to \(maxTaxpayers)") }
         guard try await store.count("taxpayers") == 0, try await store.count("offices") == 0 else {
             throw PopulationError("--database: the database already holds offices or taxpayers; generate into a new one")
         }
@@ -41,7 +44,7 @@ public enum PopulationLoader {
         var pending: Task<NationalPopulation.Chunk, Never>? = ranges.first.map { r in Task.detached { population.chunk(r, evaluators: evaluators) } }
         let tables = NationalPopulation.columns
         try await store.withPlainIndexesDropped(on: tables.map(\.table)) {
-            for (n, _) in ranges.enumerated() {
+            for n in ranges.indices {
                 guard let current = await pending?.value else { break }
                 pending = n + 1 < ranges.count ? { let r = ranges[n + 1]; return Task.detached { population.chunk(r, evaluators: evaluators) } }() : nil
                 // The tables side by side (on PostgreSQL, each on its own connection and backend).
