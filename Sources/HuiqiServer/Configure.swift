@@ -188,6 +188,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
                                                   at: settings.now().formatted(.iso8601))
     if settings.webhook != nil { app.lifecycle.use(ReminderDelivery(reminders: services.reminders)) }
     app.lifecycle.use(DatabaseProbeTask(store: services.store))
+    if case .postgres = settings.database { app.lifecycle.use(AuditChainer(store: services.store)) }
     if settings.complaintSweepSeconds > 0, let desk = services.complaints {
         app.lifecycle.use(ComplaintSweep(desk: desk, seconds: settings.complaintSweepSeconds))
     }
@@ -213,6 +214,27 @@ final class ReminderDelivery: LifecycleHandler, @unchecked Sendable {
         }
     }
     func shutdownAsync(_ app: Application) async { task?.cancel() }
+}
+
+/// Places new audit entries in the chain every half second (PostgreSQL, migration 019). Any number of servers may run
+/// it: the advisory lock lets one place entries at a time, and the others skip that round.
+final class AuditChainer: LifecycleHandler, @unchecked Sendable {
+    let store: Store
+    var task: Task<Void, Never>?
+    init(store: Store) { self.store = store }
+    func didBootAsync(_ app: Application) async throws {
+        let store = self.store, logger = app.logger
+        task = Task {
+            while !Task.isCancelled {
+                do { while try await store.chainAudit() == 5000 {} } catch { logger.warning("audit chain: \(error)") }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+    func shutdownAsync(_ app: Application) async {
+        task?.cancel()
+        _ = try? await store.chainAudit(wait: true)
+    }
 }
 
 /// The complaint desk's clock in the server: warnings and escalations every few minutes (each once per round).

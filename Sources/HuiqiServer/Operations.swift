@@ -106,7 +106,7 @@ struct AccessLog: AsyncMiddleware {
 
 /// `/metrics` is for the operators' scraper: with a configured token it requires it; without one it answers the
 /// loopback interface only (a scraper on the same host). Behind a proxy the client's address counts, so the proxy
-/// does not open it to the world. Gauges read from the database (the reminder outbox) are refreshed first.
+/// does not open it to the world. Gauges read from the database (the reminder outbox, the audit entries not yet chained) are refreshed first.
 @Sendable func metrics(_ req: Request) async throws -> Response {
     if let expected = req.application.platform.metricsToken {
         guard let given = req.headers.bearerAuthorization?.token, constantTimeEqual(given, expected) else { throw ServiceError.unauthenticated }
@@ -114,6 +114,7 @@ struct AccessLog: AsyncMiddleware {
         throw ServiceError.notFound
     }
     if let depth = try? await req.application.platform.store.reminderOutboxDepth() { DomainMetrics.reminderOutbox(depth: depth) }
+    if let unchained = try? await req.application.platform.store.unchainedAuditEntries() { DomainMetrics.auditUnchained(unchained) }
     var buffer: [UInt8] = []
     req.application.platform.metrics.emit(into: &buffer)
     var headers = HTTPHeaders()

@@ -42,6 +42,12 @@ public enum DomainMetrics {
         Counter(label: "huiqi_reminder_deliveries_total", dimensions: [("outcome", outcome)]).increment()
     }
 
+    /// Audit entries written but not yet placed in the chain (PostgreSQL places them after commit): a backlog that
+    /// grows means no chainer runs.
+    public static func auditUnchained(_ count: Int) {
+        Gauge(label: "huiqi_audit_unchained_entries").record(Double(count))
+    }
+
     /// One knowledge-base search, ranking and snippets.
     public static func search(nanoseconds: UInt64) {
         Metrics.Timer(label: "huiqi_kb_search_duration_seconds", preferredDisplayUnit: .seconds).recordNanoseconds(Int64(clamping: nanoseconds))

@@ -2,6 +2,7 @@ import Foundation
 import HuiqiCalendar
 import HuiqiRules
 import HuiqiStore
+import Synchronization
 
 /// The result of filing: the stored version and the engine's determination for it.
 public struct FiledReturn: Sendable {
@@ -38,6 +39,9 @@ public struct FilingService: Sendable {
     public let engine: Engine
     public let deadlines: FilingDeadlines
     public let now: @Sendable () -> Date
+    /// The parameter versions stored with each return, as JSON, by section and day: the same for every return of a
+    /// period, so each is built once (`storedDetermination`).
+    let citedParameters = CitedParameters()
 
     public init(store: Store, access: Access, engine: Engine, deadlines: FilingDeadlines, now: @escaping @Sendable () -> Date) {
         self.store = store; self.access = access; self.engine = engine; self.deadlines = deadlines; self.now = now
@@ -126,12 +130,15 @@ public struct FilingService: Sendable {
     /// files (whose shipped versions are append-only, docs/parameters.md).
     func storedDetermination(_ a: Assessment) -> String {
         let prefix = a.section == "business_income" ? "pit.business." : a.section + "."
-        let versions = engine.parameters.inForce(on: a.lastDay).filter { $0.name.hasPrefix(prefix) }.map { v in
-            JSON.object([("version", .string("\(v.name)\(v.key.map { "[\($0)]" } ?? "")@\(v.from)")), ("value", .string(v.value.description)),
-                         ("cite", .string(v.cite.description)), ("grade", .string(v.cite.grade))])
+        let parameters = citedParameters.json(prefix: prefix, day: a.lastDay) {
+            JSON.array(engine.parameters.inForce(on: a.lastDay).filter { $0.name.hasPrefix(prefix) }.map { v in
+                JSON.object([("version", .string("\(v.name)\(v.key.map { "[\($0)]" } ?? "")@\(v.from)")), ("value", .string(v.value.description)),
+                             ("cite", .string(v.cite.description)), ("grade", .string(v.cite.grade))])
+            }).serialized(indent: nil)
         }
-        guard case .object(let kv) = a.determination.json else { return a.determination.json.serialized(indent: nil) }
-        return JSON.object(kv + [("parameters", .array(versions))]).serialized(indent: nil)
+        let determination = a.determination.json.serialized(indent: nil)
+        guard case .object(let kv) = a.determination.json, determination.hasSuffix("}") else { return determination }
+        return determination.dropLast() + (kv.isEmpty ? "" : ",") + "\"parameters\":" + parameters + "}"
     }
 
     /// What the taxpayer is told when a credit is offset against the return.
@@ -302,5 +309,21 @@ public struct FilingService: Sendable {
     public func currentReturns(by actor: Actor, taxpayerID: String) async throws -> [ReturnVersionRow] {
         _ = try await access.readableTaxpayer(taxpayerID, by: actor)
         return try await store.currentReturns(taxpayer: taxpayerID)
+    }
+}
+
+/// The JSON of the parameter versions in force, by section prefix and day, built once each. Bounded: past 4,096 days
+/// it starts again (a day per period of a few sections: far more than any filing season touches).
+final class CitedParameters: Sendable {
+    private let cache = Mutex<[String: String]>([:])
+    func json(prefix: String, day: Day, build: () -> String) -> String {
+        let key = "\(prefix)@\(day)"
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let built = build()
+        cache.withLock { c in
+            if c.count >= 4096 { c.removeAll() }
+            c[key] = built
+        }
+        return built
     }
 }

@@ -5,10 +5,11 @@ import Synchronization
 
 /// The audit log is tamper-evident: entry n carries `hash` = SHA-256 of (the hash of entry n−1, n, and the entry's
 /// fields), joined by U+001F and written in hex. Changing, removing or inserting an entry breaks every later hash;
-/// `huiqi audit verify` recomputes the chain. On PostgreSQL a trigger (migration 009) chains every insert; on
-/// SQLite the store does it in the inserting transaction. Both use this formula.
+/// `huiqi audit verify` recomputes the chain. On PostgreSQL entries are written unchained and `Store.chainAudit`
+/// places them after commit (migration 019), so that audited writers never wait for each other; on SQLite the store
+/// chains each entry in the inserting transaction. Both use this formula.
 public enum AuditChain {
-    /// The PostgreSQL advisory lock that orders audit writers (any constant unique to this use).
+    /// The PostgreSQL advisory lock that lets one chainer at a time place entries (any constant unique to this use).
     static let advisoryLock: Int64 = 8_412_366
 
     public static func hash(prev: String, seq: Int64, _ row: AuditRow) -> String {
@@ -78,8 +79,9 @@ final class AsyncLock: Sendable {
 }
 
 extension Store {
-    /// Inserts an audit entry on `db` (inside the caller's transaction). PostgreSQL's trigger chains it; on SQLite
-    /// the caller holds `auditLock` and the chain is computed here from the last entry.
+    /// Inserts an audit entry on `db` (inside the caller's transaction). On PostgreSQL it is written unchained and
+    /// placed after commit by `chainAudit`; on SQLite the caller holds `auditLock` and the chain is computed here from
+    /// the last entry.
     static func insertAudit(_ row: AuditRow, on db: any SQLDatabase) async throws {
         guard db.dialect.name != "postgresql" else {
             try await db.insert(into: "audit_log").model(row, nilEncodingStrategy: .asNil).run()
@@ -96,8 +98,60 @@ extension Store {
             """).run()
     }
 
-    /// Recomputes the chain from the first entry; reads in pages so that a large log is not held in memory.
+    /// Places entries written since the last call at the end of the chain (PostgreSQL; SQLite chains at insert),
+    /// at most `limit`, and returns how many. Entries are placed in order of (at, id) as they are found committed: an
+    /// entry whose transaction commits late is placed after those already placed, whatever its time. One chainer at a
+    /// time holds the advisory lock; another returns 0 at once, or waits for it with `wait` (verification must see
+    /// every entry placed).
+    @discardableResult
+    public func chainAudit(limit: Int = 5000, wait: Bool = false) async throws -> Int {
+        guard db.dialect.name == "postgresql" else { return 0 }
+        guard let database else { throw StoreError.noTransactions }
+        return try await database.transaction { tx in
+            let db = sql(tx)
+            let lock = String(AuditChain.advisoryLock)
+            if wait {
+                try await db.raw("SELECT pg_advisory_xact_lock(\(unsafeRaw: lock))").run()
+            } else if try await db.raw("SELECT pg_try_advisory_xact_lock(\(unsafeRaw: lock)) AS got").first()?.decode(column: "got", as: Bool.self) != true {
+                return 0
+            }
+            let rows = try await db.raw("""
+                SELECT id, at, user_id, action, object, detail, remote FROM audit_log WHERE seq IS NULL ORDER BY at, id LIMIT \(bind: limit)
+                """).all(decoding: AuditRow.self)
+            guard !rows.isEmpty else { return 0 }
+            let last = try await db.raw("SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1").first()
+            var seq = try last?.decode(column: "seq", as: Int64.self) ?? 0
+            var prev = try last?.decode(column: "hash", as: String.self) ?? ""
+            var placed: [(id: String, seq: Int64, prev: String, hash: String)] = []
+            for row in rows {
+                seq += 1
+                let hash = AuditChain.hash(prev: prev, seq: seq, row)
+                placed.append((row.id, seq, prev, hash))
+                prev = hash
+            }
+            for chunk in placed.chunked(1000) {
+                let values = SQLList(chunk.map { p in
+                    SQLGroupExpression([SQLBind(p.id), SQLRaw("CAST(\(p.seq) AS BIGINT)"), SQLBind(p.prev), SQLBind(p.hash)] as [any SQLExpression])
+                })
+                try await db.raw("""
+                    UPDATE audit_log AS a SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
+                    FROM (VALUES \(values)) AS v(id, seq, prev_hash, hash) WHERE a.id = v.id AND a.seq IS NULL
+                    """).run()
+            }
+            return rows.count
+        }
+    }
+
+    /// Entries written but not yet placed in the chain (PostgreSQL; always 0 on SQLite). A backlog that grows means
+    /// no chainer runs.
+    public func unchainedAuditEntries() async throws -> Int {
+        try await db.raw("SELECT COUNT(*) AS n FROM audit_log WHERE seq IS NULL").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// Recomputes the chain from the first entry; reads in pages so that a large log is not held in memory. On
+    /// PostgreSQL every committed entry is placed first.
     public func verifyAuditChain(page: Int = 5000) async throws -> AuditChain.Verification {
+        while try await chainAudit(wait: true) > 0 {}
         var prev = "", expected: Int64 = 1, count = 0
         while true {
             let rows = try await db.raw("""

@@ -23,6 +23,17 @@ import Testing
 }
 
 @Suite struct JSONTests {
+    /// Strings are escaped where JSON requires it and written whole where it does not (the fast path), and both
+    /// read back as the same text.
+    @Test func escapesOnlyWhatJSONRequires() throws {
+        for text in ["小规模纳税人 免征增值税", "plain", "", "a\"b", "back\\slash", "line\nbreak\ttab\r", "\u{01}控制\u{1F}", "引号“”不转义"] {
+            let written = JSON.object([("t", .string(text))]).serialized(indent: nil)
+            #expect(try JSONParser.parse(written)["t"] == .string(text), "\(written)")
+        }
+        #expect(JSON.string("a\"b\\c\n\u{01}").serialized() == #""a\"b\\c\n\u0001""#)
+        #expect(JSON.string("税").serialized() == "\"税\"")
+    }
+
     @Test func keepsNumbersAsText() throws {
         let j = try JSONParser.parse(#"{"a": 300000.10, "b": [1, 2.50], "c": "x\u4e2d"}"#)
         #expect(j["a"] == .number("300000.10"))

@@ -206,6 +206,46 @@ import VaporTesting
         }
     }
 
+    /// On PostgreSQL audit entries are written unchained and placed after commit (migration 019), so filings do not
+    /// wait for each other. An insert cannot choose its place; an update may only give an unchained entry its place,
+    /// changing nothing else; filings racing with chainers still make one unbroken chain holding every entry.
+    @Test func auditEntriesArePlacedAfterCommit() async throws {
+        try await withHuiqi(.postgres) { app in
+            let store = Store(app.db)
+            let id = UUID().uuidString
+            let seqAtInsert = try await app.db.transaction { tx in
+                let db = tx as! any SQLDatabase
+                try await db.raw("""
+                    INSERT INTO audit_log (id, at, user_id, action, object, detail, remote, seq, prev_hash, hash)
+                    VALUES (\(bind: id), '2026-06-01T00:00:00Z', NULL, 'test', 'o', 'd', NULL, 999, 'forged', 'forged')
+                    """).run()
+                return try await db.raw("SELECT seq FROM audit_log WHERE id = \(bind: id)").first()?.decode(column: "seq", as: Int64?.self)
+            }
+            #expect(seqAtInsert == nil, "an insert chose its own place")
+            await #expect(throws: (any Error).self) {
+                try await store.db.raw("UPDATE audit_log SET seq = 1000, prev_hash = '', hash = 'h', detail = 'changed' WHERE id = \(bind: id)").run()
+            }
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            let chaining = Task { var placed = 0; for _ in 0..<40 { placed += try await store.chainAudit(limit: 3); try await Task.sleep(for: .milliseconds(5)) }; return placed }
+            let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
+                for i in 0..<12 {
+                    group.addTask { try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns", token: t, body: vatQ2, headers: [("Idempotency-Key", "p-\(i)")]).status }
+                }
+                return try await group.reduce(into: [HTTPStatus]()) { $0.append($1) }
+            }
+            _ = try await chaining.value
+            #expect(statuses.allSatisfy { $0 == .created }, "\(statuses)")
+            let chain = try await store.verifyAuditChain()
+            let entries = try await store.count("audit_log")
+            #expect(chain.broken == nil && chain.entries == entries, "\(String(describing: chain.broken))")
+            #expect(try await store.unchainedAuditEntries() == 0)
+            // Placed once: a placed entry cannot be placed again.
+            await #expect(throws: (any Error).self) {
+                try await store.db.raw("UPDATE audit_log SET seq = seq + 100000 WHERE id = \(bind: id)").run()
+            }
+        }
+    }
+
     /// Staff logins are not shown to taxpayers: a version an officer filed shows the officer's display name.
     @Test(arguments: Backend.allCases)
     func taxpayersSeeDisplayNamesNotStaffLogins(_ backend: Backend) async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import HuiqiDates
 import HuiqiRules
 import HuiqiServer
 import HuiqiServices
@@ -136,6 +137,14 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
             let versions = try await call(app, .GET, "/api/v1/taxpayers/\(taxpayers[0])/returns/vat:2026-Q1", token: t)
             guard case .array(let vs)? = versions.json else { Issue.record("no versions: \(versions.body)"); return }
             #expect(vs.count == 2 && vs[0]["tax"] == .string("500.00") && vs[1]["version"] == .number("2"))
+            // Each version stores the parameter versions in force for its period, with their citations: all of the VAT
+            // ones on 2026-03-31, the same list for both versions (it is built once a period and reused).
+            let inForce = try Engine.bundled().parameters.inForce(on: try #require(Day(iso: "2026-03-31"))).filter { $0.name.hasPrefix("vat.") }
+            guard case .array(let cited)? = vs[0]["determination"]?["parameters"] else { Issue.record("no parameters: \(versions.body.prefix(400))"); return }
+            #expect(!inForce.isEmpty && cited.count == inForce.count && vs[1]["determination"]?["parameters"] == vs[0]["determination"]?["parameters"])
+            let firstInForce = try #require(inForce.first)
+            #expect(cited.first?["version"] == .string("\(firstInForce.name)\(firstInForce.key.map { "[\($0)]" } ?? "")@\(firstInForce.from)")
+                    && cited.first?["cite"] == .string(firstInForce.cite.description) && vs[0]["determination"]?["vat"] != nil)
             // Each version keeps the prompts it was given: version 1 declared 7500.00 against 500.00.
             #expect(vs[0]["prompts"]?[0]?["code"] == .string("relief_not_claimed") && vs[1]["prompts"]?[0]?["code"] != .string("relief_not_claimed"))
             let corrections = try await store.auditCount(action: "correct_return")
