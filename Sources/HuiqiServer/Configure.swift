@@ -103,7 +103,8 @@ extension Application {
 
 /// The database of the platform, with the migrations registered: the one piece `configure` and every
 /// command-line job (backup, check, audit verify) share.
-func useDatabase(_ app: Application, _ location: DatabaseLocation, caFile: String? = nil, connectionsPerLoop: Int = 8) throws {
+func useDatabase(_ app: Application, _ location: DatabaseLocation, caFile: String? = nil, connectionsPerLoop: Int = 8,
+                 migrations: [any AsyncMigration] = HuiqiMigrations.all) throws {
     switch location {
     case .sqlite(let path):
         app.databases.use(.sqlite(.file(path), sqlLogLevel: .debug), as: .sqlite)
@@ -122,16 +123,18 @@ func useDatabase(_ app: Application, _ location: DatabaseLocation, caFile: Strin
         // loop (the default) capped the filing API at about 300 requests/s in the load check.
         app.databases.use(.postgres(configuration: configuration, maxConnectionsPerEventLoop: max(1, connectionsPerLoop)), as: .psql)
     }
-    for m in HuiqiMigrations.all { app.migrations.add(m) }
+    for m in migrations { app.migrations.add(m) }
 }
 
 /// Runs a command-line job on the platform's store: the same database assembly as the server, migrated, without
 /// routes; the application is shut down afterwards whatever happens.
-public func withStore<T: Sendable>(_ location: DatabaseLocation, _ body: (Store) async throws -> T) async throws -> T {
+/// `migrations`: the schema up to a given migration (a test of the next migration on data written before it).
+public func withStore<T: Sendable>(_ location: DatabaseLocation, migrations: [any AsyncMigration] = HuiqiMigrations.all,
+                                   _ body: (Store) async throws -> T) async throws -> T {
     let app = try await Application.make(Environment(name: "production", arguments: ["huiqi"]))
     app.logger.logLevel = .warning
     do {
-        try useDatabase(app, location)
+        try useDatabase(app, location, migrations: migrations)
         try await app.autoMigrate()
         let result = try await body(Store(app.db))
         try await app.asyncShutdown()
@@ -233,7 +236,7 @@ final class AuditChainer: LifecycleHandler, @unchecked Sendable {
     }
     func shutdownAsync(_ app: Application) async {
         task?.cancel()
-        _ = try? await store.chainAudit(wait: true)
+        _ = try? await store.chainAudit()
     }
 }
 

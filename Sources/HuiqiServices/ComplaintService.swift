@@ -186,7 +186,7 @@ public struct ComplaintService: Sendable {
         let row = ComplaintRow(id: "TS-" + UUID().uuidString.prefix(8).uppercased(), taxpayer_id: taxpayer.id, office_id: office, category: s.category,
                                channel: channel, text: s.text, contact: s.contact, received_at: at.formatted(.iso8601),
                                clock_from: start?.description, due_on: due?.description, created_by: actor.userID)
-        let received = ComplaintEventRow(complaint_id: row.id, seq: 1, kind: "received", at: row.received_at, actor: actor.userID,
+        let received = ComplaintEventRow(taxpayer_id: row.taxpayer_id, complaint_id: row.id, seq: 1, kind: "received", at: row.received_at, actor: actor.userID,
                                          office_id: office, due_on: row.due_on,
                                          note: due == nil ? "due date undetermined: the official calendar of the due year is not on record / 办结期限待定：尚未收录该年度节假日安排" : "")
         let audit = AuditRow(id: UUID().uuidString, at: row.received_at, user_id: actor.userID, action: "complaint_received", object: row.id,
@@ -216,7 +216,7 @@ public struct ComplaintService: Sendable {
     public func complaint(_ id: String, by actor: Actor) async throws -> ComplaintView {
         let view = try await readable(id, by: actor)
         if actor.role != .taxpayer {
-            let read = ComplaintReadRow(complaint_id: id, user_id: actor.userID, at: now().formatted(.iso8601))
+            let read = ComplaintReadRow(taxpayer_id: view.row.taxpayer_id, complaint_id: id, user_id: actor.userID, at: now().formatted(.iso8601))
             try await store.db.insert(into: "complaint_reads").model(read).run()
         }
         return view
@@ -251,7 +251,7 @@ public struct ComplaintService: Sendable {
             throw ServiceError.invalid(field: "outcome", zh: "办理结果须为 \(Self.outcomes.joined(separator: "、")) 之一", en: "outcome must be one of \(Self.outcomes.joined(separator: ", "))")
         }
         try requireNote(note)
-        return try await append(view, ComplaintEventRow(complaint_id: id, seq: 0, kind: "resolved", at: now().formatted(.iso8601), actor: actor.userID,
+        return try await append(view, ComplaintEventRow(taxpayer_id: view.row.taxpayer_id, complaint_id: id, seq: 0, kind: "resolved", at: now().formatted(.iso8601), actor: actor.userID,
                                                         office_id: view.answerableOffice, outcome: outcome, note: note), by: actor)
     }
 
@@ -261,7 +261,7 @@ public struct ComplaintService: Sendable {
         guard view.state == "resolved" else { throw ServiceError.conflict(field: "state", zh: "该投诉尚未办结", en: "the complaint has not been resolved") }
         guard (1...5).contains(satisfaction) else { throw ServiceError.invalid(field: "satisfaction", zh: "满意度须为 1 至 5", en: "satisfaction must be 1 to 5") }
         try TextInput.check(note, field: "note", maxLength: 2000, allowNewlines: true)
-        return try await append(view, ComplaintEventRow(complaint_id: id, seq: 0, kind: "confirmed", at: now().formatted(.iso8601), actor: actor.userID,
+        return try await append(view, ComplaintEventRow(taxpayer_id: view.row.taxpayer_id, complaint_id: id, seq: 0, kind: "confirmed", at: now().formatted(.iso8601), actor: actor.userID,
                                                         satisfaction: satisfaction, note: note), by: actor)
     }
 
@@ -272,7 +272,7 @@ public struct ComplaintService: Sendable {
         try requireNote(note)
         let at = now()
         let due = clock.due(from: clock.start(receivedAt: at))
-        return try await append(view, ComplaintEventRow(complaint_id: id, seq: 0, kind: "reopened", at: at.formatted(.iso8601), actor: actor.userID,
+        return try await append(view, ComplaintEventRow(taxpayer_id: view.row.taxpayer_id, complaint_id: id, seq: 0, kind: "reopened", at: at.formatted(.iso8601), actor: actor.userID,
                                                         office_id: view.answerableOffice, due_on: due?.description, note: note), by: actor)
     }
 
@@ -311,7 +311,7 @@ public struct ComplaintService: Sendable {
                 guard !round.contains(where: { $0.kind == "escalated" }) else { continue }
                 let current = try await store.office(view.answerableOffice)
                 let parent = current?.parent_id ?? view.answerableOffice
-                let event = ComplaintEventRow(complaint_id: view.row.id, seq: 0, kind: "escalated", at: at.formatted(.iso8601), actor: system.userID,
+                let event = ComplaintEventRow(taxpayer_id: view.row.taxpayer_id, complaint_id: view.row.id, seq: 0, kind: "escalated", at: at.formatted(.iso8601), actor: system.userID,
                                               office_id: parent, due_on: due.description,
                                               note: "overdue since \(due) closing time: escalated to the parent office / 已超过办结期限，升级至上级税务机关督办")
                 // The outbox's reason for a message to the taxpayer is `notice`; the "return" is the complaint's round.
@@ -326,7 +326,7 @@ public struct ComplaintService: Sendable {
                 }
                 escalated += 1
             } else if let warnDay = clock.warnOn(due: due), today >= warnDay, !round.contains(where: { $0.kind == "warned" }) {
-                let event = ComplaintEventRow(complaint_id: view.row.id, seq: 0, kind: "warned", at: at.formatted(.iso8601), actor: system.userID,
+                let event = ComplaintEventRow(taxpayer_id: view.row.taxpayer_id, complaint_id: view.row.id, seq: 0, kind: "warned", at: at.formatted(.iso8601), actor: system.userID,
                                               office_id: view.answerableOffice, due_on: due.description,
                                               note: "due \(due): resolve before closing time / 办结期限 \(due)，请在下班前办结")
                 _ = try await append(view, event, by: system)

@@ -68,18 +68,20 @@ public struct ComplaintRow: Codable, Sendable, Equatable {
 }
 
 public struct ComplaintEventRow: Codable, Sendable, Equatable {
-    public var complaint_id: String, seq: Int, kind: String, at: String, actor: String
+    public var taxpayer_id: String, complaint_id: String, seq: Int, kind: String, at: String, actor: String
     public var office_id: String?, due_on: String?, outcome: String?, satisfaction: Int?, note: String
-    public init(complaint_id: String, seq: Int, kind: String, at: String, actor: String, office_id: String? = nil, due_on: String? = nil,
+    public init(taxpayer_id: String, complaint_id: String, seq: Int, kind: String, at: String, actor: String, office_id: String? = nil, due_on: String? = nil,
                 outcome: String? = nil, satisfaction: Int? = nil, note: String) {
-        self.complaint_id = complaint_id; self.seq = seq; self.kind = kind; self.at = at; self.actor = actor; self.office_id = office_id
+        self.taxpayer_id = taxpayer_id; self.complaint_id = complaint_id; self.seq = seq; self.kind = kind; self.at = at; self.actor = actor; self.office_id = office_id
         self.due_on = due_on; self.outcome = outcome; self.satisfaction = satisfaction; self.note = note
     }
 }
 
 public struct ComplaintReadRow: Codable, Sendable, Equatable {
-    public var complaint_id: String, user_id: String, at: String
-    public init(complaint_id: String, user_id: String, at: String) { self.complaint_id = complaint_id; self.user_id = user_id; self.at = at }
+    public var taxpayer_id: String, complaint_id: String, user_id: String, at: String
+    public init(taxpayer_id: String, complaint_id: String, user_id: String, at: String) {
+        self.taxpayer_id = taxpayer_id; self.complaint_id = complaint_id; self.user_id = user_id; self.at = at
+    }
 }
 
 extension Store {

@@ -10,7 +10,8 @@ public enum HuiqiMigrations {
                                                    M008ReturnPrompts(), M009Hardening(), M010Administration(),
                                                    M011RegistryHistory(), M012StatisticsSnapshots(), M013Rectification(),
                                                    M014DepartmentRegistries(), M015OfficeReports(), M016Knowledge(), M017Complaints(),
-                                                   M018SearchPostings(), M019AuditAfterCommit()]
+                                                   M018SearchPostings(), M019AuditAfterCommit(),
+                                                   M020TaxpayerKeys()]
 }
 
 struct M001Offices: AsyncMigration {

@@ -18,7 +18,7 @@ public struct ReminderRow: Codable, Sendable, Equatable {
 }
 
 public struct DeliveryAttemptRow: Codable, Sendable, Equatable {
-    public var reminder_id: String, attempt: Int, at: String, outcome: String, detail: String
+    public var taxpayer_id: String, reminder_id: String, attempt: Int, at: String, outcome: String, detail: String
 }
 
 extension Store {
@@ -81,7 +81,7 @@ extension Store {
         try await database.transaction { tx in
             let db = sql(tx)
             let attempt = r.attempts + 1
-            try await db.insert(into: "delivery_attempts").model(DeliveryAttemptRow(reminder_id: r.id, attempt: attempt, at: at,
+            try await db.insert(into: "delivery_attempts").model(DeliveryAttemptRow(taxpayer_id: r.taxpayer_id, reminder_id: r.id, attempt: attempt, at: at,
                                                                                     outcome: delivered ? "delivered" : "failed", detail: String(detail.prefix(500)))).run()
             let state = delivered ? "delivered" : nextAttempt == nil ? "failed" : "pending"
             try await db.update("reminders").set("attempts", to: attempt).set("delivery", to: state)

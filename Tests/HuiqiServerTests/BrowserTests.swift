@@ -341,7 +341,7 @@ import Vapor
                                    text: "来电：办税服务厅排队太久。", contact: "021-0000", received_at: "2026-05-20T02:00:00Z", clock_from: "2026-05-20",
                                    due_on: "2026-05-25", created_by: "user-pudong")
             try await store.db.insert(into: "complaints").model(old).run()
-            _ = try await Store.appendComplaintEvent(ComplaintEventRow(complaint_id: old.id, seq: 0, kind: "received", at: old.received_at, actor: "user-pudong",
+            _ = try await Store.appendComplaintEvent(ComplaintEventRow(taxpayer_id: old.taxpayer_id, complaint_id: old.id, seq: 0, kind: "received", at: old.received_at, actor: "user-pudong",
                                                                        office_id: old.office_id, due_on: old.due_on, note: ""), on: store.db)
             try await browser.signIn(site, "pudong", "huiqi-officer")
             try await browser.click("#nav-complaints")
