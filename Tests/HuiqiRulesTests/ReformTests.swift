@@ -24,6 +24,14 @@ import Testing
         #expect(problem(Self.raise.replacingOccurrences(of: "\"450000\"", with: "\"lots\"")).contains("changes[0].value"))
         #expect(problem("name: x\nchanges: []").contains("no changes"))
         #expect(problem(Self.raise + "\n    colour: red").contains("unknown field colour"))
+        // A parameter with keys (湖北 and elsewhere, 2020-03 to 2021-03; one rate for all before and since): without a
+        // key the change replaces every key, from any date; one key alone is refused where a rate for every key
+        // follows it, since the two would overlap.
+        let rate = "name: x\nchanges:\n  - parameter: vat.rate3.special_invoice_rate\n    from: FROM\n    value: \"0.02\"\n"
+        #expect(problem(rate.replacingOccurrences(of: "FROM", with: "2021-01-01")) == "accepted")
+        #expect(problem(rate.replacingOccurrences(of: "FROM", with: "2021-01-01") + "    key: hubei\n").contains("change it without a key"))
+        #expect(problem(rate.replacingOccurrences(of: "FROM", with: "2027-01-01")) == "accepted")
+        #expect(problem(rate.replacingOccurrences(of: "FROM", with: "2027-01-01") + "    key: elsewhere\n").contains("change it without a key"))
     }
 
     @Test func theReformTakesOverFromItsDateOnly() throws {

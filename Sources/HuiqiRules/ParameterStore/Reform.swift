@@ -53,11 +53,18 @@ public struct Reform: Sendable {
             }
             let key = c["key"]?.string
             if let key, !def.keys.contains(key) { throw fail("\(at).key: \(key) is not a key of \(parameter) (\(def.keys.joined(separator: ", ")))") }
-            if key == nil, !def.keys.isEmpty, def.complete { throw fail("\(at).key: \(parameter) is keyed; name one of \(def.keys.joined(separator: ", "))") }
             guard let s = c["from"]?.string, let from = Day(iso: s) else { throw fail("\(at).from: a YYYY-MM-DD date is required") }
             guard from.day == 1 else { throw fail("\(at).from: a reform starts on a month's first day (quarters are not split), not \(from)") }
             guard from >= def.coversFrom, def.coversTo.map({ from <= $0 }) ?? true else {
                 throw fail("\(at).from: \(from) lies outside \(parameter)'s span \(def.coversFrom) – \(def.coversTo?.description ?? "")")
+            }
+            // Without a key the change replaces every key. A key must be named only where every version from `from` on
+            // has one (the law differs by key throughout); vat.rate3.special_invoice_rate had 湖北 and elsewhere in
+            // 2020–2021 and one rate since, so a change from 2027 names none. A change of one key is refused where a
+            // version for every key follows (below): the two would overlap.
+            let later = def.versions.filter { $0.to.map { $0 >= from } ?? true }
+            if key == nil, !def.keys.isEmpty, def.complete, !later.isEmpty, later.allSatisfy({ $0.key != nil }) {
+                throw fail("\(at).key: \(parameter) is keyed from \(from) on; name one of \(def.keys.joined(separator: ", "))")
             }
             if key != nil, def.versions.contains(where: { $0.key == nil && ($0.to.map { $0 >= from } ?? true) }) {
                 throw fail("\(at).key: \(parameter) has versions for every key from \(from) on; change it without a key")

@@ -3,17 +3,23 @@ import HuiqiRules
 import HuiqiServices
 import Vapor
 
-/// The analysts' page for reform simulation (政策测算, docs/simulation.md): one parameter changed from a date, the
+/// The analysts' page for reform simulation (政策测算, docs/simulation.md): up to three parameters changed from a date, the
 /// law against the reform over a synthetic population or over the VAT returns stored for the analyst's office (a
 /// base quarter), by kind, size band and region, with a chart and CSV. Staff only; nothing is stored (a GET form).
 enum SimulationPages {
     struct Form {
-        var period = "2027-Q1", parameter = "vat.qizhengdian.quarterly", from = "", value = "", population = "100000"
+        /// One changed parameter: the first is the form's `parameter`, `value`, `from`; the others add a number
+        /// (`parameter2`, `value2`, `from2`, …) and count only when given a parameter or a value.
+        struct Change { var parameter = "", key = "", value = "", from = "" }
+        var period = "2027-Q1", population = "100000"
+        var changes = [Change(parameter: "vat.qizhengdian.quarterly"), Change(), Change()]
         /// Empty: a synthetic population; a quarter: the VAT returns of that quarter stored under the analyst's office.
         var base = ""
         var asked = false
     }
     static let maxPopulation = 1_000_000
+    /// A form field's name for change `i` (0-based): `value`, `value2`, `value3`.
+    static func field(_ name: String, _ i: Int) -> String { i == 0 ? name : "\(name)\(i + 1)" }
 
     /// What a run was made over, said under the result.
     enum Source { case synthetic(Int), stored(returns: Int, base: String, office: String) }
@@ -39,9 +45,12 @@ enum SimulationPages {
         var f = Form()
         func q(_ k: String) -> String? { req.query[String.self, at: k].map { String(FormInput.normalized($0).prefix(60)) } }
         if let v = q("period"), !v.isEmpty { f.period = FormInput.period(v) }
-        if let v = q("parameter"), !v.isEmpty { f.parameter = v }
-        if let v = q("from") { f.from = v }
-        if let v = q("value") { f.value = v }
+        for i in f.changes.indices {
+            if let v = q(field("parameter", i)), !v.isEmpty || i > 0 { f.changes[i].parameter = v }
+            if let v = q(field("from", i)) { f.changes[i].from = v }
+            if let v = q(field("key", i)) { f.changes[i].key = v }
+            if let v = q(field("value", i)) { f.changes[i].value = v }
+        }
         if let v = q("population"), !v.isEmpty { f.population = v }
         if let v = q("base"), !v.isEmpty { f.base = FormInput.period(v) }
         f.asked = q("value") != nil
@@ -58,13 +67,26 @@ enum SimulationPages {
             throw ServiceError.invalid(field: "population", zh: "模拟户数须为 1 至 \(maxPopulation)", en: "the population must be 1 to \(maxPopulation)")
         }
         func quoted(_ s: String) -> String { String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self) }
-        let from = f.from.isEmpty ? "\(period.months[0].year)-\(String(format: "%02d", period.months[0].month))-01" : f.from
-        let text = "name: \(quoted("\(f.parameter) = \(f.value) from \(from)"))\nchanges:\n  - parameter: \(quoted(f.parameter))\n    from: \(quoted(from))\n    value: \(quoted(f.value))\n"
+        let start = "\(period.months[0].year)-\(String(format: "%02d", period.months[0].month))-01"
+        // The first change is always read (an empty value is named as such); the others only when filled in.
+        let used = f.changes.indices.filter { $0 == 0 || !f.changes[$0].parameter.isEmpty || !f.changes[$0].value.isEmpty }
+        for i in used where f.changes[i].parameter.isEmpty {
+            throw ServiceError.invalid(field: field("parameter", i), zh: "第 \(i + 1) 项：请选择政策参数", en: "change \(i + 1): choose a parameter")
+        }
+        let changes = used.map { i in (f.changes[i], f.changes[i].from.isEmpty ? start : f.changes[i].from) }
+        let name = changes.map { c, from in "\(c.parameter)\(c.key.isEmpty ? "" : "[\(c.key)]") = \(c.value) from \(from)" }.joined(separator: "; ")
+        let text = "name: \(quoted(name))\nchanges:\n" + changes.map { c, from in
+            "  - parameter: \(quoted(c.parameter))\n" + (c.key.isEmpty ? "" : "    key: \(quoted(c.key))\n")
+                + "    from: \(quoted(from))\n    value: \(quoted(c.value))\n"
+        }.joined()
         do {
             return (try Reform.parse(text, file: "form", against: law), period, n)
         } catch let e as ParameterFileError {
-            let field = e.problem.contains(".value") ? "value" : e.problem.contains(".from") ? "from" : "parameter"
-            throw ServiceError.invalid(field: field, zh: "改革方案无效：\(e.problem)", en: "the reform is not valid: \(e.problem)")
+            // `changes[i].value: …` names the form's field of change i.
+            let index = e.problem.firstMatch(of: /^changes\[(\d+)\]/).flatMap { Int($0.1) }.map { used[min($0, used.count - 1)] } ?? 0
+            let name = e.problem.contains(".value") || e.problem.contains("missing value") ? "value"
+                : e.problem.contains(".from") ? "from" : e.problem.contains(".key") ? "key" : "parameter"
+            throw ServiceError.invalid(field: field(name, index), zh: "改革方案无效：\(e.problem)", en: "the reform is not valid: \(e.problem)")
         }
     }
 
@@ -118,13 +140,32 @@ enum SimulationPages {
     static func render(_ req: Request, _ f: Form, law: ParameterSet, result: (Reform, ReformComparison, Source)?, error: FormError? = nil, status: HTTPStatus = .ok) -> Response {
         let t = req.web
         let names = law.definitions.values.filter { ["money", "rate", "integer"].contains($0.type) }.map(\.name).sorted()
-        let options: [HTML] = names.map { "<option value=\"\($0)\"\($0 == f.parameter ? " selected" : "")>\($0)</option>" }
+        func options(_ selected: String, optional: Bool) -> HTML {
+            HTML(raw: (optional ? "<option value=\"\"\(selected.isEmpty ? " selected" : "")>—</option>" : "")
+                 + names.map { "<option value=\"\($0)\"\($0 == selected ? " selected" : "")>\($0)</option>" }.joined())
+        }
+        /// One change's three fields; the first is required, the others are optional.
+        func changeFields(_ i: Int) -> HTML {
+            let c = f.changes[i], n = i + 1
+            let p = field("parameter", i), k = field("key", i), v = field("value", i), d = field("from", i)
+            let label: (String, String) = i == 0 ? ("政策参数", "Parameter") : ("政策参数 \(n)（可空）", "Parameter \(n) (optional)")
+            return """
+            <div class="field"><label for="\(p)">\(t.t(label.0, label.1))</label> <select name="\(p)" id="\(p)">\(options(c.parameter, optional: i > 0))</select></div>
+            <div class="field"><label for="\(k)">\(i == 0 ? t.t("分项（按地区等分项的参数填写，如 elsewhere）", "Key (for a parameter with keys, e.g. elsewhere)") : t.t("分项 \(n)", "Key \(n)"))</label> <input type="text" name="\(k)" id="\(k)" value="\(c.key)" size="12"></div>
+            <div class="field"><label for="\(v)">\(i == 0 ? t.t("新的取值", "New value") : t.t("新的取值 \(n)", "New value \(n)"))</label> <input type="text" name="\(v)" id="\(v)" value="\(c.value)" size="14" aria-describedby="value-hint"></div>
+            <div class="field"><label for="\(d)">\(i == 0 ? t.t("起始日期（某月1日，可空）", "From (a month's first day; optional)") : t.t("起始日期 \(n)（可空）", "From \(n) (optional)"))</label> <input type="text" name="\(d)" id="\(d)" value="\(c.from)" size="12"></div>
+            """
+        }
         var out: HTML = ""
         if let (reform, c, source) = result, let all = c.lines["all"] {
             let table: [HTML] = rows(c, t.lang).map { r in
                 HTML(raw: "<tr>" + r.enumerated().map { i, v in i == 0 ? "<th scope=\"row\">\(HTML.escape(v))</th>" : "<td class=\"num\">\(HTML.escape(v))</td>" }.joined() + "</tr>")
             }
-            let csv = "/simulation.csv?" + [("period", f.period), ("parameter", f.parameter), ("from", f.from), ("value", f.value), ("population", f.population), ("base", f.base)]
+            let changeQuery = f.changes.indices.flatMap { i in
+                [(field("parameter", i), f.changes[i].parameter), (field("key", i), f.changes[i].key), (field("value", i), f.changes[i].value),
+                 (field("from", i), f.changes[i].from)]
+            }.filter { !$0.1.isEmpty }
+            let csv = "/simulation.csv?" + ([("period", f.period)] + changeQuery + [("population", f.population), ("base", f.base)])
                 .map { "\($0.0)=\(HTML.query($0.1))" }.joined(separator: "&")
             out = """
             <section aria-labelledby="result-title"><h2 id="result-title">\(t.t("测算结果", "Result"))</h2>
@@ -137,12 +178,15 @@ enum SimulationPages {
             """
         }
         return Layout.page(req, title: t.t("政策测算", "Reform simulation"), status: status, """
-        <p class="lead">\(t.t("选择一个政策参数，给出新的取值和起始日期，比较现行政策与改革方案对税收、纳税人和受惠面的影响。", "Choose a parameter of the law, give it a new value from a date, and compare the law with the reform: revenue, taxpayers, coverage."))</p>
+        <p class="lead">\(t.t("选择一至三个政策参数，给出新的取值和起始日期，比较现行政策与改革方案对税收、纳税人和受惠面的影响。", "Choose one to three parameters of the law, give each a new value from a date, and compare the law with the reform: revenue, taxpayers, coverage."))</p>
         \(error?.html(t.lang))
         <form method="get" action="/simulation" id="simulation-form">
-        <div class="field"><label for="parameter">\(t.t("政策参数", "Parameter"))</label> <select name="parameter" id="parameter">\(options)</select></div>
-        <div class="field"><label for="value">\(t.t("新的取值", "New value"))</label> <input type="text" name="value" id="value" value="\(f.value)" size="14" aria-describedby="value-hint"> <span class="hint" id="value-hint">\(t.t("金额以元计，税率如 0.01", "amounts in yuan, rates such as 0.01"))</span></div>
-        <div class="field"><label for="from">\(t.t("起始日期（某月1日，可空）", "From (a month's first day; optional)"))</label> <input type="text" name="from" id="from" value="\(f.from)" size="12"></div>
+        <p class="hint" id="value-hint">\(t.t("取值：金额以元计，税率如 0.01；起始日期为空时自测算季度首日起", "Values: amounts in yuan, rates such as 0.01; with no date, from the quarter's first day"))</p>
+        \(changeFields(0))
+        <fieldset id="more-changes"><legend>\(t.t("同时调整的其他参数（可空）", "Other parameters changed at the same time (optional)"))</legend>
+        \(changeFields(1))
+        \(changeFields(2))
+        </fieldset>
         <div class="field"><label for="period">\(t.t("测算季度", "Quarter"))</label> <input type="text" name="period" id="period" value="\(f.period)" size="10"></div>
         <div class="field"><label for="base">\(t.t("基期（可空：用合成数据）", "Base quarter (optional: synthetic taxpayers)"))</label> <input type="text" name="base" id="base" value="\(f.base)" size="10" aria-describedby="base-hint"> <span class="hint" id="base-hint">\(t.t("填季度如 2026-Q1，则以本局该季度已申报的增值税申报表为测算基础", "a quarter such as 2026-Q1: your office's VAT returns of that quarter are the base"))</span></div>
         <div class="field"><label for="population">\(t.t("模拟户数", "Synthetic taxpayers"))</label> <input type="text" name="population" id="population" value="\(f.population)" size="10"></div>
@@ -153,6 +197,15 @@ enum SimulationPages {
 }
 
 extension SimulationPages {
+    /// An error naming the form's field, with a link that moves focus to it (`value2` is "New value 2").
+    static func error(_ field: String, _ zh: String, _ en: String, _ lang: Lang) -> FormError {
+        let names: [String: (String, String)] = ["parameter": ("政策参数", "Parameter"), "key": ("分项", "Key"), "value": ("新的取值", "New value"), "from": ("起始日期", "From"),
+                                                 "period": ("测算季度", "Quarter"), "base": ("基期", "Base quarter"), "population": ("模拟户数", "Synthetic taxpayers")]
+        let base = String(field.prefix { !$0.isNumber }), number = field.dropFirst(base.count)
+        let label = names[base].map { lang.t($0.0, $0.1) + (number.isEmpty ? "" : " \(number)") }
+        return FormError(input: label == nil ? nil : field, label: label, message: FieldLabels.scrubbed(lang.t(zh, en)), technical: "\(field): \(en)")
+    }
+
     static func sourceNote(_ source: Source, _ f: Form, _ t: WebContext) -> HTML {
         switch source {
         case .synthetic(let n):
@@ -175,7 +228,7 @@ private func simulationRequest(_ req: Request) throws -> (SimulationPages.Form, 
     do {
         return SimulationPages.render(req, f, law: engine.parameters, result: try await SimulationPages.run(req, f, engine: engine))
     } catch let ServiceError.invalid(field, zh, en) {
-        return SimulationPages.render(req, f, law: engine.parameters, result: nil, error: AdminPages.error(field, zh, en, req.web.lang), status: .badRequest)
+        return SimulationPages.render(req, f, law: engine.parameters, result: nil, error: SimulationPages.error(field, zh, en, req.web.lang), status: .badRequest)
     }
 }
 
