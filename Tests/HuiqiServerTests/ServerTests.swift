@@ -45,6 +45,20 @@ func withHuiqi(_ backend: Backend, at given: DatabaseLocation? = nil, now: @esca
         settings.databaseConnectionsPerLoop = 3
         try await configure(app, settings)
     }, body)
+    // A database made here is dropped when the test's body returns (one that threw stays, to be looked at).
+    if given == nil { await dropDatabase(location) }
+}
+
+/// Drops a test's database: the SQLite file, or the PostgreSQL database (a developer's server would otherwise
+/// collect hundreds of them).
+func dropDatabase(_ location: DatabaseLocation) async {
+    switch location {
+    case .sqlite(let path):
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    case .postgres(let url):
+        guard let admin = ProcessInfo.processInfo.environment["HUIQI_TEST_POSTGRES_URL"], let slash = url.lastIndex(of: "/") else { return }
+        _ = try? await ChildProcess.run("psql", [admin, "-q", "-c", "DROP DATABASE IF EXISTS \(url[url.index(after: slash)...]) WITH (FORCE)"])
+    }
 }
 
 /// A clock a test moves: filing days, the deadline, screening after it, the next quarter.
