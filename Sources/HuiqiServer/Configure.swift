@@ -232,8 +232,10 @@ final class AuditChainer: LifecycleHandler, @unchecked Sendable {
         let store = self.store, logger = app.logger
         task = Task {
             while !Task.isCancelled {
-                do { while try await store.chainAudit() == 5000 {} } catch { logger.warning("audit chain: \(error)") }
-                try? await Task.sleep(for: .milliseconds(500))
+                // While the database is away, one warning every 10 seconds rather than two a second.
+                var pause = 500
+                do { while try await store.chainAudit() == 5000 {} } catch { logger.warning("audit chain: \(String(reflecting: error))"); pause = 10_000 }
+                try? await Task.sleep(for: .milliseconds(pause))
             }
         }
     }
