@@ -286,18 +286,20 @@ public struct ComplaintService: Sendable {
         guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ServiceError.invalid(field: "note", zh: "请填写说明", en: "note is required") }
     }
 
-    private func append(_ view: ComplaintView, _ event: ComplaintEventRow, by actor: Actor) async throws -> ComplaintView {
+    private func append(_ view: ComplaintView, _ event: ComplaintEventRow, by actor: Actor, expectingLast: Int? = nil) async throws -> ComplaintView {
         // The desk's own job writes as no user (the audit log's users are accounts).
         let audit = AuditRow(id: UUID().uuidString, at: event.at, user_id: actor.userID.hasPrefix("system:") ? nil : actor.userID,
                              action: "complaint_\(event.kind)", object: view.row.id,
                              detail: event.outcome ?? event.satisfaction.map(String.init) ?? "", remote: nil)
-        try await store.writeAudited(audit) { db in _ = try await Store.appendComplaintEvent(event, on: db) }
+        try await store.writeAudited(audit) { db in _ = try await Store.appendComplaintEvent(event, on: db, expectingLast: expectingLast) }
         return ComplaintView(row: view.row, events: try await store.complaintEvents(view.row.id))
     }
 
     /// The desk's job (run every few minutes, `huiqi complaints sweep`): a warning on the warning day, and an
     /// escalation to the parent office once the due day has closed, each once per round, with a reminder through
-    /// the outbox to the taxpayer. Returns (warned, escalated).
+    /// the outbox to the taxpayer. Returns (warned, escalated). Servers may sweep at once: a warning or escalation is
+    /// appended only if the complaint's last event is still the one the sweep read (and two appends of one number
+    /// collide on the key), so one sweep writes it and the others pass that complaint and go on with the rest.
     @discardableResult
     public func sweep() async throws -> (warned: Int, escalated: Int) {
         let at = now()
@@ -320,16 +322,18 @@ public struct ComplaintService: Sendable {
                                            message: "您的投诉 \(view.row.id) 未在期限（\(due)）内办结，已升级至上级税务机关督办。/ Your complaint \(view.row.id) was not resolved by \(due); it has been escalated to the office above.",
                                            due_on: nil, created_at: at.formatted(.iso8601))
                 let audit = AuditRow(id: UUID().uuidString, at: event.at, user_id: nil, action: "complaint_escalated", object: view.row.id, detail: parent, remote: nil)
-                try await store.writeAudited(audit) { db in
-                    _ = try await Store.appendComplaintEvent(event, on: db)
-                    try await Store.insertReminder(reminder, on: db)
-                }
+                do {
+                    try await store.writeAudited(audit) { db in
+                        _ = try await Store.appendComplaintEvent(event, on: db, expectingLast: view.events.count)
+                        try await Store.insertReminder(reminder, on: db)
+                    }
+                } catch StoreError.constraint { continue }  // another server's sweep wrote this round's event first
                 escalated += 1
             } else if let warnDay = clock.warnOn(due: due), today >= warnDay, !round.contains(where: { $0.kind == "warned" }) {
                 let event = ComplaintEventRow(taxpayer_id: view.row.taxpayer_id, complaint_id: view.row.id, seq: 0, kind: "warned", at: at.formatted(.iso8601), actor: system.userID,
                                               office_id: view.answerableOffice, due_on: due.description,
                                               note: "due \(due): resolve before closing time / 办结期限 \(due)，请在下班前办结")
-                _ = try await append(view, event, by: system)
+                do { _ = try await append(view, event, by: system, expectingLast: view.events.count) } catch StoreError.constraint { continue }  // another sweep came first
                 warned += 1
             }
         }

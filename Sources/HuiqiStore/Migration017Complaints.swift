@@ -119,9 +119,12 @@ extension Store {
         return out
     }
     /// Appends an event with the next sequence number (inside `writeAudited`; two writers collide on the key).
-    public static func appendComplaintEvent(_ e: ComplaintEventRow, on db: any SQLDatabase) async throws -> Int {
+    /// `expectingLast`: append only if the complaint's last event is still that one (the desk's sweep decided on what
+    /// it read); otherwise another writer came first and `StoreError.constraint` is thrown.
+    public static func appendComplaintEvent(_ e: ComplaintEventRow, on db: any SQLDatabase, expectingLast: Int? = nil) async throws -> Int {
         let last = try await db.raw("SELECT COALESCE(MAX(seq), 0) AS n FROM complaint_events WHERE complaint_id = \(bind: e.complaint_id)").first()?
             .decode(column: "n", as: Int.self) ?? 0
+        if let expectingLast, last != expectingLast { throw StoreError.constraint }
         var row = e
         row.seq = last + 1
         try await db.insert(into: "complaint_events").model(row, nilEncodingStrategy: .asNil).run()

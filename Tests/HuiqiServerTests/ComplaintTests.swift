@@ -81,8 +81,15 @@ import VaporTesting
             clock.set("2026-10-01T02:00:00Z")
             #expect(try await desk.sweep() == (0, 0))
             clock.set("2026-10-09T02:00:00Z")
-            #expect(try await desk.sweep() == (1, 0))
+            // Two servers sweep at the same moment: one warning is written, and neither sweep fails (the loser of a
+            // race on the event's key passes the complaint and goes on).
+            let other = Services(store: store, engine: try Engine.bundled(), deadlines: try .bundled(), now: clock.now).complaints!
+            async let first = desk.sweep()
+            async let second = other.sweep()
+            let (a, b) = try await (first, second)
+            #expect(a.warned + b.warned == 1 && a.escalated + b.escalated == 0, "\(a) \(b)")
             #expect(try await desk.sweep() == (0, 0), "warned once")
+            #expect(try await store.complaintEvents(id).filter { $0.kind == "warned" }.count == 1)
             // Saturday 10-10 (调休) at 17:00: overdue, escalated to 浦东新区税务局 with a reminder in the outbox.
             clock.set("2026-10-10T09:00:00Z")
             #expect(try await desk.sweep() == (0, 1))
