@@ -66,10 +66,10 @@ extension Store {
         if let frequency = e.frequency {
             q = q + " JOIN vat_filing_frequencies q ON q.taxpayer_id = t.id AND q.year = \(bind: e.year) AND q.frequency = \(bind: frequency)" + bound("q.taxpayer_id")
         }
-        q = q + " LEFT JOIN current_returns c ON c.taxpayer_id = t.id AND c.return_id = \(bind: e.returnID)" + bound("c.taxpayer_id")
+        q = q + " LEFT JOIN current_returns c ON c.taxpayer_id = t.id AND c.return_id = \(bind: e.returnID) AND c.period = \(bind: e.period)" + bound("c.taxpayer_id")
         if versions {
-            q = q + " LEFT JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version" + bound("r.taxpayer_id")
-            q = q + " LEFT JOIN return_versions f ON f.taxpayer_id = c.taxpayer_id AND f.return_id = c.return_id AND f.version = 1" + bound("f.taxpayer_id")
+            q = q + " LEFT JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.period = c.period AND r.version = c.version" + bound("r.taxpayer_id")
+            q = q + " LEFT JOIN return_versions f ON f.taxpayer_id = c.taxpayer_id AND f.return_id = c.return_id AND f.period = c.period AND f.version = 1" + bound("f.taxpayer_id")
         }
         q = q + """
 

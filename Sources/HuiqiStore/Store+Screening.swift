@@ -81,14 +81,14 @@ extension Store {
         let keys: SQLQueryString = """
             , page AS MATERIALIZED (
               SELECT taxpayer_id, version, case_json, screening FROM current_returns
-              WHERE return_id = \(bind: returnID) AND taxpayer_id > \(bind: after) ORDER BY taxpayer_id LIMIT \(bind: limit))
+              WHERE return_id = \(bind: returnID) AND period = \(bind: period) AND taxpayer_id > \(bind: after) ORDER BY taxpayer_id LIMIT \(bind: limit))
             """
         let page: SQLQueryString = """
              FROM (
               SELECT c.taxpayer_id, c.version, c.case_json, c.screening, r.computed_tax_fen, r.declared_tax_fen,
                      t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id
               FROM page c
-              JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = \(bind: returnID) AND r.version = c.version
+              JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = \(bind: returnID) AND r.period = \(bind: period) AND r.version = c.version
               JOIN taxpayers t ON t.id = c.taxpayer_id
             ) p
             """
@@ -118,7 +118,7 @@ extension Store {
     public func countReturns(_ returnID: String, under root: String) async throws -> Int64 {
         try await db.raw(Self.subtreeScope(root) + """
              SELECT COUNT(*) AS n FROM current_returns c JOIN taxpayers t ON t.id = c.taxpayer_id
-            WHERE c.return_id = \(bind: returnID) AND t.office_id IN (SELECT id FROM scope)
+            WHERE c.return_id = \(bind: returnID) AND c.period = \(bind: Self.sectionAndPeriod(returnID).1) AND t.office_id IN (SELECT id FROM scope)
             """).first()!.decode(column: "n", as: Int64.self)
     }
 
