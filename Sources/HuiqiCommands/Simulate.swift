@@ -10,7 +10,7 @@ struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare a reform (parameter versions from a date) with the law over a synthetic population or a database's returns: revenue, who pays less or more, coverage.")
     @Option(help: "The reform: a YAML file of parameter changes (docs/simulation.md).") var reform: String
-    @Option(help: "The VAT quarter simulated; the EIT year is its year (four quarters).") var period = "2027-Q1"
+    @Option(help: "The VAT quarter simulated; the EIT year is its year (four quarters; over a database, the quarters to date of the base period's prepayment).") var period = "2027-Q1"
     @Option(help: "Taxpayers in the synthetic population (the engine benchmark's generator).") var population = 1_000_000
     @Option(help: "Simulate over the VAT returns stored in this database (postgres://… or an SQLite file) instead of a synthetic population.")
     var database: String?
@@ -36,10 +36,10 @@ struct Simulate: AsyncParsableCommand {
                 let (c, read) = try await withStore(DatabaseLocation(database)) { store in
                     try await ReformSimulation.run(law: law, reform: change, period: quarter, returnsOf: base, store: store, office: office, threads: threads)
                 }
-                guard read.returns > 0 else { printError("huiqi simulate: no VAT return of \(base) is stored under office \(office)"); throw ExitCode(1) }
+                guard read.returns > 0 else { printError("huiqi simulate: no VAT return or EIT prepayment of \(base) is stored under office \(office)"); throw ExitCode(1) }
                 comparison = c
-                source = "the \(read.returns) VAT returns of \(base) stored under office \(office)"
-                    + (read.unreadable > 0 ? " (\(read.unreadable) could not be read again and are left out)" : "") + "; EIT not read"
+                source = "the \(read.vatReturns) VAT returns and \(read.eitReturns) EIT prepayments (tax to date) of \(base) of \(read.taxpayers) taxpayers under office \(office)"
+                    + (read.unreadable > 0 ? " (\(read.unreadable) returns could not be read again; their taxpayers are left out)" : "")
             } else {
                 comparison = try ReformSimulation.run(law: law, reform: change, period: quarter, population: population, seed: seed, threads: threads)
             }
@@ -48,7 +48,8 @@ struct Simulate: AsyncParsableCommand {
         }
         print("reform: \(change.name)")
         for c in change.changes { print("  \(c.parameter)\(c.key.map { "[\($0)]" } ?? "") = \(c.value) from \(c.from)") }
-        print("period: VAT \(quarter), EIT \(quarter.year) (four quarters); \(source)\n")
+        let eitQuarters = database == nil ? "four quarters" : "to date at the quarter of \(base)"
+        print("period: VAT \(quarter), EIT \(quarter.year) (\(eitQuarters)); \(source)\n")
         let header = ["group", "taxpayers", "refused", "VAT law", "VAT reform", "EIT law", "EIT reform", "revenue change", "pay less", "pay more", "coverage law", "coverage reform"]
         var rows: [[String]] = []
         for key in comparison.orderedKeys {

@@ -97,6 +97,37 @@ extension Population {
     }
 }
 
+extension Population {
+    /// Appends one taxpayer from its VAT return and its EIT prepayment, either of which may be absent: the VAT
+    /// return as screening reads it, the EIT quarters from the stored case. False when one of them cannot be read
+    /// (then nothing is appended).
+    mutating func append(vat: ScreenedReturnRow?, eit: ScreenedReturnRow?) -> Bool {
+        var eitCase: Case?
+        if let eit {
+            guard let c = eit.storedCase, c.eit != nil else { return false }
+            eitCase = c
+        }
+        guard let vat else {
+            guard let eitCase else { return false }
+            append(eitCase)
+            vatReturn.append(false)
+            return true
+        }
+        guard append(vat) else { return false }
+        vatReturn.append(true)
+        if let quarters = eitCase?.eit?.quarters {
+            // The VAT row ended with no quarters: its quarter offset is moved past the EIT quarters.
+            quarterStart.removeLast()
+            for q in quarters {
+                employeesStart.append(q.employeesStart); employeesEnd.append(q.employeesEnd)
+                assetsStart.append(q.assetsStart.fen); assetsEnd.append(q.assetsEnd.fen); incomeYTD.append(q.taxableIncomeYTD.fen)
+            }
+            quarterStart.append(Int32(incomeYTD.count))
+        }
+        return true
+    }
+}
+
 extension ScreenedReturnRow {
     /// The stored case read again, with the registry's taxpayer facts (the stored case holds none).
     var storedCase: Case? {
@@ -108,12 +139,20 @@ extension ScreenedReturnRow {
 }
 
 extension ReformSimulation {
-    /// What a simulation over a database read: returns used, and returns that could not be read again.
-    public struct DatabaseRead: Sendable { public var returns = 0, unreadable = 0 }
+    /// What a simulation over a database read: taxpayers simulated, VAT returns and EIT prepayments used, and
+    /// returns that could not be read again (their taxpayers are left out).
+    public struct DatabaseRead: Sendable {
+        public var taxpayers = 0, vatReturns = 0, eitReturns = 0, unreadable = 0
+        public var returns: Int { vatReturns + eitReturns }
+    }
 
-    /// A reform against the law over the VAT returns stored for `base` (current versions, taxpayers under `office`),
-    /// evaluated as returns of `period`: the latest real sales as the base of a coming period. EIT is not read (the
-    /// EIT columns stay empty). Regions are grouped by province.
+    /// A reform against the law over the returns stored for the quarter `base` (current versions, taxpayers under
+    /// `office`), evaluated as returns of `period`: the latest real figures as the base of a coming period.
+    /// - VAT: the quarter's return.
+    /// - EIT: the quarter's prepayment, which carries the year's quarters to date; evaluated as the same quarters of
+    ///   `period`'s year, so the EIT columns are the tax to date at `base`'s quarter, not a whole year.
+    /// A taxpayer with both is one taxpayer with both (the two streams are merged by credit code). Regions are grouped
+    /// by province.
     public static func run(law: Engine, reform: Reform, period: TaxPeriod, returnsOf base: TaxPeriod, store: Store, office: String,
                            threads: Int = 2) async throws -> (ReformComparison, DatabaseRead) {
         let reformed = Engine(parameters: reform.applied(to: law.parameters), register: law.register)
@@ -122,19 +161,56 @@ extension ReformSimulation {
         var comparison = ReformComparison(regionDigits: 2)
         var read = DatabaseRead()
         var p = Population(), a = BatchResult(), b = BatchResult()
-        var after = ""
+        var vat = ReturnStream(returnID: "vat:\(base)", office: office), eit = ReturnStream(returnID: "eit:\(base)", office: office)
         while true {
-            let page = try await store.screenedReturns("vat:\(base)", under: office, after: after, limit: 5_000)
-            guard let last = page.last else { break }
-            after = last.taxpayer_id
+            try await vat.fill(store); try await eit.fill(store)
+            // Up to the smaller of the two streams' last keys, every taxpayer's returns are in hand.
+            guard let bound = [vat, eit].compactMap(\.bound).min() ?? [vat.rows.last, eit.rows.last].compactMap({ $0?.taxpayer_id }).max() else { break }
+            let vatRows = vat.take(through: bound), eitRows = eit.take(through: bound)
             p.removeAll()
-            for r in page where r.in_scope == 1 {
-                if p.append(r) { read.returns += 1 } else { read.unreadable += 1 }
+            var i = vatRows.startIndex, j = eitRows.startIndex
+            while i < vatRows.endIndex || j < eitRows.endIndex {
+                let v = i < vatRows.endIndex ? vatRows[i] : nil, e = j < eitRows.endIndex ? eitRows[j] : nil
+                let both = v != nil && e != nil && v!.taxpayer_id == e!.taxpayer_id
+                let takeVAT = v != nil && (e == nil || v!.taxpayer_id <= e!.taxpayer_id)
+                if takeVAT { i += 1 }
+                if both || !takeVAT { j += 1 }
+                let vatRow = takeVAT ? v : nil, eitRow = (both || !takeVAT) ? e : nil
+                guard (vatRow ?? eitRow)!.in_scope == 1 else { continue }
+                if p.append(vat: vatRow, eit: eitRow) {
+                    read.taxpayers += 1
+                    read.vatReturns += vatRow == nil ? 0 : 1; read.eitReturns += eitRow == nil ? 0 : 1
+                } else {
+                    read.unreadable += (vatRow == nil ? 0 : 1) + (eitRow == nil ? 0 : 1)
+                }
             }
             underLaw.evaluate(p, into: &a, threads: threads)
             underReform.evaluate(p, into: &b, threads: threads)
             comparison.add(p, law: a, reform: b)
         }
         return (comparison, read)
+    }
+
+    /// The current returns of one return id in credit-code order, read a page at a time.
+    struct ReturnStream {
+        let returnID: String, office: String
+        var rows: ArraySlice<ScreenedReturnRow> = [], after = "", exhausted = false
+        init(returnID: String, office: String) { self.returnID = returnID; self.office = office }
+        static let pageSize = 5_000
+
+        mutating func fill(_ store: Store) async throws {
+            guard rows.isEmpty, !exhausted else { return }
+            let page = try await store.screenedReturns(returnID, under: office, after: after, limit: Self.pageSize)
+            exhausted = page.count < Self.pageSize
+            if let last = page.last { after = last.taxpayer_id }
+            rows = page[...]
+        }
+        /// The last key this stream is sure of: rows after it may still come. Nil when the stream has nothing more.
+        var bound: String? { exhausted ? nil : rows.last?.taxpayer_id }
+        mutating func take(through key: String) -> ArraySlice<ScreenedReturnRow> {
+            let end = rows.firstIndex { $0.taxpayer_id > key } ?? rows.endIndex
+            defer { rows = rows[end...] }
+            return rows[..<end]
+        }
     }
 }

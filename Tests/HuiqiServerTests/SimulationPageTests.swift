@@ -92,7 +92,7 @@ import VaporTesting
             func direct(_ office: String) async throws -> (ReformComparison, Int) {
                 let (c, read) = try await ReformSimulation.run(law: engine, reform: reform, period: .quarter(year: 2027, quarter: 1),
                                                                returnsOf: .quarter(year: 2026, quarter: 1), store: store, office: office)
-                return (c, read.returns)
+                return (c, read.vatReturns)
             }
             let (pudong, pudongReturns) = try await direct("13101150000")
             let (_, allReturns) = try await direct("10000000000")
@@ -101,14 +101,14 @@ import VaporTesting
             var officer = WebClient(app: app)
             _ = try await officer.login("pudong", "huiqi-officer")
             let page = try await officer.request(.GET, "/simulation?" + q)
-            #expect(page.status == .ok && page.body.contains("已申报的 \(pudongReturns) 份增值税申报表"), "\(page.body.prefix(3000))")
+            #expect(page.status == .ok && page.body.contains("已申报的 \(pudongReturns) 份增值税申报表和"), "\(page.body.prefix(3000))")
             let all = pudong.lines["all"]!
             let csv = try await officer.request(.GET, "/simulation.csv?" + q)
             #expect(csv.status == .ok && csv.body.contains(Money(fen: all.vatLaw).description) && csv.body.contains(Money(fen: all.revenueChange).description),
                     "\(csv.body.prefix(400)) \(all)")
             var admin = WebClient(app: app)
             _ = try await admin.login("admin", "huiqi-admin")
-            #expect(try await admin.request(.GET, "/simulation?" + q).body.contains("已申报的 \(allReturns) 份增值税申报表"))
+            #expect(try await admin.request(.GET, "/simulation?" + q).body.contains("已申报的 \(allReturns) 份增值税申报表和"))
             let none = try await officer.request(.GET, "/simulation?period=2027-Q1&parameter=vat.qizhengdian.quarterly&value=450000&base=2019-Q1")
             #expect(none.status == .badRequest && none.body.contains("2019-Q1"), "\(none.body.prefix(500))")
         }

@@ -15,6 +15,9 @@ public struct Population: Sendable {
     public var employeesStart: [Int64] = [], employeesEnd: [Int64] = []
     public var assetsStart: [Int64] = [], assetsEnd: [Int64] = []
     public var incomeYTD: [Int64] = []
+    /// Whether each taxpayer has a VAT return here (false: its VAT is not simulated, only its EIT). Read only by
+    /// `ReformComparison`; left empty, every taxpayer has one. The batch kernels do not read it.
+    public var vatReturn: [Bool] = []
 
     public init() {}
     public var count: Int { kind.count }
@@ -27,6 +30,7 @@ public struct Population: Sendable {
         quarterStart.removeAll(keepingCapacity: true); quarterStart.append(0)
         employeesStart.removeAll(keepingCapacity: true); employeesEnd.removeAll(keepingCapacity: true)
         assetsStart.removeAll(keepingCapacity: true); assetsEnd.removeAll(keepingCapacity: true); incomeYTD.removeAll(keepingCapacity: true)
+        vatReturn.removeAll(keepingCapacity: true)
     }
 
     /// Appends one taxpayer from its case (used by tests to hold the two paths together).

@@ -14,10 +14,15 @@ public struct ReformComparison: Sendable {
         public var revenueChange: Int64 { (vatReform - vatLaw) + (eitReform - eitLaw) }
     }
 
-    /// Size bands by the period's sales (fen): the VAT thresholds people talk about.
+    /// Size bands by the period's sales (fen): the VAT thresholds people talk about. A taxpayer without a VAT
+    /// return in the population (over a database: a general taxpayer's EIT prepayment alone) has no sales to band
+    /// by, and is counted in the last band, apart.
     public static let bands: [(label: String, below: Int64?)] = [
         ("≤10万", 10_000_001), ("10万–30万", 30_000_001), ("30万–45万", 45_000_001), ("45万–100万", 100_000_001), (">100万", nil),
+        (noVATReturn, nil),
     ]
+    public static let noVATReturn = "无增值税申报"
+
 
     /// Lines by group: `all`, `kind:<kind>`, `region:<code>`, `band:<label>`.
     public private(set) var lines: [String: Line] = [:]
@@ -33,7 +38,8 @@ public struct ReformComparison: Sendable {
         for i in 0..<p.count {
             var sales: Int64 = 0
             for l in Int(p.lineStart[i])..<Int(p.lineStart[i + 1]) { sales += p.lines.amount[l] }
-            let band = Self.bands.first { $0.below.map { sales < $0 } ?? true }!.label
+            let hasVAT = p.vatReturn.count == p.count ? p.vatReturn[i] : true
+            let band = hasVAT ? Self.bands.first { $0.below.map { sales < $0 } ?? true }!.label : Self.noVATReturn
             let groups = ["all", "kind:\(kinds[Int(p.kind[i])].rawValue)", "region:\(p.region[i] / divisor * divisor)", "band:\(band)"]
             let refused = law.vatStatus[i] != BatchResult.ok || reform.vatStatus[i] != BatchResult.ok
                 || law.eitStatus[i] != BatchResult.ok || reform.eitStatus[i] != BatchResult.ok

@@ -22,7 +22,7 @@ enum SimulationPages {
     static func field(_ name: String, _ i: Int) -> String { i == 0 ? name : "\(name)\(i + 1)" }
 
     /// What a run was made over, said under the result.
-    enum Source { case synthetic(Int), stored(returns: Int, base: String, office: String) }
+    enum Source { case synthetic(Int), stored(ReformSimulation.DatabaseRead, base: String, office: String) }
 
     /// Runs the form's reform: over the stored returns of the base quarter under the actor's office, or over a
     /// synthetic population.
@@ -36,9 +36,9 @@ enum SimulationPages {
         let office = try await services.monitoring.office(nil, for: try req.signedIn())
         let (c, read) = try await ReformSimulation.run(law: engine, reform: reform, period: period, returnsOf: base, store: services.store, office: office.id)
         guard read.returns > 0 else {
-            throw ServiceError.invalid(field: "base", zh: "本局没有 \(base) 的已申报增值税申报表", en: "no VAT return of \(base) is stored for your office")
+            throw ServiceError.invalid(field: "base", zh: "本局没有 \(base) 的已申报增值税或企业所得税预缴申报表", en: "no VAT return or EIT prepayment of \(base) is stored for your office")
         }
-        return (reform, c, .stored(returns: read.returns, base: "\(base)", office: office.name))
+        return (reform, c, .stored(read, base: "\(base)", office: office.name))
     }
 
     static func form(_ req: Request) -> Form {
@@ -210,8 +210,8 @@ extension SimulationPages {
         switch source {
         case .synthetic(let n):
             return "\(t.t("测算基于 \(n) 户合成纳税人（未按全国统计校准），仅用于比较现行政策与改革方案。", "Over \(n) synthetic taxpayers (not calibrated to national statistics): for comparing the law with a reform only."))"
-        case let .stored(returns, base, office):
-            return "\(t.t("测算基于\(office)所辖纳税人 \(base) 已申报的 \(returns) 份增值税申报表，按 \(f.period) 的现行政策与改革方案计算；不含企业所得税。", "Over the \(returns) VAT returns of \(base) filed by the taxpayers of \(office), as returns of \(f.period) under the law and the reform; EIT not included."))"
+        case let .stored(read, base, office):
+            return "\(t.t("测算基于\(office)所辖 \(read.taxpayers) 户纳税人 \(base) 已申报的 \(read.vatReturns) 份增值税申报表和 \(read.eitReturns) 份企业所得税预缴申报表，按 \(f.period) 的现行政策与改革方案计算；企业所得税为本年累计至该季度的税额。", "Over the \(read.vatReturns) VAT returns and \(read.eitReturns) EIT prepayments of \(base) filed by \(read.taxpayers) taxpayers of \(office), as returns of \(f.period) under the law and the reform; EIT is the tax of the year to that quarter."))"
         }
     }
 }

@@ -63,12 +63,20 @@ public struct Calibration: Sendable {
     /// Filing behaviour per return: not filed, filed after the deadline, relief not claimed (declared the tax
     /// before relief). Assumptions, in the range the monitoring and screening pages are built for.
     public var notFiledShare = 0.03, lateShare = 0.06, unclaimedShare = 0.02
+    /// EIT prepayments (企业所得税预缴). Assumptions: no published distribution of small enterprises' head count,
+    /// assets or profit was found. Head count is log-normal (median, σ of the logarithm); assets are log-normal
+    /// around a multiple of the year's sales, with a floor (yuan); the year's taxable income is its sales times a
+    /// margin drawn from a normal distribution (mean, σ; held within ±50 %), so that a part of the enterprises make
+    /// a loss.
+    public var eitMedianEmployees = 6.0, eitEmployeesSigma = 1.1
+    public var eitAssetsToSales = 0.8, eitAssetsFloor = 100_000.0, eitAssetsSigma = 1.0
+    public var eitMarginMean = 0.05, eitMarginSigma = 0.10
     public init() {}
 }
 
 /// A national synthetic population (`huiqi generate`): offices on the GB/T 2260 tree, taxpayers calibrated to
-/// `Calibration`, and their small-scale VAT returns for a run of quarters, each return's tax and relief computed by
-/// the batch engine. Every taxpayer is drawn from its own seeded stream, so the population is the same for a seed
+/// `Calibration`, their small-scale VAT returns and their enterprises' EIT prepayments for a run of quarters, each
+/// return's tax and relief computed by the batch engine. Every taxpayer is drawn from its own seeded stream, so the population is the same for a seed
 /// however it is cut into chunks or threads. The draws use `Double` for the shape of the distribution only; every
 /// amount is whole fen from then on, and every tax is the engine's.
 public struct NationalPopulation: Sendable {
@@ -243,8 +251,8 @@ public struct NationalPopulation: Sendable {
     /// The user who files every generated return.
     public static let filer = "user-generator"
 
-    /// Taxpayers `range`, their frequencies and their VAT returns, each return's tax and relief computed by the batch
-    /// engine (one evaluation per quarter over the chunk).
+    /// Taxpayers `range`, their frequencies, their VAT returns and their enterprises' EIT prepayments, each return's
+    /// tax and relief computed by the batch engine (per quarter over the chunk: one evaluation for VAT, two for EIT).
     public func chunk(_ range: Range<Int>, evaluators: [BatchEvaluator]) -> Chunk {
         var out = Chunk()
         let members = range.map { member($0) }
@@ -302,6 +310,7 @@ public struct NationalPopulation: Sendable {
                                      Self.filer, "\(day)T0\(r.below(10)):00:00Z", "[]", ""])
                 out.current.append([f.member.id, returnID, "vat", "\(quarter)", "1", caseJSON, screening])
             }
+            appendEIT(quarter: q, range, members, evaluator: evaluators[q], to: &out)
         }
         return out
     }
