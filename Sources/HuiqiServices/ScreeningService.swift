@@ -126,9 +126,10 @@ public struct ScreeningService: Sendable {
             reported = ContinuousClock.now
             try await store.progress(job: job.id, done: done, total: total, at: Self.instant(now()))
         }
-        // The batch evaluator for the period's VAT rules (nil when the period has none: every record goes the
-        // single-case way and is refused there with the reason).
-        let batch: BatchEvaluator? = args.kind == "vat" ? TaxPeriod(args.period).flatMap { try? BatchEvaluator(engine: engine, vatPeriod: $0, eitYear: $0.year) } : nil
+        // The batch evaluator for the period's VAT rules and its year's EIT rules (nil when the period has none, and
+        // for business income: every record goes the single-case way, and a refusal there names its reason).
+        let batch: BatchEvaluator? = ["vat", "eit"].contains(args.kind)
+            ? TaxPeriod(args.period).flatMap { try? BatchEvaluator(engine: engine, vatPeriod: $0, eitYear: $0.year) } : nil
         // On PostgreSQL the next page is read while this one is determined and written (the database works on the
         // other core); SQLite, embedded, reads and writes in turn.
         let store = self.store, returnID = e.returnID, office = args.office, size = pageSize
@@ -191,11 +192,35 @@ public struct ScreeningService: Sendable {
         return summary
     }
 
+    /// The payable of each EIT prepayment of a page (本期应补, what `FilingService.amounts` reports), through the
+    /// batch evaluator: evaluated with the quarters to date and without the last, the difference of the
+    /// prepayments. Nil for a record the batch does not take: a start during the year (the batch path counts from
+    /// Q1), a case of another year or length, or a refusal. Those go the single-case way, which names the reason.
+    static func eitPayables(_ page: [ScreenedReturnRow], year: Int, quarter: Int, batch: BatchEvaluator) -> [Int64?] {
+        var toDate = Population(), before = Population()
+        var index: [Int] = []
+        for (i, r) in page.enumerated() {
+            guard let c = r.storedCase, let eit = c.eit, c.vat == nil, eit.year == year, eit.startQuarter == 1,
+                  eit.annualTaxableIncome == nil, eit.quarters.count == quarter else { continue }
+            var shorter = c
+            shorter.eit?.quarters.removeLast()
+            toDate.append(c); before.append(shorter)
+            index.append(i)
+        }
+        var payable = [Int64?](repeating: nil, count: page.count)
+        guard !index.isEmpty else { return payable }
+        let now = batch.evaluate(toDate, threads: 2), earlier = batch.evaluate(before, threads: 2)
+        for (k, i) in index.enumerated() where now.eitStatus[k] == BatchResult.ok && earlier.eitStatus[k] == BatchResult.ok {
+            payable[i] = now.eitPrepaid[k] - earlier.eitPrepaid[k]
+        }
+        return payable
+    }
+
     /// Determines one page again and compares with what was owed by each return.
     func evaluate(_ page: [ScreenedReturnRow], e: ExpectedReturns, batch: BatchEvaluator?, job: String) async throws -> ([FindingRow], [NoticeDraft]) {
         let at = Self.instant(now())
         var lawTax: [Int64?] = Array(repeating: nil, count: page.count)
-        if let batch {
+        if let batch, e.section == "vat" {
             // VAT through the batch evaluator, the population built from the compact columns kept at filing
             // (`ScreeningColumns`); a record without them is read from its JSON.
             var population = Population()
@@ -203,6 +228,8 @@ public struct ScreeningService: Sendable {
             for (i, r) in page.enumerated() where population.append(r) { index.append(i) }
             let result = batch.evaluate(population, threads: 2)
             for (k, i) in index.enumerated() where result.vatStatus[k] == BatchResult.ok { lawTax[i] = result.vatTax[k] }
+        } else if let batch, e.section == "eit", case let .quarter(year, quarter)? = TaxPeriod(e.period) {
+            lawTax = Self.eitPayables(page, year: year, quarter: quarter, batch: batch)
         }
         var findings: [FindingRow] = []
         var candidates: [(Int, FindingRow)] = []
