@@ -44,17 +44,34 @@ extension Store {
         }
     }
 
-    /// Runs `body` with the plain indexes of `tables` dropped, and on PostgreSQL their foreign keys too, and builds
-    /// them again afterwards (also when `body` fails): building an index once over loaded rows, and checking a
-    /// foreign key once over a whole table (one join), is several times cheaper than doing either row by row.
-    /// Primary keys and unique constraints stay, so duplicates are refused as the load goes; a broken reference fails
-    /// when its foreign key is added back. For loading an empty database only: other sessions would see the tables
-    /// without those indexes and checks meanwhile.
+    /// Runs `body` with the indexes of `tables` dropped, and on PostgreSQL their keys too, and builds them again
+    /// afterwards (also when `body` fails): building an index once over loaded rows, and checking a foreign key once
+    /// over a whole table (one join), is several times cheaper than doing either row by row.
+    /// - On PostgreSQL the primary and unique keys go as well (kept up to date row by row, in random key order, they
+    ///   were most of the load's time), and with them the foreign keys that reference those tables from elsewhere. A
+    ///   duplicate then fails when its key is added back, at the end, as a broken reference fails when its foreign
+    ///   key is.
+    /// - On SQLite the plain indexes only (a primary key there is the table's own order).
+    /// For loading an empty database only: other sessions would see the tables without those indexes and checks
+    /// meanwhile.
     public func withPlainIndexesDropped<T>(on tables: [String], _ body: () async throws -> T) async throws -> T {
         var definitions: [(name: String, sql: String)] = []
         let names = tables.map { "'\($0)'" }.joined(separator: ", ")
-        var foreignKeys: [(table: String, name: String, sql: String)] = []
+        var foreignKeys: [(table: String, name: String, sql: String)] = [], keys: [(table: String, name: String, sql: String)] = []
         if isPostgres {
+            func constraints(_ condition: SQLQueryString) async throws -> [(table: String, name: String, sql: String)] {
+                try await db.raw("""
+                    SELECT t.relname AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS sql FROM pg_constraint c
+                    JOIN pg_class t ON t.oid = c.conrelid LEFT JOIN pg_class r ON r.oid = c.confrelid
+                    WHERE t.relnamespace = 'public'::regnamespace AND \(condition) ORDER BY t.relname, c.conname
+                    """).all().map { (try $0.decode(column: "tbl", as: String.self), try $0.decode(column: "name", as: String.self),
+                                       try $0.decode(column: "sql", as: String.self)) }
+            }
+            // Foreign keys from these tables, and to them from any table; then their primary and unique keys.
+            foreignKeys = try await constraints("c.contype = 'f' AND (t.relname IN (\(unsafeRaw: names)) OR r.relname IN (\(unsafeRaw: names)))")
+            var seen = Set<String>()
+            foreignKeys = foreignKeys.filter { seen.insert("\($0.table).\($0.name)").inserted }
+            keys = try await constraints("c.contype IN ('p', 'u') AND c.confrelid = 0 AND t.relname IN (\(unsafeRaw: names))")
             let rows = try await db.raw("""
                 SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS sql FROM pg_index x
                 JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
@@ -62,12 +79,6 @@ extension Store {
                   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
                 """).all()
             definitions = try rows.map { (try $0.decode(column: "name", as: String.self), try $0.decode(column: "sql", as: String.self)) }
-            let keys = try await db.raw("""
-                SELECT t.relname AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS sql FROM pg_constraint c
-                JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'f' AND t.relname IN (\(unsafeRaw: names))
-                """).all()
-            foreignKeys = try keys.map { (try $0.decode(column: "tbl", as: String.self), try $0.decode(column: "name", as: String.self),
-                                          try $0.decode(column: "sql", as: String.self)) }
         } else {
             let rows = try await db.raw("""
                 SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
@@ -76,23 +87,29 @@ extension Store {
             definitions = try rows.map { (try $0.decode(column: "name", as: String.self), try $0.decode(column: "sql", as: String.self)) }
         }
         for d in definitions { try await db.raw("DROP INDEX \(ident: d.name)").run() }
-        for k in foreignKeys { try await db.raw("ALTER TABLE \(ident: k.table) DROP CONSTRAINT \(ident: k.name)").run() }
-        // Indexes are built side by side (each on its own connection, with room to sort in memory); foreign keys one
-        // after the other (adding one locks the table it references).
+        for k in foreignKeys + keys { try await db.raw("ALTER TABLE \(ident: k.table) DROP CONSTRAINT \(ident: k.name)").run() }
+        // Keys and indexes are built side by side (each on its own connection, with room to sort in memory): the keys
+        // of one table one after the other (adding one locks its table), the plain indexes all at once; then the
+        // foreign keys one after the other (adding one locks the table it references).
         func rebuild() async throws {
             guard isPostgres, let database else {
                 for d in definitions { try await db.raw("\(unsafeRaw: d.sql)").run() }
                 return
             }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for d in definitions {
-                    group.addTask {
-                        try await database.transaction { tx in
-                            try await sql(tx).raw("SET LOCAL maintenance_work_mem = '256MB'").run()
-                            try await sql(tx).raw("\(unsafeRaw: d.sql)").run()
-                        }
-                    }
+            func sorting(_ statement: String) async throws {
+                try await database.transaction { tx in
+                    try await sql(tx).raw("SET LOCAL maintenance_work_mem = '256MB'").run()
+                    try await sql(tx).raw("\(unsafeRaw: statement)").run()
                 }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (table, own) in Dictionary(grouping: keys, by: \.table) {
+                    group.addTask { for k in own { try await sorting("ALTER TABLE \"\(table)\" ADD CONSTRAINT \"\(k.name)\" \(k.sql)") } }
+                }
+                try await group.waitForAll()
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for d in definitions { group.addTask { try await sorting(d.sql) } }
                 try await group.waitForAll()
             }
             for k in foreignKeys { try await db.raw("ALTER TABLE \(ident: k.table) ADD CONSTRAINT \(ident: k.name) \(unsafeRaw: k.sql)").run() }

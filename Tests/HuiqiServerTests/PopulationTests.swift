@@ -4,6 +4,7 @@ import HuiqiRules
 import HuiqiServer
 import HuiqiServices
 import HuiqiStore
+import SQLKit
 import Testing
 
 /// The national synthetic population (`huiqi generate`, docs/population.md): the office tree, the calibration
@@ -172,6 +173,40 @@ import Testing
                                  rows: [["19900000000", "", name, "national", "990000"]])
             let office = try await store.office("19900000000")
             #expect(office?.name == name && office?.parent_id == nil)
+        }
+    }
+
+    /// The keys and indexes a load drops come back exactly as they were, and a duplicate key fails the load (on
+    /// PostgreSQL when its key is added back at the end, on SQLite as the row is written).
+    @Test(arguments: Backend.allCases)
+    func keysDroppedForALoadComeBack(_ backend: Backend) async throws {
+        guard let location = try await newDatabase(backend) else { return }
+        try await withStore(location) { store in
+            let postgres = backend == .postgres
+            func schema() async throws -> [String] {
+                let q: SQLQueryString = postgres
+                    ? """
+                      SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS d FROM pg_constraint
+                      WHERE connamespace = 'public'::regnamespace UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1
+                      """
+                    : "SELECT sql AS d FROM sqlite_master WHERE sql IS NOT NULL ORDER BY 1"
+                return try await store.db.raw(q).all().map { try $0.decode(column: "d", as: String.self) }
+            }
+            let before = try await schema()
+            #expect(before.contains { $0.contains("current_returns_pkey") || $0.contains("PRIMARY KEY (taxpayer_id, return_id)") })
+            let during = try await store.withPlainIndexesDropped(on: NationalPopulation.columns.map(\.table)) { try await schema() }
+            #expect(during.count < before.count)
+            if postgres {
+                let left = during.filter { $0.hasPrefix("taxpayers taxpayers_pkey") || $0.hasPrefix("complaints complaints_taxpayer_id_fkey") }
+                #expect(left.isEmpty, "\(left)")
+            }
+            #expect(try await schema() == before)
+            let office = ["19900000000", "", "测试", "national", "990000"]
+            await #expect(throws: (any Error).self) {
+                try await store.withPlainIndexesDropped(on: ["offices"]) {
+                    try await store.load(table: "offices", columns: ["id", "parent_id", "name", "level", "region_code"], rows: [office, office])
+                }
+            }
         }
     }
 
