@@ -57,7 +57,8 @@ extension Store {
     public func withPlainIndexesDropped<T>(on tables: [String], _ body: () async throws -> T) async throws -> T {
         var definitions: [(name: String, sql: String)] = []
         let names = tables.map { "'\($0)'" }.joined(separator: ", ")
-        var foreignKeys: [(table: String, name: String, sql: String)] = [], keys: [(table: String, name: String, sql: String)] = []
+        var foreignKeys: [(table: String, name: String, sql: String)] = []
+        var keys: [(table: String, name: String, kind: String, index: String)] = []
         if isPostgres {
             func constraints(_ condition: SQLQueryString) async throws -> [(table: String, name: String, sql: String)] {
                 try await db.raw("""
@@ -71,7 +72,14 @@ extension Store {
             foreignKeys = try await constraints("c.contype = 'f' AND (t.relname IN (\(unsafeRaw: names)) OR r.relname IN (\(unsafeRaw: names)))")
             var seen = Set<String>()
             foreignKeys = foreignKeys.filter { seen.insert("\($0.table).\($0.name)").inserted }
-            keys = try await constraints("c.contype IN ('p', 'u') AND c.confrelid = 0 AND t.relname IN (\(unsafeRaw: names))")
+            keys = try await db.raw("""
+                SELECT t.relname AS tbl, c.conname AS name, CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END AS kind,
+                       pg_get_indexdef(c.conindid) AS sql
+                FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+                WHERE c.contype IN ('p', 'u') AND t.relnamespace = 'public'::regnamespace AND t.relname IN (\(unsafeRaw: names))
+                ORDER BY t.relname, c.conname
+                """).all().map { (try $0.decode(column: "tbl", as: String.self), try $0.decode(column: "name", as: String.self),
+                                   try $0.decode(column: "kind", as: String.self), try $0.decode(column: "sql", as: String.self)) }
             let rows = try await db.raw("""
                 SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS sql FROM pg_index x
                 JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
@@ -87,10 +95,13 @@ extension Store {
             definitions = try rows.map { (try $0.decode(column: "name", as: String.self), try $0.decode(column: "sql", as: String.self)) }
         }
         for d in definitions { try await db.raw("DROP INDEX \(ident: d.name)").run() }
-        for k in foreignKeys + keys { try await db.raw("ALTER TABLE \(ident: k.table) DROP CONSTRAINT \(ident: k.name)").run() }
-        // Keys and indexes are built side by side (each on its own connection, with room to sort in memory): the keys
-        // of one table one after the other (adding one locks its table), the plain indexes all at once; then the
-        // foreign keys one after the other (adding one locks the table it references).
+        for k in foreignKeys.map({ ($0.table, $0.name) }) + keys.map({ ($0.table, $0.name) }) {
+            try await db.raw("ALTER TABLE \(ident: k.0) DROP CONSTRAINT \(ident: k.1)").run()
+        }
+        // Every index is built at once, each on its own connection with room to sort in memory (building one takes a
+        // lock that lets the others build beside it); a key's index becomes its key after (`USING INDEX`, at once).
+        // Then the foreign keys, one after the other (adding one locks the table it references). Built as keys
+        // directly, the keys of one table had to wait for each other: the returns' two took 41 s in a row.
         func rebuild() async throws {
             guard isPostgres, let database else {
                 for d in definitions { try await db.raw("\(unsafeRaw: d.sql)").run() }
@@ -102,15 +113,29 @@ extension Store {
                     try await sql(tx).raw("\(unsafeRaw: statement)").run()
                 }
             }
+            // Four builders (a command's pool has eight connections on its event loop; a build waiting longer than
+            // the pool's timeout for one would fail), the largest tables' indexes first, each next index to the
+            // builder with the least work so far.
+            let sizes = try await db.raw("""
+                SELECT relname AS name, pg_relation_size(oid) AS size FROM pg_class
+                WHERE relnamespace = 'public'::regnamespace AND relname IN (\(unsafeRaw: names))
+                """).all().reduce(into: [String: Int64]()) { $0[try $1.decode(column: "name", as: String.self)] = try $1.decode(column: "size", as: Int64.self) }
+            let statements = (keys.map { ($0.table, $0.index) } + definitions.map { (Self.table(ofIndex: $0.sql), $0.sql) })
+                .sorted { (sizes[$0.0] ?? 0) > (sizes[$1.0] ?? 0) }
+            var builders = [(work: Int64, statements: [String])](repeating: (0, []), count: 4)
+            for (table, statement) in statements {
+                let next = builders.indices.min { builders[$0].work < builders[$1].work }!
+                builders[next].work += sizes[table] ?? 0
+                builders[next].statements.append(statement)
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for (table, own) in Dictionary(grouping: keys, by: \.table) {
-                    group.addTask { for k in own { try await sorting("ALTER TABLE \"\(table)\" ADD CONSTRAINT \"\(k.name)\" \(k.sql)") } }
+                for builder in builders where !builder.statements.isEmpty {
+                    group.addTask { for statement in builder.statements { try await sorting(statement) } }
                 }
                 try await group.waitForAll()
             }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for d in definitions { group.addTask { try await sorting(d.sql) } }
-                try await group.waitForAll()
+            for k in keys {
+                try await db.raw("ALTER TABLE \(ident: k.table) ADD CONSTRAINT \(ident: k.name) \(unsafeRaw: k.kind) USING INDEX \(ident: k.name)").run()
             }
             for k in foreignKeys { try await db.raw("ALTER TABLE \(ident: k.table) ADD CONSTRAINT \(ident: k.name) \(unsafeRaw: k.sql)").run() }
         }
@@ -122,6 +147,13 @@ extension Store {
             try? await rebuild()
             throw error
         }
+    }
+
+    /// The table of a `CREATE [UNIQUE] INDEX name ON public.table USING …` statement, as `pg_get_indexdef` writes it.
+    static func table(ofIndex sql: String) -> String {
+        guard let on = sql.range(of: " ON ") else { return "" }
+        let rest = sql[on.upperBound...].split(separator: " ").first.map(String.init) ?? ""
+        return rest.hasPrefix("public.") ? String(rest.dropFirst(7)) : rest
     }
 
     /// One line of COPY's text format: fields separated by tabs, `\N` for NULL, and the format's four special
