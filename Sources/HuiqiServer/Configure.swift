@@ -153,7 +153,7 @@ public func withServices<T: Sendable>(_ location: DatabaseLocation, now: @escapi
         let result = try await body(Services(store: store, engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: now,
                                              webhook: webhook, monitoringSnapshotSeconds: monitoringSnapshotSeconds))
         // What the job audited is placed in the chain before it ends (PostgreSQL; a server's chainer would do it too).
-        while try await store.chainAudit() == 5000 {}
+        try await store.chainAllAudit()
         return result
     }
 }
@@ -192,78 +192,32 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     // Jobs left running by a server that died are marked abandoned; a rerun finishes their work.
     _ = try await services.store.abandonStaleJobs(kind: "screen", staleBefore: settings.now().addingTimeInterval(-120).formatted(.iso8601),
                                                   at: settings.now().formatted(.iso8601))
-    if settings.webhook != nil { app.lifecycle.use(ReminderDelivery(reminders: services.reminders)) }
-    app.lifecycle.use(DatabaseProbeTask(store: services.store))
-    if case .postgres = settings.database { app.lifecycle.use(AuditChainer(store: services.store)) }
+    let store = services.store
+    // Due reminders to the webhook (a failing one backs off by itself, per reminder).
+    if settings.webhook != nil {
+        let reminders = services.reminders
+        app.lifecycle.use(PeriodicJob("reminder delivery", every: .seconds(30)) { _ in _ = try await reminders.deliverDue() })
+    }
+    // The database probe behind /health and the metrics (its failures are counted there, not logged).
+    app.lifecycle.use(PeriodicJob("database probe", every: .seconds(15)) { _ in try? await DatabaseProbe.run(store, timeout: .seconds(5)) })
+    // New audit entries placed in the chain (PostgreSQL, migration 019). Any number of servers may run it: the
+    // advisory lock lets one place entries at a time, and the others skip that round.
+    if case .postgres = settings.database {
+        app.lifecycle.use(PeriodicJob("audit chain", every: .milliseconds(500), afterFailure: .seconds(10),
+                                      atShutdown: { try? await store.chainAllAudit() }) { _ in try await store.chainAllAudit() })
+    }
+    // The complaint desk's clock: warnings and escalations, each once per round.
     if settings.complaintSweepSeconds > 0, let desk = services.complaints {
-        app.lifecycle.use(ComplaintSweep(desk: desk, seconds: settings.complaintSweepSeconds))
+        app.lifecycle.use(PeriodicJob("complaint sweep", every: .seconds(settings.complaintSweepSeconds)) { logger in
+            let (warned, escalated) = try await desk.sweep()
+            if warned + escalated > 0 { logger.notice("complaint desk: \(warned) warned, \(escalated) escalated") }
+        })
     }
     if settings.seedKnowledge { try await services.knowledge.seedIfEmpty() }
     if settings.demo {
         return try await DemoData.load(into: services, taxpayers: settings.demoTaxpayers, closedPeriod: settings.demoClosedPeriod)
     }
     return []
-}
-
-/// Delivers due reminders to the webhook every 30 seconds while the server runs (failures back off per reminder).
-final class ReminderDelivery: LifecycleHandler, @unchecked Sendable {
-    let reminders: ReminderService
-    var task: Task<Void, Never>?
-    init(reminders: ReminderService) { self.reminders = reminders }
-    func didBootAsync(_ app: Application) async throws {
-        let reminders = self.reminders, logger = app.logger
-        task = Task {
-            while !Task.isCancelled {
-                do { _ = try await reminders.deliverDue() } catch { logger.warning("reminder delivery: \(error)") }
-                try? await Task.sleep(for: .seconds(30))
-            }
-        }
-    }
-    func shutdownAsync(_ app: Application) async { task?.cancel() }
-}
-
-/// Places new audit entries in the chain every half second (PostgreSQL, migration 019). Any number of servers may run
-/// it: the advisory lock lets one place entries at a time, and the others skip that round.
-final class AuditChainer: LifecycleHandler, @unchecked Sendable {
-    let store: Store
-    var task: Task<Void, Never>?
-    init(store: Store) { self.store = store }
-    func didBootAsync(_ app: Application) async throws {
-        let store = self.store, logger = app.logger
-        task = Task {
-            while !Task.isCancelled {
-                // While the database is away, one warning every 10 seconds rather than two a second.
-                var pause = 500
-                do { while try await store.chainAudit() == 5000 {} } catch { logger.warning("audit chain: \(String(reflecting: error))"); pause = 10_000 }
-                try? await Task.sleep(for: .milliseconds(pause))
-            }
-        }
-    }
-    func shutdownAsync(_ app: Application) async {
-        task?.cancel()
-        _ = try? await store.chainAudit()
-    }
-}
-
-/// The complaint desk's clock in the server: warnings and escalations every few minutes (each once per round).
-final class ComplaintSweep: LifecycleHandler, @unchecked Sendable {
-    let desk: ComplaintService
-    let seconds: Int
-    var task: Task<Void, Never>?
-    init(desk: ComplaintService, seconds: Int) { self.desk = desk; self.seconds = seconds }
-    func didBootAsync(_ app: Application) async throws {
-        let desk = self.desk, logger = app.logger, seconds = self.seconds
-        task = Task {
-            while !Task.isCancelled {
-                do {
-                    let (warned, escalated) = try await desk.sweep()
-                    if warned + escalated > 0 { logger.notice("complaint desk: \(warned) warned, \(escalated) escalated") }
-                } catch { logger.warning("complaint sweep: \(error)") }
-                try? await Task.sleep(for: .seconds(seconds))
-            }
-        }
-    }
-    func shutdownAsync(_ app: Application) async { task?.cancel() }
 }
 
 /// A setting that cannot work, named at start (CONVENTIONS: configuration fails loudly).

@@ -142,19 +142,3 @@ enum DatabaseProbe {
     }
     struct ProbeTimeout: Error, CustomStringConvertible { var description: String { "no answer in time" } }
 }
-
-final class DatabaseProbeTask: LifecycleHandler, @unchecked Sendable {
-    let store: Store
-    var task: Task<Void, Never>?
-    init(store: Store) { self.store = store }
-    func didBootAsync(_ app: Application) async throws {
-        let store = self.store
-        task = Task {
-            while !Task.isCancelled {
-                try? await DatabaseProbe.run(store, timeout: .seconds(5))
-                try? await Task.sleep(for: .seconds(15))
-            }
-        }
-    }
-    func shutdownAsync(_ app: Application) async { task?.cancel() }
-}

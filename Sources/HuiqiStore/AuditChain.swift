@@ -98,13 +98,22 @@ extension Store {
             """).run()
     }
 
+    /// How many entries `chainAudit` places in one transaction.
+    public static let auditChainBatch = 5000
+
+    /// Places every entry written so far, a batch at a time (a batch smaller than the limit was the last; none when
+    /// another chainer holds the lock, which then places them).
+    public func chainAllAudit() async throws {
+        while try await chainAudit() == Self.auditChainBatch {}
+    }
+
     /// Places entries written since the last call at the end of the chain (PostgreSQL; SQLite chains at insert),
     /// at most `limit`, and returns how many. Entries are placed in order of (at, id) as they are found committed: an
     /// entry whose transaction commits late is placed after those already placed, whatever its time. One chainer at a
     /// time holds the advisory lock; another returns 0 at once, or waits for it with `wait` (verification must see
     /// every entry placed).
     @discardableResult
-    public func chainAudit(limit: Int = 5000, wait: Bool = false) async throws -> Int {
+    public func chainAudit(limit: Int = Store.auditChainBatch, wait: Bool = false) async throws -> Int {
         guard db.dialect.name == "postgresql" else { return 0 }
         guard let database else { throw StoreError.noTransactions }
         return try await database.transaction { tx in
