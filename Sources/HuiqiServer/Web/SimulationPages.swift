@@ -98,6 +98,7 @@ enum SimulationPages {
         case "kind":
             let names = ["enterprise": ("企业", "enterprises"), "unit": ("非企业性单位", "units"), "individual_business": ("个体工商户", "个体工商户"), "individual": ("其他个人", "individuals")]
             return names[parts[1]].map { lang.t($0.0, $0.1) } ?? parts[1]
+        case "band" where parts[1] == ReformComparison.noVATReturn: return lang.t("无增值税申报表", "no VAT return")
         case "band": return lang.t("季度销售额 ", "quarterly sales ") + parts[1]
         default: return RegionNames.name(parts[1], lang)
         }
@@ -188,7 +189,7 @@ enum SimulationPages {
         \(changeFields(2))
         </fieldset>
         <div class="field"><label for="period">\(t.t("测算季度", "Quarter"))</label> <input type="text" name="period" id="period" value="\(f.period)" size="10"></div>
-        <div class="field"><label for="base">\(t.t("基期（可空：用合成数据）", "Base quarter (optional: synthetic taxpayers)"))</label> <input type="text" name="base" id="base" value="\(f.base)" size="10" aria-describedby="base-hint"> <span class="hint" id="base-hint">\(t.t("填季度如 2026-Q1，则以本局该季度已申报的增值税申报表为测算基础", "a quarter such as 2026-Q1: your office's VAT returns of that quarter are the base"))</span></div>
+        <div class="field"><label for="base">\(t.t("基期（可空：用合成数据）", "Base quarter (optional: synthetic taxpayers)"))</label> <input type="text" name="base" id="base" value="\(f.base)" size="10" aria-describedby="base-hint"> <span class="hint" id="base-hint">\(t.t("填季度如 2026-Q1，则以本局该季度已申报的增值税申报表和企业所得税预缴申报表为测算基础", "a quarter such as 2026-Q1: your office's VAT returns and EIT prepayments of that quarter are the base"))</span></div>
         <div class="field"><label for="population">\(t.t("模拟户数", "Synthetic taxpayers"))</label> <input type="text" name="population" id="population" value="\(f.population)" size="10"></div>
         <button type="submit" id="simulation-go">\(t.t("测算", "Simulate"))</button></form>
         <div aria-live="polite">\(out)</div>
