@@ -191,19 +191,26 @@ extension ReformSimulation {
         return (comparison, read)
     }
 
-    /// The current returns of one return id in credit-code order, read a page at a time.
+    /// The current returns of one return id in credit-code order, read a page at a time. On PostgreSQL the next
+    /// page is read while this one is evaluated (the database works on the other core), as screening does.
     struct ReturnStream {
         let returnID: String, office: String
         var rows: ArraySlice<ScreenedReturnRow> = [], after = "", exhausted = false
+        var next: Task<[ScreenedReturnRow], any Error>?
         init(returnID: String, office: String) { self.returnID = returnID; self.office = office }
         static let pageSize = 5_000
 
         mutating func fill(_ store: Store) async throws {
             guard rows.isEmpty, !exhausted else { return }
-            let page = try await store.screenedReturns(returnID, under: office, after: after, limit: Self.pageSize)
+            let page = try await (next ?? read(store, after: after)).value
             exhausted = page.count < Self.pageSize
             if let last = page.last { after = last.taxpayer_id }
             rows = page[...]
+            next = !exhausted && store.db.dialect.name == "postgresql" ? read(store, after: after) : nil
+        }
+        func read(_ store: Store, after: String) -> Task<[ScreenedReturnRow], any Error> {
+            let returnID = returnID, office = office
+            return Task { try await store.screenedReturns(returnID, under: office, after: after, limit: Self.pageSize) }
         }
         /// The last key this stream is sure of: rows after it may still come. Nil when the stream has nothing more.
         var bound: String? { exhausted ? nil : rows.last?.taxpayer_id }
