@@ -110,9 +110,19 @@ public struct ScreeningService: Sendable {
         let today = FilingService.chinaDay(now())
         let afterDeadline = Day(iso: e.deadline)! < today
         let lastDay = Day(iso: e.lastDay)!
+        // The first page is asked for at once, and the two counts side by side: on PostgreSQL each is a backend of
+        // its own, and the counts only set the progress bar's total.
+        let store = self.store, returnID = e.returnID, office = args.office, size = pageSize
+        let prefetch = store.db.dialect.name == "postgresql"
+        func fetch(after: String) -> Task<[ScreenedReturnRow], any Error> {
+            Task { try await store.screenedReturns(returnID, under: office, after: after, limit: size) }
+        }
+        var next: Task<[ScreenedReturnRow], any Error>? = prefetch ? fetch(after: "") : nil
+        defer { next?.cancel() }
         let counting = ContinuousClock.now
-        let filed = try await store.countReturns(e.returnID, under: args.office)
-        let total = filed + (afterDeadline ? try await store.countUnfiled(e, under: args.office) : 0)
+        async let filedCount = store.countReturns(e.returnID, under: args.office)
+        async let unfiledCount = afterDeadline ? store.countUnfiled(e, under: args.office) : 0
+        let total = try await filedCount + unfiledCount
         var summary = ScreeningSummary(parameters: parameterVersions(section: args.kind, on: lastDay))
         summary.milliseconds["count"] = (ContinuousClock.now - counting).milliseconds
         var done: Int64 = 0
@@ -132,13 +142,7 @@ public struct ScreeningService: Sendable {
             ? TaxPeriod(args.period).flatMap { try? BatchEvaluator(engine: engine, vatPeriod: $0, eitYear: $0.year) } : nil
         // On PostgreSQL the next page is read while this one is determined and written (the database works on the
         // other core); SQLite, embedded, reads and writes in turn.
-        let store = self.store, returnID = e.returnID, office = args.office, size = pageSize
-        let prefetch = store.db.dialect.name == "postgresql"
-        func fetch(after: String) -> Task<[ScreenedReturnRow], any Error> {
-            Task { try await store.screenedReturns(returnID, under: office, after: after, limit: size) }
-        }
-        var next: Task<[ScreenedReturnRow], any Error>? = fetch(after: "")
-        defer { next?.cancel() }
+        if next == nil { next = fetch(after: "") }
         while let pending = next {
             var clock = ContinuousClock.now
             let scanned = try await pending.value
