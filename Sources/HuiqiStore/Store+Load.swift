@@ -70,8 +70,6 @@ extension Store {
             }
             // Foreign keys from these tables, and to them from any table; then their primary and unique keys.
             foreignKeys = try await constraints("c.contype = 'f' AND (t.relname IN (\(unsafeRaw: names)) OR r.relname IN (\(unsafeRaw: names)))")
-            var seen = Set<String>()
-            foreignKeys = foreignKeys.filter { seen.insert("\($0.table).\($0.name)").inserted }
             keys = try await db.raw("""
                 SELECT t.relname AS tbl, c.conname AS name, CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END AS kind,
                        pg_get_indexdef(c.conindid) AS sql
