@@ -117,7 +117,7 @@ public struct ScreeningService: Sendable {
         func fetch(after: String) -> Task<[ScreenedReturnRow], any Error> {
             Task { try await store.screenedReturns(returnID, under: office, after: after, limit: size) }
         }
-        var next: Task<[ScreenedReturnRow], any Error>? = prefetch ? fetch(after: "") : nil
+        var next: Task<[ScreenedReturnRow], any Error>? = fetch(after: "")
         defer { next?.cancel() }
         let counting = ContinuousClock.now
         async let filedCount = store.countReturns(e.returnID, under: args.office)
@@ -142,7 +142,6 @@ public struct ScreeningService: Sendable {
             ? TaxPeriod(args.period).flatMap { try? BatchEvaluator(engine: engine, vatPeriod: $0, eitYear: $0.year) } : nil
         // On PostgreSQL the next page is read while this one is determined and written (the database works on the
         // other core); SQLite, embedded, reads and writes in turn.
-        if next == nil { next = fetch(after: "") }
         while let pending = next {
             var clock = ContinuousClock.now
             let scanned = try await pending.value

@@ -60,16 +60,15 @@ extension Store {
         var foreignKeys: [(table: String, name: String, sql: String)] = []
         var keys: [(table: String, name: String, kind: String, index: String)] = []
         if isPostgres {
-            func constraints(_ condition: SQLQueryString) async throws -> [(table: String, name: String, sql: String)] {
-                try await db.raw("""
-                    SELECT t.relname AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS sql FROM pg_constraint c
-                    JOIN pg_class t ON t.oid = c.conrelid LEFT JOIN pg_class r ON r.oid = c.confrelid
-                    WHERE t.relnamespace = 'public'::regnamespace AND \(condition) ORDER BY t.relname, c.conname
-                    """).all().map { (try $0.decode(column: "tbl", as: String.self), try $0.decode(column: "name", as: String.self),
-                                       try $0.decode(column: "sql", as: String.self)) }
-            }
             // Foreign keys from these tables, and to them from any table; then their primary and unique keys.
-            foreignKeys = try await constraints("c.contype = 'f' AND (t.relname IN (\(unsafeRaw: names)) OR r.relname IN (\(unsafeRaw: names)))")
+            foreignKeys = try await db.raw("""
+                SELECT t.relname AS tbl, c.conname AS name, pg_get_constraintdef(c.oid) AS sql FROM pg_constraint c
+                JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid
+                WHERE c.contype = 'f' AND t.relnamespace = 'public'::regnamespace
+                  AND (t.relname IN (\(unsafeRaw: names)) OR r.relname IN (\(unsafeRaw: names)))
+                ORDER BY t.relname, c.conname
+                """).all().map { (try $0.decode(column: "tbl", as: String.self), try $0.decode(column: "name", as: String.self),
+                                   try $0.decode(column: "sql", as: String.self)) }
             keys = try await db.raw("""
                 SELECT t.relname AS tbl, c.conname AS name, CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END AS kind,
                        pg_get_indexdef(c.conindid) AS sql
