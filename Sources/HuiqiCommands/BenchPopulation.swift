@@ -93,7 +93,7 @@ struct BenchPopulation: AsyncParsableCommand {
             let caseJSON = #"{"vat":{"period":"\#(quarter)","sales":[{"kind":"goods","amount":"\#(Money(fen: amounts[i]))","rate":"0.03"}]}}"#
             r.versions.append([id, "vat:\(quarter)", "1", "vat", "\(quarter)", caseJSON, "{}", "\(tax)", "\(relief)", "\(declared)", "", "user-bench",
                                "\(day)T02:00:00Z", "[]", ""])
-            r.pointers.append([id, "vat:\(quarter)", "vat", "\(quarter)", "1", caseJSON, ";0,\(amounts[i]),30000,0,0,0"])
+            r.pointers.append([id, "vat:\(quarter)", "vat", "\(quarter)", "1", caseJSON, ";0,\(amounts[i]),30000,0,0,0", "\(tax)", "\(declared)"])
         }
         return r
     }
@@ -104,7 +104,7 @@ struct BenchPopulation: AsyncParsableCommand {
         ("vat_filing_frequencies", ["taxpayer_id", "year", "frequency"]),
         ("return_versions", ["taxpayer_id", "return_id", "version", "section", "period", "case_json", "determination_json", "computed_tax_fen", "relief_fen",
                              "declared_tax_fen", "idempotency_key", "filed_by", "filed_at", "prompts_json", "request_digest"]),
-        ("current_returns", ["taxpayer_id", "return_id", "section", "period", "version", "case_json", "screening"]),
+        ("current_returns", ["taxpayer_id", "return_id", "section", "period", "version", "case_json", "screening", "computed_tax_fen", "declared_tax_fen"]),
     ]
 
     /// An empty, migrated database gets the benchmark's user (the filer of every return).

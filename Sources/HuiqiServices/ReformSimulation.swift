@@ -131,7 +131,7 @@ extension Population {
 extension ScreenedReturnRow {
     /// The stored case read again, with the registry's taxpayer facts (the stored case holds none).
     var storedCase: Case? {
-        guard var c = FilingService.storedCase(case_json) else { return nil }
+        guard let json = case_json, var c = FilingService.storedCase(json) else { return nil }
         c.taxpayer = Taxpayer(id: taxpayer_id, kind: TaxpayerKind(rawValue: kind), vatStatus: VATStatus(rawValue: vat_status),
                               industry: Industry(rawValue: industry), restrictedIndustry: restricted_industry, region: region)
         return c

@@ -260,12 +260,16 @@ public struct ScreeningService: Sendable {
         let noticed = try await store.noticedOverpayments(candidates.filter { $0.1.kind == .overpaid }.map { ($0.1.taxpayer_id, $0.1.return_id) })
         var notices: [NoticeDraft] = []
         let versions = parameterVersions(section: e.section, on: Day(iso: e.lastDay)!)  // the same for every notice of the period
+        // A notice's body needs the case, which a VAT page carries only for returns without compact columns.
+        let cases = try await store.versionCases(e.returnID, candidates.map { page[$0.0] }.filter { $0.case_json == nil }.map { ($0.taxpayer_id, $0.version) })
         for (i, f) in candidates {
             findings.append(f)
             let amount = f.kind == .overpaid ? f.amount_fen - (noticed["\(f.taxpayer_id)/\(f.return_id)"] ?? 0) : f.amount_fen
             guard amount > 0 else { continue }
+            var r = page[i]
+            r.case_json = r.case_json ?? cases[r.taxpayer_id]
             notices.append(NoticeDraft(kind: f.kind == .overpaid ? .overpayment : .correction, finding: f, amountFen: amount,
-                                       body: noticeBody(page[i], f, amount: amount, parameters: versions)))
+                                       body: noticeBody(r, f, amount: amount, parameters: versions)))
         }
         return (findings, notices)
     }
@@ -274,9 +278,7 @@ public struct ScreeningService: Sendable {
     /// this return, determined again), the parameter versions applied, and how the money comes back.
     func noticeBody(_ r: ScreenedReturnRow, _ f: FindingRow, amount: Int64, parameters: [String]) -> String {
         var section: JSON = .null
-        if var c = FilingService.storedCase(r.case_json) {
-            c.taxpayer = Taxpayer(id: r.taxpayer_id, kind: TaxpayerKind(rawValue: r.kind), vatStatus: VATStatus(rawValue: r.vat_status),
-                                  industry: Industry(rawValue: r.industry), restrictedIndustry: r.restricted_industry, region: r.region)
+        if let c = r.storedCase {
             if let d = try? engine.determine(c), case .object(let kv) = d.json, let s = kv.first?.1 { section = s }
         }
         func get(_ key: String) -> JSON { if case .object(let kv) = section { return kv.first { $0.0 == key }?.1 ?? .array([]) }; return .array([]) }

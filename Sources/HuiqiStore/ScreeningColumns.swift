@@ -9,11 +9,17 @@ import HuiqiRules
 ///
 /// Form: `m` (months operated, empty when unknown), then per line `;kind,amount_fen,rate_ppm,deduction_fen,special,waived`.
 public enum ScreeningColumns {
+    /// The longest form kept. On PostgreSQL the form is part of an index entry (migration 021), and an entry must fit
+    /// in a third of a page (about 2,700 bytes) or the write fails. 40 to 80 lines fit, by their amounts; a case with more (up to
+    /// `Money.maxLines`) keeps no form and is read from its JSON.
+    public static let maxLength = 2_000
+
     public static func encode(_ c: Case) -> String? {
         guard let v = c.vat else { return nil }
         var out = v.monthsOperated.map(String.init) ?? ""
         for s in v.sales {
             out += ";\(s.kind.rawValue),\(s.amount.fen),\(s.rate.ppm),\(s.deduction.fen),\(s.specialInvoice ? 1 : 0),\(s.waiveReduction ? 1 : 0)"
+            if out.utf8.count > maxLength { return nil }
         }
         return out
     }

@@ -2,7 +2,7 @@ import Fluent
 import SQLKit
 
 /// The invariants `huiqi check` verifies after a crash, a restore or a manual intervention: every return's
-/// versions are 1…n with the `current_returns` pointer on n and holding n's case; every filing's audit entry
+/// versions are 1…n with the `current_returns` pointer on n and holding n's case and tax; every filing's audit entry
 /// has its version; the audit chain is whole; notice numbers have no gaps; every ledger chain is 1…n with each
 /// balance the running sum; every overpayment notice has its one credit.
 extension Store {
@@ -27,11 +27,12 @@ extension Store {
             let pointer = try row.decode(column: "pointer", as: Int?.self)
             problems.append(Problem(what: "return \(t)/\(r): versions 1…\(top) expected, \(n) stored; current pointer \(pointer.map(String.init) ?? "missing")"))
         }
-        // Pointers to no version, or holding another case than their version.
+        // Pointers to no version, or holding another case or tax than their version (screening reads the pointer's).
         let pointers = try await db.raw("""
             SELECT c.taxpayer_id, c.return_id, c.version FROM current_returns c LEFT JOIN return_versions r
               ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version
-            WHERE r.version IS NULL OR r.case_json <> c.case_json LIMIT \(bind: limit)
+            WHERE r.version IS NULL OR r.case_json <> c.case_json OR c.computed_tax_fen IS NULL OR r.computed_tax_fen <> c.computed_tax_fen
+               OR r.declared_tax_fen IS DISTINCT FROM c.declared_tax_fen LIMIT \(bind: limit)
             """).all()
         for row in pointers {
             problems.append(Problem(what: "current pointer of \(try row.decode(column: "taxpayer_id", as: String.self))/\(try row.decode(column: "return_id", as: String.self)) (version \(try row.decode(column: "version", as: Int.self))) has no matching version"))

@@ -157,10 +157,11 @@ extension Store {
     /// Appends a version inside a transaction (the SQLite path of `appendVersion`, usable on both databases).
     static func appendVersion(_ r: ReturnVersionRow, on db: any SQLDatabase, auditID: String, remote: String?, detail: String) async throws -> Int {
         let version = try await db.raw("""
-            INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json, screening)
-            VALUES (\(bind: r.taxpayer_id), \(bind: r.return_id), \(bind: r.section), \(bind: r.period), 1, \(bind: r.case_json), \(bind: r.screening))
+            INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json, screening, computed_tax_fen, declared_tax_fen)
+            VALUES (\(bind: r.taxpayer_id), \(bind: r.return_id), \(bind: r.section), \(bind: r.period), 1, \(bind: r.case_json), \(bind: r.screening),
+                    \(bind: r.computed_tax_fen), \(bind: r.declared_tax_fen))
             ON CONFLICT (taxpayer_id, return_id) DO UPDATE SET version = current_returns.version + 1, case_json = excluded.case_json,
-                screening = excluded.screening
+                screening = excluded.screening, computed_tax_fen = excluded.computed_tax_fen, declared_tax_fen = excluded.declared_tax_fen
             RETURNING version
             """).first()!.decode(column: "version", as: Int.self)
         var row = r

@@ -5,7 +5,9 @@ import SQLKit
 /// The current version of one return as screening reads it: the stored case, the declared and computed tax,
 /// and the registry facts the engine needs (the case holds no taxpayer facts).
 public struct ScreenedReturnRow: Codable, Sendable {
-    public var taxpayer_id: String, return_id: String, version: Int, section: String, period: String, case_json: String
+    public var taxpayer_id: String, return_id: String, version: Int, section: String, period: String
+    /// The stored case; nil for a VAT return read by its compact columns (`Store.versionCases` reads it when needed).
+    public var case_json: String?
     public var computed_tax_fen: Int64, declared_tax_fen: Int64?
     public var kind: String, vat_status: String, industry: String, restricted_industry: Bool, region: String, office_id: String
     /// 1 when the taxpayer lies under the screened office's subtree (see `Store.screenedReturns`).
@@ -57,55 +59,85 @@ public struct NoticeDraft: Sendable {
 extension Store {
     /// The next page of current returns of `returnID`, after `after` in credit-code order (keyset paging: memory
     /// stays flat whatever the population), each marked whether its taxpayer lies under the office subtree of
-    /// `root`; the caller keeps those and continues after the page's last row.
+    /// `root`; the caller keeps those and continues after the page's last row. A VAT return comes with its compact
+    /// columns and without its case JSON, unless it has no compact columns; other returns come with their JSON.
     ///
-    /// Measured on a million returns (docs/performance.md), three choices make this fast:
-    /// - the keyset bound is repeated on every joined table, so each page's merge joins start at `after` (without
-    ///   it every page rescanned the indexes from the start: minutes);
-    /// - the page is fenced before the subtree test (joined inside it, PostgreSQL tested each row against the
-    ///   subtree in a nested loop);
+    /// Measured on a million returns (docs/performance.md), these choices make it fast:
+    /// - one table holds what screening reads of a return (`current_returns` carries the version's tax since
+    ///   migration 021), and on PostgreSQL two covering indexes hold it all but the JSON: a page is two index-only
+    ///   scans instead of three random heap fetches a return (67 → 10 ms a page of 5,000);
+    /// - the keyset bound is repeated on every joined table, so each page starts at `after` (without it every page
+    ///   rescanned the indexes from the start: minutes);
+    /// - the page's keys come first, materialized (exactly `limit` rows), then the join (planned over the whole key
+    ///   range, PostgreSQL misestimated the tail of the index and chose nested loops costing a second a page), and
+    ///   the subtree test last;
     /// - the database returns the whole page as one text value, records separated by U+001E and fields by U+001F
     ///   (neither can occur in stored JSON, which escapes control characters), instead of one row per return:
     ///   decoding rows cell by cell cost about 25 µs a return on the client, five times the database's own work.
     public func screenedReturns(_ returnID: String, under root: String, after: String, limit: Int) async throws -> [ScreenedReturnRow] {
         let (section, period) = Self.sectionAndPeriod(returnID)
+        let withCases = section != "vat"
         let postgres = db.dialect.name == "postgresql"
         let (us, rs): (SQLQueryString, SQLQueryString) = postgres ? ("chr(31)", "chr(30)") : ("char(31)", "char(30)")
         let record: SQLQueryString = "p.taxpayer_id || " + us + " || p.version || " + us + " || p.computed_tax_fen || " + us
             + " || COALESCE(CAST(p.declared_tax_fen AS TEXT), '') || " + us + " || p.kind || " + us + " || p.vat_status || " + us + " || p.industry || "
             + us + " || CASE WHEN p.restricted_industry THEN '1' ELSE '0' END || " + us + " || p.region || " + us + " || p.office_id || " + us
-            + " || CASE WHEN p.office_id IN (SELECT id FROM scope) THEN '1' ELSE '0' END || " + us + " || COALESCE(p.screening, '-') || " + us + " || p.case_json"
+            + " || CASE WHEN p.office_id IN (SELECT id FROM scope) THEN '1' ELSE '0' END || " + us + " || COALESCE(p.screening, '-')"
+            + (withCases ? " || " + us + " || p.case_json" : "")
         let aggregate: SQLQueryString = postgres ? "string_agg(" + record + ", " + rs + " ORDER BY p.taxpayer_id)" : "group_concat(" + record + ", " + rs + ")"
-        // The page's keys come first, materialized (exactly `limit` rows), then the joins: planned over the whole
-        // key range, PostgreSQL misestimated the tail of the index and chose nested loops costing a second a page.
+        let caseColumn: SQLQueryString = withCases ? ", case_json" : ""
         let keys: SQLQueryString = """
             , page AS MATERIALIZED (
-              SELECT taxpayer_id, version, case_json, screening FROM current_returns
+              SELECT taxpayer_id, version, screening, computed_tax_fen, declared_tax_fen
+            """ + caseColumn + """
+             FROM current_returns
               WHERE return_id = \(bind: returnID) AND period = \(bind: period) AND taxpayer_id > \(bind: after) ORDER BY taxpayer_id LIMIT \(bind: limit))
             """
         let page: SQLQueryString = """
              FROM (
-              SELECT c.taxpayer_id, c.version, c.case_json, c.screening, r.computed_tax_fen, r.declared_tax_fen,
-                     t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id
-              FROM page c
-              JOIN return_versions r ON r.taxpayer_id = c.taxpayer_id AND r.return_id = \(bind: returnID) AND r.period = \(bind: period) AND r.version = c.version
-              JOIN taxpayers t ON t.id = c.taxpayer_id
+              SELECT c.*, t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id
+              FROM page c JOIN taxpayers t ON t.id = c.taxpayer_id AND t.id > \(bind: after)
             ) p
             """
         guard let text = try await db.raw(Self.subtreeScope(root) + keys + " SELECT " + aggregate + " AS page" + page).first()?
             .decode(column: "page", as: String?.self) else { return [] }
         // Split on bytes, not Characters (grapheme breaking cost 13 µs a return).
+        let fields = withCases ? 13 : 12
         var rows: [ScreenedReturnRow] = []
         rows.reserveCapacity(limit)
         for record in text.utf8.split(separator: 0x1E, omittingEmptySubsequences: true) {
-            let f = record.split(separator: 0x1F, maxSplits: 12, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-            guard f.count == 13, let version = Int(f[1]), let computed = Int64(f[2]) else { throw StoreError.malformedPage }
+            let f = record.split(separator: 0x1F, maxSplits: fields - 1, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            guard f.count == fields, let version = Int(f[1]), let computed = Int64(f[2]) else { throw StoreError.malformedPage }
             rows.append(ScreenedReturnRow(taxpayer_id: f[0], return_id: returnID, version: version, section: section, period: period,
-                                          case_json: f[12], computed_tax_fen: computed, declared_tax_fen: Int64(f[3]),
+                                          case_json: withCases ? f[12] : nil, computed_tax_fen: computed, declared_tax_fen: Int64(f[3]),
                                           kind: f[4], vat_status: f[5], industry: f[6], restricted_industry: f[7] == "1",
                                           region: f[8], office_id: f[9], in_scope: f[10] == "1" ? 1 : 0, screening: f[11] == "-" ? nil : f[11]))
         }
-        return rows.sorted { $0.taxpayer_id < $1.taxpayer_id }
+        rows.sort { $0.taxpayer_id < $1.taxpayer_id }
+        // A VAT return without compact columns (a long one, `ScreeningColumns.maxLength`) is read from its JSON.
+        let uncompact = rows.indices.filter { rows[$0].screening == nil && rows[$0].case_json == nil }
+        if !uncompact.isEmpty {
+            let cases = try await versionCases(returnID, uncompact.map { (rows[$0].taxpayer_id, rows[$0].version) })
+            for i in uncompact { rows[i].case_json = cases[rows[i].taxpayer_id] }
+        }
+        return rows
+    }
+
+    /// The stored case JSON of one version of `returnID` for each (taxpayer, version), by taxpayer. From the
+    /// append-only versions, so a correction filed since the page was read cannot mix its case with the page's tax.
+    public func versionCases(_ returnID: String, _ keys: [(taxpayer: String, version: Int)]) async throws -> [String: String] {
+        var cases: [String: String] = [:]
+        let wanted = Dictionary(keys.map { ($0.taxpayer, $0.version) }, uniquingKeysWith: { a, _ in a })
+        for chunk in Array(wanted.keys).chunked(1_000) {
+            let rows = try await db.select().columns("taxpayer_id", "version", "case_json").from("return_versions")
+                .where("return_id", .equal, returnID).where("taxpayer_id", .in, Array(chunk)).all()
+            for row in rows {
+                let taxpayer = try row.decode(column: "taxpayer_id", as: String.self)
+                guard try row.decode(column: "version", as: Int.self) == wanted[taxpayer] else { continue }
+                cases[taxpayer] = try row.decode(column: "case_json", as: String.self)
+            }
+        }
+        return cases
     }
 
     /// `vat:2026-Q3` → (`vat`, `2026-Q3`).

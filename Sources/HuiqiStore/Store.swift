@@ -164,10 +164,11 @@ public struct Store: Sendable {
     public func appendVersion(_ r: ReturnVersionRow, auditID: String, remote: String?, detail: String) async throws -> Int {
         let object = "\(r.taxpayer_id)/\(r.return_id)/v"
         let advance: SQLQueryString = """
-            INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json, screening)
-            VALUES (\(bind: r.taxpayer_id), \(bind: r.return_id), \(bind: r.section), \(bind: r.period), 1, \(bind: r.case_json), \(bind: r.screening))
+            INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json, screening, computed_tax_fen, declared_tax_fen)
+            VALUES (\(bind: r.taxpayer_id), \(bind: r.return_id), \(bind: r.section), \(bind: r.period), 1, \(bind: r.case_json), \(bind: r.screening),
+                    \(bind: r.computed_tax_fen), \(bind: r.declared_tax_fen))
             ON CONFLICT (taxpayer_id, return_id) DO UPDATE SET version = current_returns.version + 1, case_json = excluded.case_json,
-                screening = excluded.screening
+                screening = excluded.screening, computed_tax_fen = excluded.computed_tax_fen, declared_tax_fen = excluded.declared_tax_fen
             RETURNING version
             """
         @Sendable func insertVersion(_ version: SQLQueryString) -> SQLQueryString {
@@ -209,10 +210,11 @@ public struct Store: Sendable {
     public func insert(versions: [ReturnVersionRow]) async throws {
         for chunk in versions.chunked(200) {
             try await db.insert(into: "return_versions").models(Array(chunk), nilEncodingStrategy: .asNil).run()
-            let pointers = db.insert(into: "current_returns").columns("taxpayer_id", "return_id", "section", "period", "version", "case_json", "screening")
+            let pointers = db.insert(into: "current_returns").columns("taxpayer_id", "return_id", "section", "period", "version", "case_json", "screening",
+                                                                       "computed_tax_fen", "declared_tax_fen")
             for r in chunk {
                 pointers.values(SQLBind(r.taxpayer_id), SQLBind(r.return_id), SQLBind(r.section), SQLBind(r.period), SQLBind(r.version), SQLBind(r.case_json),
-                                SQLBind(r.screening))
+                                SQLBind(r.screening), SQLBind(r.computed_tax_fen), SQLBind(r.declared_tax_fen))
             }
             try await pointers.run()
         }

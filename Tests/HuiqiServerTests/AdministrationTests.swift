@@ -305,6 +305,50 @@ func finished(_ app: Application, _ token: String, _ job: String) async throws -
         }
     }
 
+    /// Screening reads a VAT return's compact columns and tax from `current_returns` alone (migration 021), and a
+    /// return too long for compact columns from its JSON. Two taxpayers of the new 税务所 file 2026-Q1:
+    /// - A: 120 lines of 1,000.00 (sales 120,000, exempt; its compact form would be 2,520 bytes, over
+    ///   `ScreeningColumns.maxLength`, so none is kept), declares 1,200.00 → overpaid 1,200.00;
+    /// - B: one line of 400,000.00 (tax at 1 %: 4,000.00), declares 1,000.00, then corrects to 5,000.00 → the pointer
+    ///   carries version 2's declared tax, and screening finds 1,000.00 overpaid on version 2.
+    @Test(arguments: Backend.allCases)
+    func longReturnsAndCorrectionsAreScreenedFromTheirOwnVersion(_ backend: Backend) async throws {
+        let clock = TestClock("2026-04-09T02:00:00Z")
+        try await withHuiqi(backend, now: clock.now) { app in
+            let store = Store(app.db)
+            let ids = try await register(store, count: 2, firstIndex: 7, login: "long-lines")
+            let (a, b) = (ids[0], ids[1])
+            let officer = try await token(app, "pudong", "huiqi-officer")
+            let lines = Array(repeating: #"{"kind":"goods","amount":"1000.00","rate":"0.03"}"#, count: 120).joined(separator: ",")
+            #expect(try await file(app, officer, a, #"{"vat":{"period":"2026-Q1","sales":[\#(lines)]}}"#, declared: "1200.00").status == .created)
+            #expect(try await file(app, officer, b, vat("2026-Q1", "400000.00"), declared: "1000.00").status == .created)
+            #expect(try await file(app, officer, b, vat("2026-Q1", "400000.00"), declared: "5000.00").status == .created)
+            let pointers = try await store.db.raw("""
+                SELECT taxpayer_id, version, screening, computed_tax_fen, declared_tax_fen FROM current_returns
+                WHERE return_id = 'vat:2026-Q1' AND taxpayer_id IN (\(bind: a), \(bind: b)) ORDER BY taxpayer_id
+                """).all().map {
+                    "\(try $0.decode(column: "version", as: Int.self)) \(try $0.decode(column: "screening", as: String?.self) ?? "nil") "
+                        + "\(try $0.decode(column: "computed_tax_fen", as: Int64.self)) \(try $0.decode(column: "declared_tax_fen", as: Int64?.self) ?? -1)"
+                }
+            #expect(pointers == ["1 nil 0 120000", "2 ;0,40000000,30000,0,0,0 400000 500000"])
+            clock.set("2026-05-06T02:00:00Z")
+            let services = Services(store: store, engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: clock.now)
+            let admin = Actor(userID: "user-admin", login: "admin", role: .administrator, offices: [], boundTaxpayers: [])
+            _ = try await services.screening.run(try await services.screening.start(by: admin, kind: "vat", period: "2026-Q1", office: branch,
+                                                                                     monitoring: services.monitoring))
+            let found = try await store.findings(section: "vat", period: "2026-Q1", under: branch, kind: nil, job: nil, limit: 100)
+                .map { "\($0.taxpayer_id) v\($0.version) \($0.kind.rawValue) \($0.amount_fen)" }.sorted()
+            #expect(found == ["\(a) v1 overpaid 120000", "\(b) v2 overpaid 100000"])
+            let notices = try await store.notices(taxpayer: a) + (try await store.notices(taxpayer: b))
+            #expect(notices.map { "\($0.taxpayer_id) \($0.amount_fen)" } == ["\(a) 120000", "\(b) 100000"])
+            // Each notice's body is determined from its own version's case: A's from its 120 lines, B's at 400,000.
+            #expect(notices[0].body.contains(#""declared_tax":"1200.00""#) && notices[0].body.contains(#""law_tax":"0.00""#))
+            #expect(notices[1].body.contains(#""declared_tax":"5000.00""#) && notices[1].body.contains(#""law_tax":"4000.00""#))
+            #expect(notices.allSatisfy { $0.body.contains("财政部 税务总局公告2026年第10号") })
+            #expect(try await store.check().isEmpty)
+        }
+    }
+
     /// Two filings of one taxpayer at once cannot both spend one credit (PostgreSQL: real concurrent transactions).
     @Test(arguments: Backend.allCases)
     func aCreditIsSpentOnce(_ backend: Backend) async throws {

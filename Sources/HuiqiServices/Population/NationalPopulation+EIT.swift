@@ -90,9 +90,10 @@ extension NationalPopulation {
                     + #"{"employees":[\#(e0),\#(e1)],"assets":["\#(Money(fen: a0))","\#(Money(fen: a1))"],"taxable_income_ytd":"\#(Money(fen: ytd))"}"#
             }
             let caseJSON = #"{"eit":{"year":\#(year),\#(f.start == 1 ? "" : #""start_quarter":\#(f.start),"#)"quarters":[\#(quartersJSON)]}}"#
+            let declared = unclaimed ? payable + newRelief : payable
             out.versions.append([f.member.id, returnID, "1", "eit", "\(period)", caseJSON, "{}", "\(payable)", "\(relief)",
-                                 "\(unclaimed ? payable + newRelief : payable)", "", Self.filer, "\(day)T0\(r.below(10)):00:00Z", "[]", ""])
-            out.current.append([f.member.id, returnID, "eit", "\(period)", "1", caseJSON, ""])
+                                 "\(declared)", "", Self.filer, "\(day)T0\(r.below(10)):00:00Z", "[]", ""])
+            out.current.append([f.member.id, returnID, "eit", "\(period)", "1", caseJSON, "", "\(payable)", "\(declared)"])
         }
     }
 }

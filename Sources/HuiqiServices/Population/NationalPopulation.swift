@@ -246,7 +246,7 @@ public struct NationalPopulation: Sendable {
         ("vat_filing_frequencies", ["taxpayer_id", "year", "frequency"]),
         ("return_versions", ["taxpayer_id", "return_id", "version", "section", "period", "case_json", "determination_json", "computed_tax_fen", "relief_fen",
                              "declared_tax_fen", "idempotency_key", "filed_by", "filed_at", "prompts_json", "request_digest"]),
-        ("current_returns", ["taxpayer_id", "return_id", "section", "period", "version", "case_json", "screening"]),
+        ("current_returns", ["taxpayer_id", "return_id", "section", "period", "version", "case_json", "screening", "computed_tax_fen", "declared_tax_fen"]),
     ]
     /// The user who files every generated return.
     public static let filer = "user-generator"
@@ -308,7 +308,7 @@ public struct NationalPopulation: Sendable {
                 let returnID = "vat:\(quarter)"
                 out.versions.append([f.member.id, returnID, "1", "vat", "\(quarter)", caseJSON, "{}", "\(tax)", "\(relief)", "\(declared)", "",
                                      Self.filer, "\(day)T0\(r.below(10)):00:00Z", "[]", ""])
-                out.current.append([f.member.id, returnID, "vat", "\(quarter)", "1", caseJSON, screening])
+                out.current.append([f.member.id, returnID, "vat", "\(quarter)", "1", caseJSON, screening, "\(tax)", "\(declared)"])
             }
             appendEIT(quarter: q, range, members, evaluator: evaluators[q], to: &out)
         }
