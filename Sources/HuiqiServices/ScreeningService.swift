@@ -110,8 +110,10 @@ public struct ScreeningService: Sendable {
         let today = FilingService.chinaDay(now())
         let afterDeadline = Day(iso: e.deadline)! < today
         let lastDay = Day(iso: e.lastDay)!
-        // The first page is asked for at once, and the two counts side by side: on PostgreSQL each is a backend of
-        // its own, and the counts only set the progress bar's total.
+        // The first page is asked for at once, beside the count of filed returns and the list of missing ones (one
+        // short pair per missing return, written after the filed ones): on PostgreSQL each is a backend of its own.
+        // The list's length is the rest of the progress bar's total, so the missing returns are read once, not
+        // counted first and read again (1.5 s a million).
         let store = self.store, returnID = e.returnID, office = args.office, size = pageSize
         let prefetch = store.db.dialect.name == "postgresql"
         func fetch(after: String) -> Task<[ScreenedReturnRow], any Error> {
@@ -121,8 +123,9 @@ public struct ScreeningService: Sendable {
         defer { next?.cancel() }
         let counting = ContinuousClock.now
         async let filedCount = store.countReturns(e.returnID, under: args.office)
-        async let unfiledCount = afterDeadline ? store.countUnfiled(e, under: args.office) : 0
-        let total = try await filedCount + unfiledCount
+        async let missing = afterDeadline ? store.allUnfiledReturns(e, under: args.office) : []
+        let unfiled = try await missing
+        let total = try await filedCount + Int64(unfiled.count)
         var summary = ScreeningSummary(parameters: parameterVersions(section: args.kind, on: lastDay))
         summary.milliseconds["count"] = (ContinuousClock.now - counting).milliseconds
         var done: Int64 = 0
@@ -171,8 +174,7 @@ public struct ScreeningService: Sendable {
         try await report(force: true)
         let unfiledStarted = ContinuousClock.now
         if afterDeadline {
-            // One query for every missing return (see `allUnfiledReturns`), written in pages.
-            let unfiled = try await store.allUnfiledReturns(e, under: args.office)
+            // Every return missing when the run started (see `allUnfiledReturns`), written in pages.
             for start in stride(from: 0, to: unfiled.count, by: pageSize) {
                 let page = unfiled[start ..< min(start + pageSize, unfiled.count)]
                 let at = Self.instant(now())

@@ -154,12 +154,6 @@ extension Store {
             """).first()!.decode(column: "n", as: Int64.self)
     }
 
-    /// How many expected returns under `root` were never filed (the not-filed phase's total).
-    public func countUnfiled(_ e: ExpectedReturns, under root: String) async throws -> Int64 {
-        try await db.raw(Self.subtreeScope(root) + " SELECT COUNT(*) AS n " + expectedJoin(e, versions: false) + " AND c.taxpayer_id IS NULL").first()!
-            .decode(column: "n", as: Int64.self)
-    }
-
     /// Every expected return under `root` that was never filed, in credit-code order, in one statement. Paged with a
     /// keyset (below), each page walked the taxpayers' key index row by row until it had found enough of the few
     /// unfiled ones (1.6 s a page on a million taxpayers); unpaged, the database joins whole tables by hashing (1 s in
