@@ -262,12 +262,14 @@ public struct ScreeningService: Sendable {
         let noticed = try await store.noticedOverpayments(candidates.filter { $0.1.kind == .overpaid }.map { ($0.1.taxpayer_id, $0.1.return_id) })
         var notices: [NoticeDraft] = []
         let versions = parameterVersions(section: e.section, on: Day(iso: e.lastDay)!)  // the same for every notice of the period
-        // A notice's body needs the case, which a VAT page carries only for returns without compact columns.
-        let cases = try await store.versionCases(e.returnID, candidates.map { page[$0.0] }.filter { $0.case_json == nil }.map { ($0.taxpayer_id, $0.version) })
-        for (i, f) in candidates {
+        let due = candidates.compactMap { (i, f) -> (Int, FindingRow, Int64)? in
             findings.append(f)
             let amount = f.kind == .overpaid ? f.amount_fen - (noticed["\(f.taxpayer_id)/\(f.return_id)"] ?? 0) : f.amount_fen
-            guard amount > 0 else { continue }
+            return amount > 0 ? (i, f, amount) : nil
+        }
+        // A notice's body needs the case, which a VAT page carries only for returns without compact columns.
+        let cases = try await store.versionCases(e.returnID, due.map { page[$0.0] }.filter { $0.case_json == nil }.map { ($0.taxpayer_id, $0.version) })
+        for (i, f, amount) in due {
             var r = page[i]
             r.case_json = r.case_json ?? cases[r.taxpayer_id]
             notices.append(NoticeDraft(kind: f.kind == .overpaid ? .overpayment : .correction, finding: f, amountFen: amount,

@@ -146,9 +146,17 @@ extension Store {
         return (String(returnID[..<colon]), String(returnID[returnID.index(after: colon)...]))
     }
 
-    /// How many current returns of `returnID` lie under `root` (the job's total).
+    /// How many current returns of `returnID` lie under `root` (the job's total). Under the root of the whole tree
+    /// (the one office without a parent) that is every return, counted from the covering index alone: joined with
+    /// the taxpayers for their offices, a national count took 12–16 s for 10 million returns, alone 1 s.
     public func countReturns(_ returnID: String, under root: String) async throws -> Int64 {
-        try await db.raw(Self.subtreeScope(root) + """
+        let roots = try await db.raw("SELECT id FROM offices WHERE parent_id IS NULL").all().map { try $0.decode(column: "id", as: String.self) }
+        if roots == [root] {
+            return try await db.raw("""
+                SELECT COUNT(*) AS n FROM current_returns WHERE return_id = \(bind: returnID) AND period = \(bind: Self.sectionAndPeriod(returnID).1)
+                """).first()!.decode(column: "n", as: Int64.self)
+        }
+        return try await db.raw(Self.subtreeScope(root) + """
              SELECT COUNT(*) AS n FROM current_returns c JOIN taxpayers t ON t.id = c.taxpayer_id
             WHERE c.return_id = \(bind: returnID) AND c.period = \(bind: Self.sectionAndPeriod(returnID).1) AND t.office_id IN (SELECT id FROM scope)
             """).first()!.decode(column: "n", as: Int64.self)

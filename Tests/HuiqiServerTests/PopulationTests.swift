@@ -247,6 +247,10 @@ import Testing
             let filed = Set(q2.map { $0[0] })
             let missing = active.filter { !filed.contains($0.id) }.count
             #expect(result.counts["not_filed"] == Int64(missing) && missing > 0, "\(result.counts) expected \(missing)")
+            // Under the root of the whole tree the filed returns are counted from the index alone: the total is still
+            // every return of the quarter and every missing one.
+            let stored = try await store.job(job.id)
+            #expect(stored?.total == Int64(q2.count + missing) && stored?.done == stored?.total, "\(String(describing: stored))")
 
             // EIT prepayments of the same quarter, screened through the single-case path: the planted unclaimed
             // relief, and every active enterprise (general taxpayers too) with no prepayment.
