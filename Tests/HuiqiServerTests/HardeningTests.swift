@@ -282,6 +282,7 @@ import VaporTesting
         let chain = try await withStore(target) { try await $0.verifyAuditChain() }
         #expect(chain.broken == nil && chain.entries == before[1])
         await #expect(throws: (any Error).self) { _ = try await Backup.restore(from: file, to: target) }
+        await dropDatabase(source); await dropDatabase(target)  // as `withHuiqi` does: one whose body threw stays, to be looked at
     }
 
     /// `/metrics` is not open to the world: with a token configured it requires it.

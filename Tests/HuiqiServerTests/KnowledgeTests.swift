@@ -31,6 +31,7 @@ import VaporTesting
             }
             out = lists
         }
+        await dropDatabase(location)
         return out
     }
 

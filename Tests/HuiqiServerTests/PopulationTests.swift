@@ -174,6 +174,7 @@ import Testing
             let office = try await store.office("19900000000")
             #expect(office?.name == name && office?.parent_id == nil)
         }
+        await dropDatabase(location)  // as `withHuiqi` does: one whose body threw stays, to be looked at
     }
 
     /// The keys and indexes a load drops come back exactly as they were, and a duplicate key fails the load (on
@@ -208,6 +209,7 @@ import Testing
                 }
             }
         }
+        await dropDatabase(location)  // as `withHuiqi` does: one whose body threw stays, to be looked at
     }
 
     /// Loaded into an empty database (COPY on PostgreSQL), the population is what screening reads: the planted
@@ -315,5 +317,6 @@ import Testing
             #expect(comparison.lines["band:\(ReformComparison.noVATReturn)"]?.taxpayers == eitOnly.count && !eitOnly.isEmpty)
             #expect(comparison.orderedKeys.filter { $0.hasPrefix("region:") } == ["region:110000", "region:310000", "region:320000", "region:330000"])
         }
+        await dropDatabase(location)  // as `withHuiqi` does: one whose body threw stays, to be looked at
     }
 }

@@ -124,7 +124,9 @@ import Testing
             try await db.raw("INSERT INTO complaint_events (taxpayer_id, complaint_id, seq, kind, at, actor, note) VALUES (\(bind: tp), 'TS-1', 3, 'escalated', '2026-06-03T00:00:00Z', 'u', '')").run()
             #expect(try await store.count("complaint_events") == 3)
         }
+        await dropDatabase(location)  // as `withHuiqi` does: one whose body threw stays, to be looked at
     }
+
     /// Migration 021 on a database that holds returns: each `current_returns` row gets its current version's
     /// computed and declared tax (version 2 of a corrected return, none declared kept as none), and a compact
     /// screening form too long for an index entry is dropped (that return is then read from its JSON).
@@ -157,5 +159,6 @@ import Testing
             }
             #expect(rows == [";0,40000000,30000,0,0,0 400000 500000", "nil 0 none"])
         }
+        await dropDatabase(location)  // as `withHuiqi` does: one whose body threw stays, to be looked at
     }
 }

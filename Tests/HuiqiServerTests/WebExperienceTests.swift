@@ -156,6 +156,7 @@ import VaporTesting
             #expect(third.body.contains("第 3 / 3 页") && !third.body.contains("id=\"next-page\"") && third.body.contains("id=\"prev-page\""))
             #expect(third.body.components(separatedBy: "<tr><td><a href=\"/taxpayers/").count - 1 == 30)
         }
+        await dropDatabase(location)  // as `withHuiqi` does: one whose body threw stays, to be looked at
     }
 
     @Test(arguments: Backend.allCases)
