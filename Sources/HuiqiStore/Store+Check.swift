@@ -35,7 +35,7 @@ extension Store {
                OR r.declared_tax_fen IS DISTINCT FROM c.declared_tax_fen LIMIT \(bind: limit)
             """).all()
         for row in pointers {
-            problems.append(Problem(what: "current pointer of \(try row.decode(column: "taxpayer_id", as: String.self))/\(try row.decode(column: "return_id", as: String.self)) (version \(try row.decode(column: "version", as: Int.self))) has no matching version"))
+            problems.append(Problem(what: "current pointer of \(try row.decode(column: "taxpayer_id", as: String.self))/\(try row.decode(column: "return_id", as: String.self)) (version \(try row.decode(column: "version", as: Int.self))) does not match its version (missing, or another case or tax)"))
         }
         // Every filing's audit entry names a stored version ("taxpayer/return/vN"), checked taxpayer by taxpayer.
         let objects = try await db.raw("SELECT object FROM audit_log WHERE action IN ('file_return', 'correct_return')").all()

@@ -346,6 +346,9 @@ func finished(_ app: Application, _ token: String, _ job: String) async throws -
             #expect(notices[1].body.contains(#""declared_tax":"5000.00""#) && notices[1].body.contains(#""law_tax":"4000.00""#))
             #expect(notices.allSatisfy { $0.body.contains("财政部 税务总局公告2026年第10号") })
             #expect(try await store.check().isEmpty)
+            // A pointer whose tax differs from its version's is what `huiqi check` reports.
+            try await store.db.raw("UPDATE current_returns SET declared_tax_fen = 100000 WHERE taxpayer_id = \(bind: b) AND return_id = 'vat:2026-Q1'").run()
+            #expect(try await store.check().map(\.what) == ["current pointer of \(b)/vat:2026-Q1 (version 2) does not match its version (missing, or another case or tax)"])
         }
     }
 
