@@ -10,8 +10,8 @@ import HuiqiRules
 /// Form: `m` (months operated, empty when unknown), then per line `;kind,amount_fen,rate_ppm,deduction_fen,special,waived`.
 public enum ScreeningColumns {
     /// The longest form kept. On PostgreSQL the form is part of an index entry (migration 021), and an entry must fit
-    /// in a third of a page (about 2,700 bytes) or the write fails. 40 to 80 lines fit, by their amounts; a case with more (up to
-    /// `Money.maxLines`) keeps no form and is read from its JSON.
+    /// in a third of a page (about 2,700 bytes) or the write fails. 40 to 80 lines fit, by their amounts; a case
+    /// with more (up to `Money.maxLines`) keeps no form and is read from its JSON.
     public static let maxLength = 2_000
 
     public static func encode(_ c: Case) -> String? {

@@ -62,7 +62,7 @@ extension Store {
     /// `root`; the caller keeps those and continues after the page's last row. A VAT return comes with its compact
     /// columns and without its case JSON, unless it has no compact columns; other returns come with their JSON.
     ///
-    /// Measured on a million returns (docs/performance.md), these choices make it fast:
+    /// Measured on one and ten million returns (docs/performance.md), these choices make it fast:
     /// - one table holds what screening reads of a return (`current_returns` carries the version's tax since
     ///   migration 021), and on PostgreSQL two covering indexes hold it all but the JSON: a page is two index-only
     ///   scans instead of three random heap fetches a return (67 → 10 ms a page of 5,000);
