@@ -262,10 +262,12 @@ public struct ScreeningService: Sendable {
         let noticed = try await store.noticedOverpayments(candidates.filter { $0.1.kind == .overpaid }.map { ($0.1.taxpayer_id, $0.1.return_id) })
         var notices: [NoticeDraft] = []
         let versions = parameterVersions(section: e.section, on: Day(iso: e.lastDay)!)  // the same for every notice of the period
-        let due = candidates.compactMap { (i, f) -> (Int, FindingRow, Int64)? in
+        // Every candidate is a finding; those with an amount not yet noticed also get a notice.
+        var due: [(Int, FindingRow, Int64)] = []
+        for (i, f) in candidates {
             findings.append(f)
             let amount = f.kind == .overpaid ? f.amount_fen - (noticed["\(f.taxpayer_id)/\(f.return_id)"] ?? 0) : f.amount_fen
-            return amount > 0 ? (i, f, amount) : nil
+            if amount > 0 { due.append((i, f, amount)) }
         }
         // A notice's body needs the case, which a VAT page carries only for returns without compact columns.
         let cases = try await store.versionCases(e.returnID, due.map { page[$0.0] }.filter { $0.case_json == nil }.map { ($0.taxpayer_id, $0.version) })

@@ -23,7 +23,9 @@ struct M021ScreeningReadsOneTable: AsyncMigration {
             FROM return_versions r
             WHERE r.taxpayer_id = current_returns.taxpayer_id AND r.return_id = current_returns.return_id AND r.version = current_returns.version
             """).run()
-        try await db.raw("UPDATE current_returns SET screening = NULL WHERE length(screening) > \(unsafeRaw: String(ScreeningColumns.maxLength))").run()
+        // 2,000: `ScreeningColumns.maxLength` when this migration shipped, written out so that the migration stays
+        // what it was if the constant changes.
+        try await db.raw("UPDATE current_returns SET screening = NULL WHERE length(screening) > 2000").run()
         guard db.dialect.name == "postgresql" else { return }
         // Every pointer has its version (the store's check verifies it), so the column can say so.
         try await db.raw("ALTER TABLE current_returns ALTER COLUMN computed_tax_fen SET NOT NULL").run()
