@@ -220,7 +220,7 @@ public struct Store: Sendable {
         }
     }
 
-    /// Loads rows of text (empty: NULL) into a table in one transaction, many rows per statement: bulk loads
+    /// Loads rows of text (empty: NULL; `Store.emptyText`: the empty text) into a table in one transaction, many rows per statement: bulk loads
     /// (the benchmark population) without a round trip per row.
     public func bulkInsert(table: String, columns: [String], rows: [[String]]) async throws {
         guard let database else { throw StoreError.noTransactions }
@@ -229,7 +229,7 @@ public struct Store: Sendable {
             let db = sql(tx)
             for chunk in rows.chunked(perStatement) {
                 let insert = db.insert(into: table).columns(columns)
-                for row in chunk { insert.values(row.map { $0.isEmpty ? SQLLiteral.null as any SQLExpression : SQLBind($0) }) }
+                for row in chunk { insert.values(row.map { $0 == Self.emptyText ? SQLBind("") : $0.isEmpty ? SQLLiteral.null as any SQLExpression : SQLBind($0) }) }
                 try await insert.run()
             }
         }

@@ -144,7 +144,7 @@ import Testing
         // Screening columns match the stored case.
         for r in chunk.current.prefix(200) {
             var lines = VATLines()
-            #expect(ScreeningColumns.decode(r[6], into: &lines) == 0)
+            #expect(ScreeningColumns.decode(r[6] == Store.emptyText ? "" : r[6], into: &lines) == 0)
             let stored: [Int64] = ScreeningColumns.storedCase(r[5])?.vat?.sales.map(\.amount.fen) ?? [-1]
             #expect(lines.amount == stored)
         }
@@ -228,6 +228,15 @@ import Testing
             #expect(taxpayerRows == n && versionRows == expected.versions.count)
             #expect(try await store.count("current_returns") == expected.current.count)
             #expect(try await store.count("vat_filing_frequencies") == expected.frequencies.count)
+            // Every VAT return has its compact screening form, a return without sales lines the empty one (loaded as
+            // NULL, it was read from its JSON: 1.2 of 9.2 million at ten million).
+            let forms = try await store.db.raw("""
+                SELECT CAST(SUM(CASE WHEN screening IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS missing,
+                       CAST(SUM(CASE WHEN screening = '' THEN 1 ELSE 0 END) AS BIGINT) AS empty FROM current_returns WHERE section = 'vat'
+                """).first()!
+            let emptySales = expected.current.filter { $0[2] == "vat" && $0[5].contains(#""sales":[]"#) }.count
+            #expect(try forms.decode(column: "missing", as: Int64.self) == 0)
+            #expect(try forms.decode(column: "empty", as: Int64.self) == Int64(emptySales) && emptySales > 0, "\(emptySales)")
             // A second load into the same database is refused and writes nothing.
             await #expect { _ = try await PopulationLoader.load(p, divisions: divisions, taxpayers: 10, engine: engine, into: store) } throws: {
                 "\($0)".contains("already holds")

@@ -1,6 +1,7 @@
 import Foundation
 import HuiqiCalendar
 import HuiqiRules
+import HuiqiStore
 
 /// Why a population cannot be generated as asked (the message names the option).
 public struct PopulationError: Error, CustomStringConvertible {
@@ -308,7 +309,9 @@ public struct NationalPopulation: Sendable {
                 let returnID = "vat:\(quarter)"
                 out.versions.append([f.member.id, returnID, "1", "vat", "\(quarter)", caseJSON, "{}", "\(tax)", "\(relief)", "\(declared)", "",
                                      Self.filer, "\(day)T0\(r.below(10)):00:00Z", "[]", ""])
-                out.current.append([f.member.id, returnID, "vat", "\(quarter)", "1", caseJSON, screening, "\(tax)", "\(declared)"])
+                // A return without sales lines has the empty form, which is not "no form".
+                out.current.append([f.member.id, returnID, "vat", "\(quarter)", "1", caseJSON, screening.isEmpty ? Store.emptyText : screening,
+                                    "\(tax)", "\(declared)"])
             }
             appendEIT(quarter: q, range, members, evaluator: evaluators[q], to: &out)
         }
