@@ -131,7 +131,15 @@ extension Population {
 extension ScreenedReturnRow {
     /// The stored case read again, with the registry's taxpayer facts (the stored case holds none).
     var storedCase: Case? {
-        guard let json = case_json, var c = FilingService.storedCase(json) else { return nil }
+        var c: Case
+        if let json = case_json, let stored = FilingService.storedCase(json) {
+            c = stored
+        } else if section == "vat", let form = screening, let period = TaxPeriod(period), let vat = ScreeningColumns.vatReturn(form, period: period) {
+            // A VAT page carries the compact form only: the case is made from it, whole (`ScreeningColumns.vatReturn`).
+            c = Case(taxpayer: Taxpayer(), vat: vat)
+        } else {
+            return nil
+        }
         c.taxpayer = Taxpayer(id: taxpayer_id, kind: TaxpayerKind(rawValue: kind), vatStatus: VATStatus(rawValue: vat_status),
                               industry: Industry(rawValue: industry), restrictedIndustry: restricted_industry, region: region)
         return c

@@ -269,13 +269,10 @@ public struct ScreeningService: Sendable {
             let amount = f.kind == .overpaid ? f.amount_fen - (noticed["\(f.taxpayer_id)/\(f.return_id)"] ?? 0) : f.amount_fen
             if amount > 0 { due.append((i, f, amount)) }
         }
-        // A notice's body needs the case, which a VAT page carries only for returns without compact columns.
-        let cases = try await store.versionCases(e.returnID, due.map { page[$0.0] }.filter { $0.case_json == nil }.map { ($0.taxpayer_id, $0.version) })
+        // A notice's body needs the case: a VAT page's row makes it from its compact form (`storedCase`), others carry it.
         for (i, f, amount) in due {
-            var r = page[i]
-            r.case_json = r.case_json ?? cases[r.taxpayer_id]
             notices.append(NoticeDraft(kind: f.kind == .overpaid ? .overpayment : .correction, finding: f, amountFen: amount,
-                                       body: noticeBody(r, f, amount: amount, parameters: versions)))
+                                       body: noticeBody(page[i], f, amount: amount, parameters: versions)))
         }
         return (findings, notices)
     }

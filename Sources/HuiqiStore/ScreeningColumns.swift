@@ -30,6 +30,20 @@ public enum ScreeningColumns {
         return try? CaseDecoder.decode(.object([("taxpayer", .object([]))] + kv.filter { $0.0 != "taxpayer" }))
     }
 
+    /// The VAT return a form was made from, whole: a filed VAT case holds the period, which the return names, and
+    /// its sales lines and months operated, which the form keeps exactly (amounts in fen, rates in ppm, as `Money` and
+    /// `Rate` hold them). Screening builds a notice's case from it instead of reading the JSON again (128 µs a notice
+    /// at ten million, random reads of `return_versions`). Nil when the text is not of this form.
+    public static func vatReturn(_ text: String, period: TaxPeriod) -> VATReturn? {
+        var lines = VATLines()
+        guard let months = decode(text, into: &lines) else { return nil }
+        let sales = (0..<lines.count).map { i in
+            Sale(kind: SaleKind(rawValue: lines.kind[i])!, amount: Money(fen: lines.amount[i]), rate: Rate(ppm: lines.ratePPM[i]),
+                 deduction: Money(fen: lines.deduction[i]), specialInvoice: lines.special[i], waiveReduction: lines.waived[i])
+        }
+        return VATReturn(period: period, sales: sales, monthsOperated: months == 0 ? nil : Int(months))
+    }
+
     /// Appends one record's lines to `lines` and returns its months operated (0: unknown); nil when the text is
     /// not of this form (the caller reads the JSON instead).
     public static func decode(_ text: String, into lines: inout VATLines) -> UInt8? {

@@ -6,7 +6,8 @@ import SQLKit
 /// and the registry facts the engine needs (the case holds no taxpayer facts).
 public struct ScreenedReturnRow: Codable, Sendable {
     public var taxpayer_id: String, return_id: String, version: Int, section: String, period: String
-    /// The stored case; nil for a VAT return read by its compact columns (`Store.versionCases` reads it when needed).
+    /// The stored case; nil for a VAT return read by its compact columns, which hold the whole VAT return
+    /// (`ScreeningColumns.vatReturn`).
     public var case_json: String?
     public var computed_tax_fen: Int64, declared_tax_fen: Int64?
     public var kind: String, vat_status: String, industry: String, restricted_industry: Bool, region: String, office_id: String
@@ -65,7 +66,8 @@ extension Store {
     /// Measured on one and ten million returns (docs/performance.md), these choices make it fast:
     /// - one table holds what screening reads of a return (`current_returns` carries the version's tax since
     ///   migration 021), and on PostgreSQL two covering indexes hold it all but the JSON: a page is two index-only
-    ///   scans instead of three random heap fetches a return (67 → 10 ms a page of 5,000);
+    ///   scans instead of three random heap fetches a return (67 → 10 ms a page of 5,000); a notice's case is made from
+    ///   the compact form, so a VAT page never reads `return_versions` but for a return too long to have one;
     /// - the page's keys come first, materialized (exactly `limit` rows), then the taxpayers are looked up by key
     ///   (about 2 µs each). Planned over the whole key range, or with the keyset bound repeated on the taxpayers,
     ///   PostgreSQL misestimated the tail of the index (one row) and chose nested loops that scanned the taxpayers
