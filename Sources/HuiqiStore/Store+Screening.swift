@@ -78,7 +78,8 @@ extension Store {
     /// - the database returns the whole page as one text value, records separated by U+001E and fields by U+001F
     ///   (neither can occur in stored JSON, which escapes control characters), instead of one row per return:
     ///   decoding rows cell by cell cost about 25 µs a return on the client, five times the database's own work.
-    public func screenedReturns(_ returnID: String, under root: String, after: String, limit: Int) async throws -> [ScreenedReturnRow] {
+    /// With `through`, the page ends at that key (inclusive): screening reads two halves of the key range side by side.
+    public func screenedReturns(_ returnID: String, under root: String, after: String, through: String? = nil, limit: Int) async throws -> [ScreenedReturnRow] {
         let (section, period) = Self.sectionAndPeriod(returnID)
         let withCases = section != "vat"
         let postgres = db.dialect.name == "postgresql"
@@ -95,8 +96,8 @@ extension Store {
               SELECT taxpayer_id, version, screening, computed_tax_fen, declared_tax_fen
             """ + caseColumn + """
              FROM current_returns
-              WHERE return_id = \(bind: returnID) AND period = \(bind: period) AND taxpayer_id > \(bind: after) ORDER BY taxpayer_id LIMIT \(bind: limit))
-            """
+              WHERE return_id = \(bind: returnID) AND period = \(bind: period) AND taxpayer_id > \(bind: after)
+            """ + (through.map { " AND taxpayer_id <= \(bind: $0)" } ?? "") + " ORDER BY taxpayer_id LIMIT \(bind: limit))"
         let page: SQLQueryString = """
              FROM (
               SELECT c.*, t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id
@@ -125,6 +126,18 @@ extension Store {
             for i in uncompact { rows[i].case_json = cases[rows[i].taxpayer_id] }
         }
         return rows
+    }
+
+    /// A key near the middle of the current returns of `returnID` (PostgreSQL), from a repeatable sample of
+    /// `samplePercent` of the table's pages: screening reads the two halves it splits as two page streams, one backend
+    /// each. Nil when the sample holds no return (a small table): then one stream reads all.
+    public func middleReturnKey(_ returnID: String, samplePercent: Int) async throws -> String? {
+        guard db.dialect.name == "postgresql" else { return nil }
+        let percent = min(100, max(1, samplePercent))
+        return try await db.raw("""
+            SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY taxpayer_id) AS k FROM current_returns TABLESAMPLE SYSTEM (\(unsafeRaw: String(percent))) REPEATABLE (2014)
+            WHERE return_id = \(bind: returnID) AND period = \(bind: Self.sectionAndPeriod(returnID).1)
+            """).first()?.decode(column: "k", as: String?.self)
     }
 
     /// The stored case JSON of one version of `returnID` for each (taxpayer, version), by taxpayer. From the
