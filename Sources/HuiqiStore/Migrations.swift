@@ -11,7 +11,8 @@ public enum HuiqiMigrations {
                                                    M011RegistryHistory(), M012StatisticsSnapshots(), M013Rectification(),
                                                    M014DepartmentRegistries(), M015OfficeReports(), M016Knowledge(), M017Complaints(),
                                                    M018SearchPostings(), M019AuditAfterCommit(),
-                                                   M020TaxpayerKeys(), M021ScreeningReadsOneTable()]
+                                                   M020TaxpayerKeys(), M021ScreeningReadsOneTable(),
+                                                   M022ScreeningWritesLockNoTaxpayer()]
 }
 
 struct M001Offices: AsyncMigration {

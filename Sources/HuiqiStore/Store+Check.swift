@@ -4,7 +4,8 @@ import SQLKit
 /// The invariants `huiqi check` verifies after a crash, a restore or a manual intervention: every return's
 /// versions are 1…n with the `current_returns` pointer on n and holding n's case and tax; every filing's audit entry
 /// has its version; the audit chain is whole; notice numbers have no gaps; every ledger chain is 1…n with each
-/// balance the running sum; every overpayment notice has its one credit.
+/// balance the running sum; every overpayment notice has its one credit; every finding, notice, reminder and ledger
+/// entry names a registered taxpayer.
 extension Store {
     public struct Problem: Sendable, CustomStringConvertible {
         public let what: String
@@ -93,6 +94,15 @@ extension Store {
             """).all()
         for row in credits {
             problems.append(Problem(what: "overpayment notice \(try row.decode(column: "id", as: String.self)) has not exactly one credit of its amount"))
+        }
+        // Rows whose taxpayer is missing: on PostgreSQL no foreign key holds these tables to `taxpayers` (migration 022).
+        for table in M022ScreeningWritesLockNoTaxpayer.tables {
+            for row in try await db.raw("""
+                SELECT DISTINCT x.taxpayer_id FROM \(unsafeRaw: table) x WHERE NOT EXISTS (SELECT 1 FROM taxpayers t WHERE t.id = x.taxpayer_id)
+                ORDER BY x.taxpayer_id LIMIT \(bind: limit)
+                """).all() {
+                problems.append(Problem(what: "\(table) of \(try row.decode(column: "taxpayer_id", as: String.self)): no such taxpayer"))
+            }
         }
         return problems
     }
