@@ -89,7 +89,7 @@ extension Store {
             heads[key] = (entry.seq, entry.balance_fen)
             entries.append(entry)
         }
-        for chunk in entries.chunked(500) { try await db.insert(into: "ledger_entries").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
+        _ = try await insertRecords(entries, into: "ledger_entries", on: db)
     }
 
     /// Runs `body` again, up to 8 times, when the database refuses it for a unique key another writer took first:

@@ -1,6 +1,5 @@
 import Fluent
 import Foundation
-import HuiqiRules
 import SQLKit
 
 /// The current version of one return as screening reads it: the stored case, the declared and computed tax,
@@ -234,7 +233,8 @@ extension Store {
                 // of writing a million's first run. Planned for each row, it is an index probe at any size.
                 if db.dialect.name == "postgresql" { try await db.raw("SET LOCAL plan_cache_mode = force_custom_plan").run() }
                 var fresh = Set<String>()
-                for r in try await Self.insertFindings(findings, on: db) {
+                for r in try await Self.insertRecords(findings, into: "findings", ignoringConflicts: true,
+                                                      returning: ["taxpayer_id", "return_id", "version", "kind"], on: db) {
                     fresh.insert("\(try r.decode(column: "taxpayer_id", as: String.self))/\(try r.decode(column: "return_id", as: String.self))/\(try r.decode(column: "version", as: Int.self))/\(try r.decode(column: "kind", as: String.self))")
                 }
                 let due = drafts.filter { fresh.contains("\($0.finding.taxpayer_id)/\($0.finding.return_id)/\($0.finding.version)/\($0.finding.kind.rawValue)") }
@@ -267,15 +267,13 @@ extension Store {
                                                  amount_fen: d.amountFen, body: d.body, issued_at: at, issued_by: user, read_at: nil, acknowledged_at: nil))
                     }
                 }
-                // Many rows per statement: a page of a million-return screening writes thousands of notices.
-                for chunk in written.chunked(500) { try await db.insert(into: "notices").models(Array(chunk), nilEncodingStrategy: .asNil).run() }
+                // Many rows per statement: a page of a national screening writes thousands of notices.
+                _ = try await Self.insertRecords(written, into: "notices", on: db)
                 let reminders = written.map {
                     ReminderRow(id: UUID().uuidString, taxpayer_id: $0.taxpayer_id, return_id: $0.return_id, reason: "notice",
                                 office_id: $0.office_id, message: Store.noticeMessage($0), due_on: nil, created_at: at)
                 }
-                for chunk in reminders.chunked(500) {
-                    try await db.insert(into: "reminders").models(Array(chunk), nilEncodingStrategy: .asNil).ignoringConflicts().run()
-                }
+                _ = try await Self.insertRecords(reminders, into: "reminders", ignoringConflicts: true, on: db)
                 try await Store.appendCredits(written.filter { $0.kind == .overpayment }, at: at, by: user, on: db)
                 var audit = audit
                 audit.detail += "; \(fresh.count) new findings, notices \(written.map(\.id).joined(separator: ","))"
@@ -283,40 +281,6 @@ extension Store {
                 return (fresh.count, written)
             }
         }
-    }
-
-    /// Inserts findings, skipping those already recorded, and returns the keys of the new ones. On PostgreSQL a page's
-    /// findings go in one statement, as one JSON parameter the database unpacks (`json_to_recordset`): built as text
-    /// here, it replaces 200-row `VALUES` lists whose every value SQLKit's Codable encoder bound one by one (a third of
-    /// the client's write time in a national first run). SQLite keeps the lists (its statements bind 999 values at most).
-    static func insertFindings(_ findings: [FindingRow], on db: any SQLDatabase) async throws -> [any SQLRow] {
-        guard db.dialect.name == "postgresql" else {
-            var rows: [any SQLRow] = []
-            for chunk in findings.chunked(200) {
-                rows += try await db.insert(into: "findings").models(Array(chunk), nilEncodingStrategy: .asNil)
-                    .ignoringConflicts().returning("taxpayer_id", "return_id", "version", "kind").all()
-            }
-            return rows
-        }
-        var rows: [any SQLRow] = []
-        for chunk in findings.chunked(10_000) {
-            let records: [JSON] = chunk.map { f in
-                func fen(_ v: Int64?) -> JSON { v.map { .number(String($0)) } ?? .null }
-                return .object([("taxpayer_id", .string(f.taxpayer_id)), ("return_id", .string(f.return_id)), ("version", .number(String(f.version))),
-                                ("kind", .string(f.kind.rawValue)), ("section", .string(f.section)), ("period", .string(f.period)),
-                                ("office_id", .string(f.office_id)), ("declared_fen", fen(f.declared_fen)), ("law_tax_fen", fen(f.law_tax_fen)),
-                                ("amount_fen", fen(f.amount_fen)), ("missing", f.missing.map { .string($0) } ?? .null), ("job_id", .string(f.job_id)),
-                                ("found_at", .string(f.found_at))])
-            }
-            rows += try await db.raw("""
-                INSERT INTO findings (taxpayer_id, return_id, version, kind, section, period, office_id, declared_fen, law_tax_fen, amount_fen, missing, job_id, found_at)
-                SELECT * FROM json_to_recordset(CAST(\(bind: JSON.array(records).serialized(indent: nil)) AS json))
-                  AS f(taxpayer_id TEXT, return_id TEXT, version INTEGER, kind TEXT, section TEXT, period TEXT, office_id TEXT, declared_fen BIGINT,
-                       law_tax_fen BIGINT, amount_fen BIGINT, missing TEXT, job_id TEXT, found_at TEXT)
-                ON CONFLICT DO NOTHING RETURNING taxpayer_id, return_id, version, kind
-                """).all()
-        }
-        return rows
     }
 
     static func noticeMessage(_ n: NoticeRow) -> String {
