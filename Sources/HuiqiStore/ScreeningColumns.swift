@@ -37,9 +37,12 @@ public enum ScreeningColumns {
     public static func vatReturn(_ text: String, period: TaxPeriod) -> VATReturn? {
         var lines = VATLines()
         guard let months = decode(text, into: &lines) else { return nil }
-        let sales = (0..<lines.count).map { i in
-            Sale(kind: SaleKind(rawValue: lines.kind[i])!, amount: Money(fen: lines.amount[i]), rate: Rate(ppm: lines.ratePPM[i]),
-                 deduction: Money(fen: lines.deduction[i]), specialInvoice: lines.special[i], waiveReduction: lines.waived[i])
+        var sales: [Sale] = []
+        for i in 0..<lines.count {
+            // `decode` has checked every kind; a kind it did not know would make the form unreadable, not a crash.
+            guard let kind = SaleKind(rawValue: lines.kind[i]) else { return nil }
+            sales.append(Sale(kind: kind, amount: Money(fen: lines.amount[i]), rate: Rate(ppm: lines.ratePPM[i]),
+                              deduction: Money(fen: lines.deduction[i]), specialInvoice: lines.special[i], waiveReduction: lines.waived[i]))
         }
         return VATReturn(period: period, sales: sales, monthsOperated: months == 0 ? nil : Int(months))
     }

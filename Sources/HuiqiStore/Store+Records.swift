@@ -15,7 +15,7 @@ extension Store {
         let columns = Mirror(reflecting: first).children.compactMap(\.label)
         var out: [any SQLRow] = []
         guard db.dialect.name == "postgresql" else {
-            for chunk in rows.chunked(max(1, 30_000 / max(columns.count, 1))) {
+            for chunk in rows.chunked(Self.rowsPerStatement(columns: columns.count)) {
                 let insert = try db.insert(into: table).models(Array(chunk), nilEncodingStrategy: .asNil)
                 if ignoringConflicts { insert.ignoringConflicts() }
                 if returning.isEmpty { try await insert.run() } else { out += try await insert.returning(returning.map { SQLColumn($0) }).all() }

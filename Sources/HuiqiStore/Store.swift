@@ -222,9 +222,12 @@ public struct Store: Sendable {
 
     /// Loads rows of text (empty: NULL; `Store.emptyText`: the empty text) into a table in one transaction, many rows per statement: bulk loads
     /// (the benchmark population) without a round trip per row.
+    /// Rows of `columns` values that fit in one SQLite statement (at most 32,766 bound values; 30,000 kept).
+    static func rowsPerStatement(columns: Int) -> Int { max(1, 30_000 / max(columns, 1)) }
+
     public func bulkInsert(table: String, columns: [String], rows: [[String]]) async throws {
         guard let database else { throw StoreError.noTransactions }
-        let perStatement = max(1, 30_000 / max(columns.count, 1))
+        let perStatement = Self.rowsPerStatement(columns: columns.count)
         try await database.transaction { tx in
             let db = sql(tx)
             for chunk in rows.chunked(perStatement) {
