@@ -25,17 +25,25 @@ public struct BatchEvaluator: Sendable {
     /// Evaluates into existing result columns (resized if needed), so repeated chunks reuse their memory.
     public func evaluate(_ p: Population, into out: inout BatchResult, threads: Int = 2) {
         out.resize(p.count)
-        // The limit test depends only on kind and months operated: resolve the 4 × 4 combinations once.
-        var tests: [VATLimitTest?] = []
+        // The limit test depends only on kind and months operated: resolve the 4 × 4 combinations once, with their
+        // plans; the line tables depend only on the rule set and the region key (2 × 2).
+        var plans: [VATKernel.Plan] = [], usable: [Bool] = []
         for k in TaxpayerKind.allCases {
-            let individual = k == .individual || k == .individualBusiness
+            let rules = k == .individual || k == .individualBusiness ? vatRulesIndividual : vatRules
             for m in 0...3 {
-                tests.append(try? VATKernel.limitTest(individual ? vatRulesIndividual : vatRules, kind: k, monthsOperated: m == 0 ? nil : m) { () throws(Refusal) -> Money in
+                let test = try? VATKernel.limitTest(rules, kind: k, monthsOperated: m == 0 ? nil : m) { () throws(Refusal) -> Money in
                     throw Refusal(.notSupported, "taxpayer.region", zh: "", en: "provincial 起征点 not on record", rule: "§1.8")
-                })
+                }
+                usable.append(test != nil)
+                plans.append(VATKernel.Plan(rules, test: test ?? VATLimitTest(regime: .noLimit, limit: nil, comparison: .le, months: 3, flagU7: false, monthsAssumed: false), kind: k))
             }
         }
-        let limitTests = tests
+        let rules = [vatRules, vatRulesIndividual]
+        let tables = [VATKernel.LineTable(vatRules, key: 0), VATKernel.LineTable(vatRules, key: 1),
+                      VATKernel.LineTable(vatRulesIndividual, key: 0), VATKernel.LineTable(vatRulesIndividual, key: 1)]
+        let vat = VATPlans(rules: rules, tables: tables, plans: plans, usable: usable)
+        // EIT's size limits by industry: index 0 industrial, 1 other (the only limits before industries differed).
+        let eitLimits = (EITKernel.Limits(eitRules, industry: 0), EITKernel.Limits(eitRules, industry: 1))
         let n = p.count
         let chunks = max(1, min(threads, n))
         let size = (n + chunks - 1) / max(chunks, 1)
@@ -57,7 +65,9 @@ public struct BatchEvaluator: Sendable {
             let work: @Sendable (Int) -> Void = { c in
                 let lo = c * size, hi = min(n, lo + size)
                 guard lo < hi else { return }
-                for i in lo..<hi { evaluateOne(pv, view, i, tests: limitTests, hubei: hubei, sink: sink) }
+                vat.withPointers { vat in
+                    for i in lo..<hi { evaluateOne(pv, view, i, vat: vat, eit: eitLimits, hubei: hubei, sink: sink) }
+                }
             }
             let group = DispatchGroup()
             for c in 1..<max(chunks, 1) {
@@ -77,31 +87,46 @@ public struct BatchEvaluator: Sendable {
         let eq: UnsafeMutableBufferPointer<Bool>
     }
 
-    /// VAT of one record: (exempt, tax, relief) in fen, or nil when the record is refused.
-    @inline(__always)
-    func vatOne(_ rules: borrowing VATRuleSet, _ test: VATLimitTest, _ kind: TaxpayerKind, _ key: Int,
-                _ lines: VATLinesView, _ range: Range<Int>) -> (Int64, Int64, Int64)? {
-        if range.isEmpty { return (0, 0, 0) }  // no sales: nothing exempt, no tax, no relief
-        let o: VATOutcome
-        do { o = try VATKernel.evaluate(rules, test: test, key: key, kind: kind, lines: lines, range: range) } catch { return nil }
-        return (o.exemptFen, o.tax.rounded().fen, o.relief.rounded().fen)
+    /// The rule sets, line tables and plans of one evaluation, which every record chooses among by index.
+    struct VATPlans: Sendable {
+        let rules: [VATRuleSet], tables: [VATKernel.LineTable], plans: [VATKernel.Plan], usable: [Bool]
+        /// The same, by address, for the loop: no record copies a rule set, table or plan.
+        struct Pointers {
+            let rules: UnsafePointer<VATRuleSet>, tables: UnsafePointer<VATKernel.LineTable>
+            let plans: UnsafePointer<VATKernel.Plan>, usable: UnsafePointer<Bool>
+        }
+        func withPointers(_ body: (Pointers) -> Void) {
+            rules.withUnsafeBufferPointer { r in tables.withUnsafeBufferPointer { t in
+                plans.withUnsafeBufferPointer { p in usable.withUnsafeBufferPointer { u in
+                    body(Pointers(rules: r.baseAddress!, tables: t.baseAddress!, plans: p.baseAddress!, usable: u.baseAddress!))
+                }}
+            }}
+        }
     }
 
     /// One record. Every result column is written exactly once: the buffers are reused between chunks.
     @inline(__always)
-    func evaluateOne(_ p: PopulationView, _ lines: VATLinesView, _ i: Int, tests: [VATLimitTest?], hubei: Int32?, sink: Sink) {
+    func evaluateOne(_ p: PopulationView, _ lines: VATLinesView, _ i: Int, vat plans: VATPlans.Pointers,
+                     eit eitLimits: (EITKernel.Limits, EITKernel.Limits), hubei: Int32?, sink: Sink) {
         let kindIndex = Int(p.kind[i])
         let kind: TaxpayerKind = kindIndex == 0 ? .enterprise : kindIndex == 1 ? .unit : kindIndex == 2 ? .individualBusiness : .individual
-        // VAT (the rules are borrowed, never copied: a copy would retain every array of the rule set per record)
+        // VAT: the record's plan is chosen by kind and months operated, its rule set and line table by whether it is
+        // an individual's and by region key.
         let lo = Int(p.lineStart[i]), hi = Int(p.lineStart[i + 1])
         var vat: (Int64, Int64, Int64)?
         var key = 0
         let regionKnown = hubei == nil || p.region[i] != 0
         if let hubei { key = p.region[i] / 10_000 == hubei ? 1 : 0 }
-        if regionKnown, let test = tests[kindIndex * 4 + Int(p.monthsOperated[i])] {
-            vat = kind == .individual || kind == .individualBusiness
-                ? vatOne(vatRulesIndividual, test, kind, key, lines, lo..<hi)
-                : vatOne(vatRules, test, kind, key, lines, lo..<hi)
+        let plan = kindIndex * 4 + Int(p.monthsOperated[i])
+        if regionKnown && plans.usable[plan] {
+            if lo == hi { vat = (0, 0, 0) }  // no sales: nothing exempt, no tax, no relief
+            else {
+                let individual = kind == .individual || kind == .individualBusiness ? 1 : 0
+                if let o = try? VATKernel.evaluate(plans.rules + individual, plans.tables + (2 * individual + key), plans.plans + plan,
+                                                   lines: lines, range: lo..<hi) {
+                    vat = (o.exemptFen, o.tax.rounded().fen, o.relief.rounded().fen)
+                }
+            }
         }
         sink.vs[i] = vat == nil ? BatchResult.refused : BatchResult.ok
         sink.ve[i] = vat?.0 ?? 0; sink.vt[i] = vat?.1 ?? 0; sink.vr[i] = vat?.2 ?? 0
@@ -111,9 +136,9 @@ public struct BatchEvaluator: Sendable {
         var running = EITKernel.Running()
         var last = EITStepResult()
         if status == BatchResult.ok && qhi > qlo {
-            let industry = eitRules.needsIndustry ? (p.industrial[i] ? 0 : 1) : 1
+            let limits = eitRules.needsIndustry && p.industrial[i] ? eitLimits.0 : eitLimits.1
             for q in qlo..<qhi {
-                last = EITKernel.step(eitRules, running: &running, industry: industry, restricted: p.restricted[i],
+                last = EITKernel.step(eitRules, running: &running, limits: limits, restricted: p.restricted[i],
                                       employees: (p.employeesStart[q], p.employeesEnd[q]), assetsFen: (p.assetsStart[q], p.assetsEnd[q]),
                                       income: Money(fen: p.incomeYTD[q]), late: q - qlo == 3)
                 if last.needsApportionment { status = BatchResult.refused; break }

@@ -71,10 +71,11 @@ extension Engine {
                            en: "whether the enterprise is in a restricted or prohibited industry is unknown: give taxpayer.restricted_industry", rule: "§3.1")
         }
         var running = EITKernel.Running()
+        let limits = EITKernel.Limits(rules, industry: industry)
         var results: [EITQuarterResult] = []
         for (i, q) in eit.quarters.enumerated() {
             let number = eit.startQuarter + i
-            let r = EITKernel.step(rules, running: &running, industry: industry, restricted: restricted,
+            let r = EITKernel.step(rules, running: &running, limits: limits, restricted: restricted,
                                    employees: (q.employeesStart, q.employeesEnd), assetsFen: (q.assetsStart.fen, q.assetsEnd.fen),
                                    income: q.taxableIncomeYTD, late: number == 4)
             if r.needsApportionment { throw apportionRefusal("eit.quarters[\(i)].taxable_income_ytd") }
@@ -82,7 +83,7 @@ extension Engine {
         }
         var annual: EITStepResult?
         if let y = eit.annualTaxableIncome {
-            let a = EITKernel.step(rules, running: &running, industry: industry, restricted: restricted,
+            let a = EITKernel.step(rules, running: &running, limits: limits, restricted: restricted,
                                    employees: (0, 0), assetsFen: (0, 0), income: y, late: true, settlement: true)
             if a.needsApportionment { throw apportionRefusal("eit.annual.taxable_income") }
             annual = a

@@ -104,6 +104,16 @@ public struct EITStepResult: Sendable {
 
 /// The EIT mechanics shared by the single-case and batch paths: one call per quarter, cumulative state carried.
 public enum EITKernel {
+    /// The size limits of one industry (RULES §3.1), doubled: averages are compared exactly through the sums of
+    /// (start + end), and the doubling is done once per enterprise instead of once per quarter.
+    public struct Limits: Sendable {
+        public let employeesTwice: Int64, assetsTwiceFen: Int64
+        public init(_ r: EITRuleSet, industry: Int) {
+            employeesTwice = r.employeesLimit[industry] * 2
+            assetsTwiceFen = r.assetsLimit[industry].fen * 2
+        }
+    }
+
     public struct Running: Sendable {
         public var employeesSum: Int64 = 0, assetsSumFen: Int64 = 0, quarters: Int64 = 0
         /// S: Σ of the earlier quarters' reported (rounded) payable (RULES §3.5 step 4).
@@ -132,7 +142,7 @@ public enum EITKernel {
     /// One quarter (or, with `settlement`, the year): adds the quarter's figures to the running averages, runs the
     /// four tests, and computes tax, relief, payable and overpaid.
     @inline(__always)
-    public static func step(_ r: EITRuleSet, running s: inout Running, industry: Int, restricted: Bool,
+    public static func step(_ r: borrowing EITRuleSet, running s: inout Running, limits: Limits, restricted: Bool,
                             employees: (Int64, Int64), assetsFen: (Int64, Int64), income y: Money,
                             late: Bool, settlement: Bool = false) -> EITStepResult {
         if !settlement {
@@ -146,8 +156,8 @@ public enum EITKernel {
         // Averages are compared exactly through the sums: Σ(start + end) ≤ limit × 2 × quarters (RULES §0.4).
         func bit(_ b: Bool, _ v: UInt8) -> UInt8 { b ? v : 0 }
         o.failed = bit(y > r.incomeLimit, EITStepResult.failedIncome)
-            | bit(s.employeesSum > r.employeesLimit[industry] * 2 * s.quarters, EITStepResult.failedEmployees)
-            | bit(s.assetsSumFen > r.assetsLimit[industry].fen * 2 * s.quarters, EITStepResult.failedAssets)
+            | bit(s.employeesSum > limits.employeesTwice * s.quarters, EITStepResult.failedEmployees)
+            | bit(s.assetsSumFen > limits.assetsTwiceFen * s.quarters, EITStepResult.failedAssets)
             | bit(restricted, EITStepResult.failedIndustry)
         let yPlus = max(y, .zero)
         let full = Exact.product(yPlus, r.standardRate)

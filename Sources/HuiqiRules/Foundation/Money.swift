@@ -118,7 +118,7 @@ public struct Exact: Hashable, Comparable, Sendable {
     @inlinable public static func product(_ m: Money, _ r: Rate) -> Exact { Exact(units: Int128(m.fen) &* Int128(r.ppm)) }
 
     /// Rounds half-up (away from zero at exactly half) to the fen. The fast path stays in 64-bit arithmetic.
-    @inlinable public func rounded() -> Money {
+    @inlinable @inline(__always) public func rounded() -> Money {
         if let small = Int64(exactly: units) {
             // Non-negative amounts (every tax and relief) round without a branch: ⌊(x + ½) ÷ 1⌋.
             if small >= 0 && small < Int64.max - Exact.perFen { return Money(fen: (small &+ Exact.perFen / 2) / Exact.perFen) }

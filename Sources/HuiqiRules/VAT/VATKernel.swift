@@ -175,137 +175,256 @@ public enum VATKernel {
     }
 
     /// Group of a sale kind for the limit test: 0, 1, or 2 (in no group: immovables in 2016-05..2018-12).
-    /// Read from a 2-bit-per-kind table so that random line kinds cost no branch.
-    @inline(__always) static func group(_ scope: VATRuleSet.Scope, _ kind: UInt8) -> Int {
-        // goods 0, processing 0, services 1, intangibles 1, immovable 2
-        let twoGroups: UInt64 = 0b10_01_01_00_00
-        return scope == .twoGroups ? Int((twoGroups >> (2 * UInt64(kind))) & 3) : 0
+    static func group(_ scope: VATRuleSet.Scope, _ kind: UInt8) -> Int {
+        guard scope == .twoGroups else { return 0 }
+        switch SaleKind(rawValue: kind) ?? .goods {
+        case .goods, .processing: return 0
+        case .services, .intangibles: return 1
+        case .immovable: return 2
+        }
     }
 
-    @inline(__always) static func bit(_ b: Bool) -> UInt8 { b ? 1 : 0 }
+    @inline(__always) static func bit(_ b: Bool) -> UInt8 { unsafeBitCast(b, to: UInt8.self) }
+    @inline(__always) static func mask(_ b: Bool) -> Int64 { 0 &- Int64(unsafeBitCast(b, to: UInt8.self)) }
 
     /// Whether the 3% treatment (RULES §1.5) reaches a line: a 3% line of a kind the period does not exclude.
-    @inline(__always) static func isReducible(_ excludedKindsMask: UInt8, kind: UInt8, ratePPM: Int64) -> Bool {
-        (bit(ratePPM == VATRuleSet.rate3.ppm) & ((excludedKindsMask >> kind) & 1 ^ 1)) == 1
+    static func isReducible(_ excludedKindsMask: UInt8, kind: UInt8, ratePPM: Int64) -> Bool {
+        ratePPM == VATRuleSet.rate3.ppm && (excludedKindsMask >> kind) & 1 == 0
     }
 
-    @inline(__always) static func passes(_ t: Int64, _ limit: Int64, _ cmp: VATRuleSet.Comparison) -> Bool {
+    static func passes(_ t: Int64, _ limit: Int64, _ cmp: VATRuleSet.Comparison) -> Bool {
         cmp == .le ? t <= limit : t < limit
+    }
+
+    /// A line's class: what of the line decides its fate. Kind (0…4) + 5 × (专票 + 2 × (waived + 2 × rate code)),
+    /// rate code 1 for 3 %, 2 for 5 %, 0 for any other rate: 60 classes. Computed without branches, because line
+    /// kinds and rates are random in a population and a branch on them would mispredict.
+    @inline(__always)
+    static func lineClass(kind: UInt8, special: Bool, waived: Bool, ratePPM: Int64) -> Int {
+        let rateCode = Int(bit(ratePPM == 30_000)) | Int(bit(ratePPM == 50_000)) << 1
+        return (Int(kind) &+ 5 &* (Int(bit(special)) &+ 2 &* (Int(bit(waived)) &+ 2 &* rateCode))) & 63
+    }
+
+    /// What the mechanics need to know of a line class under one rule set and region key (RULES §1.3-§1.5),
+    /// worked out once per rule set instead of once per line. Depends on neither the taxpayer nor the limit test.
+    struct LineTable: Sendable {
+        static let group0: UInt16 = 1 << 1        // counted in the tested total of group 0
+        static let group1: UInt16 = 1 << 2        // counted in the tested total of group 1 (two-group periods)
+        static let immovableCounted: UInt16 = 1 << 3
+        static let goods: UInt16 = 1 << 4, processing: UInt16 = 1 << 5
+        static let otherExemptible: UInt16 = 1 << 6   // not an immovable, not on a 专票
+        static let special: UInt16 = 1 << 7
+        /// Per class: the bits above.
+        var info = InlineArray<64, UInt16>(repeating: 0)
+        /// Per class: the rate (ppm) of a line the limit leaves taxable, after the 3% treatment: −1 = exempt under
+        /// §1.5; `Int64.min` = the line's own rate (a rate other than 3 % and 5 %).
+        var rate = InlineArray<64, Int64>(repeating: Int64.min)
+        /// Per state of the limit test (passed group 0, passed group 1, secondary test applied: 3 bits), the classes the
+        /// limit exempts: not on a 专票, and in a group that passed, or not an immovable when the secondary test applied.
+        var exemptByLimit = InlineArray<8, UInt64>(repeating: 0)
+
+        init(_ rules: VATRuleSet, key: VATRuleSet.RegionKey) {
+            let f = rules.flat
+            let exempt3 = key == 1 ? f.treatmentExempt.1 : f.treatmentExempt.0
+            let ordinaryPPM: Int64 = exempt3 ? -1 : (key == 1 ? f.treatmentPPM.1 : f.treatmentPPM.0)
+            let specialPPM = key == 1 ? f.specialPPM.1 : f.specialPPM.0
+            for kind in SaleKind.allCases {
+                for special in [false, true] {
+                    for waived in [false, true] {
+                        for (ratePPM, code) in [(Int64(0), 0), (30_000, 1), (50_000, 2)] {
+                            let c = lineClass(kind: kind.rawValue, special: special, waived: waived, ratePPM: ratePPM)
+                            precondition(code == (c / 20), "line classes out of order")
+                            let counted = rules.specialCountsInTotal || !special
+                            let g = group(rules.scope, kind.rawValue)
+                            var bits: UInt16 = 0
+                            if counted && g == 0 { bits |= LineTable.group0 }
+                            if counted && g == 1 { bits |= LineTable.group1 }
+                            if counted && kind == .immovable { bits |= LineTable.immovableCounted }
+                            if kind == .goods { bits |= LineTable.goods }
+                            if kind == .processing { bits |= LineTable.processing }
+                            if kind != .immovable && !special { bits |= LineTable.otherExemptible }
+                            if special { bits |= LineTable.special }
+                            info[c] = bits
+                            let reducible = isReducible(rules.excludedKindsMask, kind: kind.rawValue, ratePPM: ratePPM) && !waived
+                            rate[c] = reducible ? (special ? specialPPM : ordinaryPPM) : code == 1 ? 30_000 : code == 2 ? 50_000 : Int64.min
+                            for state in 0..<8 {
+                                let groupPassed = g < 2 && (state >> g) & 1 == 1
+                                let secondary = state & 4 != 0 && kind != .immovable
+                                if !special && (groupPassed || secondary) { exemptByLimit[state] |= 1 << UInt64(c) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// What depends on the taxpayer and its limit test, worked out once per (rule set, kind, months operated): which
+    /// line classes must go through the full line checks (`lineRefusal`), and the scalars of the rule set that the
+    /// kernel reads, so that a record touches no array of the rule set.
+    struct Plan: Sendable {
+        let test: VATLimitTest
+        let kind: TaxpayerKind
+        /// Classes checked line by line: a rate not (known to be) allowed, an individual's immovable, or every
+        /// class in the periods whose checks depend on more than the class (strict).
+        let checked: UInt64
+        /// 0 when the limit tests gross amounts (before 差额), all ones when it tests the net base.
+        let netMask: Int64
+        let gross: Bool, twoGroups: Bool, allCombined: Bool
+        let secondary: VATRuleSet.Secondary
+
+        init(_ rules: VATRuleSet, test: VATLimitTest, kind: TaxpayerKind) {
+            let strict = !rules.immovableInScope || rules.netMode == .refuse || test.regime == .provincialQizhengdian
+            var checked: UInt64 = 0
+            for saleKind in SaleKind.allCases {
+                for special in [false, true] {
+                    for waived in [false, true] {
+                        for ratePPM in [Int64(0), 30_000, 50_000] {
+                            let rateOK = (ratePPM == 30_000 && rules.flat.allows3) || (ratePPM == 50_000 && rules.flat.allows5)
+                            if strict || !rateOK || (kind == .individual && saleKind == .immovable) {
+                                checked |= 1 << UInt64(lineClass(kind: saleKind.rawValue, special: special, waived: waived, ratePPM: ratePPM))
+                            }
+                        }
+                    }
+                }
+            }
+            self.test = test
+            self.kind = kind
+            self.checked = checked
+            gross = rules.netMode == .grossTest
+            netMask = gross ? 0 : ~0
+            twoGroups = rules.scope == .twoGroups
+            allCombined = rules.scope == .allCombined
+            secondary = rules.secondary
+        }
     }
 
     /// The mechanics for lines `range` of `lines`, under `test`, for a taxpayer of region key `key`.
     /// Refuses the return when a line breaks RULES §1.3 step 1, §1.4 or §1.8 (checked in the same pass).
     public static func evaluate(_ rules: VATRuleSet, test: VATLimitTest, key: VATRuleSet.RegionKey, kind: TaxpayerKind,
                                 lines: VATLinesView, range: Range<Int>) throws(Refusal) -> VATOutcome {
+        var rules = rules, table = LineTable(rules, key: key), plan = Plan(rules, test: test, kind: kind)
+        return try evaluate(&rules, &table, &plan, lines: lines, range: range)
+    }
+
+    /// `evaluate` with the line table and plan worked out beforehand (the batch path keeps one per combination).
+    /// Everything is passed by address: a copy per record would cost more than the record.
+    static func evaluate(_ rules: UnsafePointer<VATRuleSet>, _ table: UnsafePointer<LineTable>, _ plan: UnsafePointer<Plan>,
+                         lines: VATLinesView, range: Range<Int>) throws(Refusal) -> VATOutcome {
         precondition(range.upperBound <= lines.kind.count && range.lowerBound >= 0, "line range outside the columns")
         var o = VATOutcome()
-        let gross = rules.netMode == .grossTest
-        let f = rules.flat
-        let individual = kind == .individual
-        let strict = !rules.immovableInScope || rules.netMode == .refuse || test.regime == .provincialQizhengdian
-        // Flags are accumulated as bits: line kinds are random in a population, so branches on them mispredict.
-        var anyDeduction: UInt8 = 0, anySpecial: UInt8 = 0, anyImmovable: UInt8 = 0, categories: UInt8 = 0
-        // A non-immovable line off a 专票 with a base: the only kind the 销售不动产 secondary test could exempt.
-        var anyOtherExemptible: UInt8 = 0
-        let allows = (bit(f.allows3), bit(f.allows5))
-        let countsSpecial = bit(rules.specialCountsInTotal)
-
+        // What the lines share, accumulated as bits (no branch on line data), and the tested totals.
+        var seen: UInt16 = 0, anyDeduction: UInt8 = 0, anyOtherExemptible: UInt8 = 0
+        var totalNet: Int64 = 0, tested0: Int64 = 0, tested1: Int64 = 0, immovableTested: Int64 = 0
+        var withoutRelief: Int128 = 0
+        let checked = plan.pointee.checked, netMask = plan.pointee.netMask
+        var anyChecked: UInt64 = 0
         for i in range {
-            let k = lines.kind[i], ppm = lines.ratePPM[i]
-            let rateOK = (bit(ppm == 30_000) & allows.0) | (bit(ppm == 50_000) & allows.1)
-            let immovable = bit(k == SaleKind.immovable.rawValue)
-            categories |= UInt8(truncatingIfNeeded: (0b10_01 as UInt64) >> (2 * UInt64(k))) & 3  // goods 1, processing 2
-            if (rateOK ^ 1) | (bit(individual) & immovable) | bit(strict) != 0,
-               let refusal = lineRefusal(rules, kind: kind, lineKind: SaleKind(rawValue: k) ?? .goods, ratePPM: ppm,
-                                         deduction: lines.deduction[i], index: i - range.lowerBound, regime: test.regime,
-                                         mixesCategories: categories == 3) {
-                throw refusal
-            }
+            let ppm = lines.ratePPM[i]
+            let c = lineClass(kind: lines.kind[i], special: lines.special[i], waived: lines.waived[i], ratePPM: ppm)
+            let info = table.pointee.info[c]
+            seen |= info
+            anyChecked |= checked >> UInt64(c)
             let amount = lines.amount[i], deduction = lines.deduction[i]
             let base = amount - deduction
-            o.totalNet += base
-            o.taxWithoutRelief.units &+= Int128(base) &* Int128(ppm)
-            let special = bit(lines.special[i])
+            totalNet += base
+            withoutRelief &+= Int128(base) &* Int128(ppm)
             anyDeduction |= bit(deduction > 0)
-            anySpecial |= special
-            anyOtherExemptible |= (immovable ^ 1) & (special ^ 1) & bit(base > 0)
-            let counted = countsSpecial | (special ^ 1)
-            let tested = counted == 1 ? (gross ? amount : base) : 0
-            anyImmovable |= immovable & counted
-            o.immovableTested += immovable == 1 ? tested : 0
-            let g = group(rules.scope, k)
-            o.tested.0 += g == 0 ? tested : 0
-            o.tested.1 += g == 1 ? tested : 0
+            anyOtherExemptible |= bit(info & LineTable.otherExemptible != 0) & bit(base > 0)
+            let tested = amount - (deduction & netMask)
+            tested0 += tested & mask(info & LineTable.group0 != 0)
+            tested1 += tested & mask(info & LineTable.group1 != 0)
+            immovableTested += tested & mask(info & LineTable.immovableCounted != 0)
         }
-        let anySpecialLine = anySpecial == 1, anyImmovableLine = anyImmovable == 1, anyDeductionLine = anyDeduction == 1
-        if anySpecialLine { o.flags |= VATOutcome.flagU3 }
-        if gross && anyDeductionLine { o.flags |= VATOutcome.flagU5 }
-        if rules.scope == .twoGroups && anyImmovableLine { o.flags |= VATOutcome.flagU4 }
-        if test.flagU7 { o.flags |= VATOutcome.flagU7 }
-        if let limit = test.limit?.fen {
-            o.passed.0 = passes(o.tested.0, limit, test.comparison)
-            o.passed.1 = rules.scope == .twoGroups && passes(o.tested.1, limit, test.comparison)
-            if test.comparison == .lt && (o.tested.0 == limit || (rules.scope == .twoGroups && o.tested.1 == limit)) { o.flags |= VATOutcome.flagU1 }
-            if !o.passed.0 && anyImmovableLine && rules.scope == .allCombined && test.regime == .smallBusiness {
-                let alternative = passes(o.tested.0 - o.immovableTested, limit, test.comparison)
-                if rules.secondary == .yes { o.secondaryApplied = alternative }
-                // RULES §8.4: U2 only when the alternative would exempt a line that the literal test leaves taxable.
-                else if rules.secondary == .unknown && alternative && anyOtherExemptible == 1 { o.secondaryAlternative = true; o.flags |= VATOutcome.flagU2 }
-            }
-        }
-        let treatment = Treatment3(rules, key: key)
+        // The full line checks, for the returns that have a line of a checked class (the loop above calls nothing,
+        // so that its accumulators stay in registers). The first refusing line is the one reported, as before.
+        if anyChecked & 1 != 0, let refusal = firstLineRefusal(rules, plan, lines: lines, range: range) { throw refusal }
+        o.totalNet = totalNet
+        o.taxWithoutRelief.units = withoutRelief
+        o.tested = (tested0, tested1)
+        o.immovableTested = immovableTested
+        limitTest(&o, plan, seen: seen, anyDeduction: anyDeduction == 1, anyOtherExemptible: anyOtherExemptible == 1)
+        let exemptClasses = table.pointee.exemptByLimit[state(o)]
+        var exemptFen: Int64 = 0, tax: Int128 = 0
         for i in range {
+            let ppm = lines.ratePPM[i]
+            let c = lineClass(kind: lines.kind[i], special: lines.special[i], waived: lines.waived[i], ratePPM: ppm)
             let base = lines.amount[i] - lines.deduction[i]
-            let (limitExempt, rate) = lineRate(rules, o, treatment, kind: lines.kind[i], special: lines.special[i], waived: lines.waived[i],
-                                               ratePPM: lines.ratePPM[i])
-            let exempt = limitExempt || rate < 0
-            o.exemptFen += exempt ? base : 0
-            o.tax.units &+= Int128(base) &* Int128(exempt ? 0 : rate)
+            let (exempt, rate) = lineRate(table, exemptClasses, c, ratePPM: ppm)
+            exemptFen += base & mask(exempt)
+            tax &+= Int128(base) &* Int128(rate & ~mask(exempt))
         }
+        o.exemptFen = exemptFen
+        o.tax.units = tax
         return o
     }
 
-    /// The 3% treatment of one region key (RULES §1.5), hoisted out of the per-line loop.
-    public struct Treatment3: Sendable {
-        /// Rate in ppm of a 3% line that the limit left taxable; −1 = exempt (Hubei 2020-2021, everyone 2022-04..12).
-        let ordinaryPPM: Int64
-        let specialPPM: Int64
-        let excludedKindsMask: UInt8
-        init(_ rules: VATRuleSet, key: VATRuleSet.RegionKey) {
-            let f = rules.flat
-            let exempt = key == 1 ? f.treatmentExempt.1 : f.treatmentExempt.0
-            ordinaryPPM = exempt ? -1 : (key == 1 ? f.treatmentPPM.1 : f.treatmentPPM.0)
-            specialPPM = key == 1 ? f.specialPPM.1 : f.specialPPM.0
-            excludedKindsMask = rules.excludedKindsMask
+    /// The first line of `range` that RULES §1.3 step 1, §1.4 or §1.8 refuses, in order; categories (goods and
+    /// processing) are those of the lines up to and including the one checked.
+    @inline(never)
+    static func firstLineRefusal(_ rules: UnsafePointer<VATRuleSet>, _ plan: UnsafePointer<Plan>,
+                                 lines: VATLinesView, range: Range<Int>) -> Refusal? {
+        var goods = false, processing = false
+        for i in range {
+            let lineKind = SaleKind(rawValue: lines.kind[i]) ?? .goods
+            goods = goods || lineKind == .goods
+            processing = processing || lineKind == .processing
+            let c = lineClass(kind: lines.kind[i], special: lines.special[i], waived: lines.waived[i], ratePPM: lines.ratePPM[i])
+            guard (plan.pointee.checked >> UInt64(c)) & 1 != 0 else { continue }
+            if let refusal = lineRefusal(rules.pointee, kind: plan.pointee.kind, lineKind: lineKind, ratePPM: lines.ratePPM[i],
+                                         deduction: lines.deduction[i], index: i - range.lowerBound,
+                                         regime: plan.pointee.test.regime, mixesCategories: goods && processing) {
+                return refusal
+            }
+        }
+        return nil
+    }
+
+    /// The limit test on the tested totals, and the flags the lines raise (RULES §1.3 steps 3-4, §8.4).
+    @inline(__always)
+    static func limitTest(_ o: inout VATOutcome, _ plan: UnsafePointer<Plan>, seen: UInt16, anyDeduction: Bool, anyOtherExemptible: Bool) {
+        let test = plan.pointee.test, twoGroups = plan.pointee.twoGroups
+        let anyImmovableLine = seen & LineTable.immovableCounted != 0
+        if seen & LineTable.special != 0 { o.flags |= VATOutcome.flagU3 }
+        if plan.pointee.gross && anyDeduction { o.flags |= VATOutcome.flagU5 }
+        if twoGroups && anyImmovableLine { o.flags |= VATOutcome.flagU4 }
+        if test.flagU7 { o.flags |= VATOutcome.flagU7 }
+        if let limit = test.limit?.fen {
+            o.passed.0 = passes(o.tested.0, limit, test.comparison)
+            o.passed.1 = twoGroups && passes(o.tested.1, limit, test.comparison)
+            if test.comparison == .lt && (o.tested.0 == limit || (twoGroups && o.tested.1 == limit)) { o.flags |= VATOutcome.flagU1 }
+            if !o.passed.0 && anyImmovableLine && plan.pointee.allCombined && test.regime == .smallBusiness {
+                let alternative = passes(o.tested.0 - o.immovableTested, limit, test.comparison)
+                if plan.pointee.secondary == .yes { o.secondaryApplied = alternative }
+                // RULES §8.4: U2 only when the alternative would exempt a line that the literal test leaves taxable.
+                else if plan.pointee.secondary == .unknown && alternative && anyOtherExemptible { o.secondaryAlternative = true; o.flags |= VATOutcome.flagU2 }
+            }
         }
     }
 
-    /// One line after the limit test and the 3% treatment (RULES §1.3 steps 5-6): whether the limit exempts it,
-    /// and the rate it is taxed at otherwise (−1 = exempt under §1.5). Written without branches on line data.
-    @inline(__always)
-    static func lineRate(_ rules: VATRuleSet, _ o: VATOutcome, _ t: Treatment3,
-                         kind: UInt8, special: Bool, waived: Bool, ratePPM: Int64) -> (limitExempt: Bool, ratePPM: Int64) {
-        let g = group(rules.scope, kind)
-        let passedBits = bit(o.passed.0) | (bit(o.passed.1) << 1)
-        let groupPassed = (passedBits >> UInt8(g)) & 1
-        let secondary = bit(o.secondaryApplied) & bit(kind != SaleKind.immovable.rawValue)
-        let limitExempt = (bit(!special) & (groupPassed | secondary)) == 1
-        return (limitExempt, treatedRate(t, kind: kind, special: special, waived: waived, ratePPM: ratePPM))
+    /// The limit test's outcome as an index into `LineTable.exemptByLimit`.
+    @inline(__always) static func state(_ o: VATOutcome) -> Int {
+        Int(bit(o.passed.0)) | Int(bit(o.passed.1)) << 1 | Int(bit(o.secondaryApplied)) << 2
     }
 
-    /// The rate of a line the limit did not exempt (RULES §1.5): the 3% treatment, or the case rate; −1 = exempt.
-    /// A 专票 whose reduction was waived keeps the case rate.
+    /// One line after the limit test and the 3% treatment (RULES §1.3 steps 5-6): whether it is exempt (by the
+    /// limit or under §1.5), and the rate it is taxed at otherwise (−1 = exempt under §1.5).
     @inline(__always)
-    static func treatedRate(_ t: Treatment3, kind: UInt8, special: Bool, waived: Bool, ratePPM: Int64) -> Int64 {
-        let reduced = (bit(isReducible(t.excludedKindsMask, kind: kind, ratePPM: ratePPM)) & bit(!waived)) == 1
-        return reduced ? (special ? t.specialPPM : t.ordinaryPPM) : ratePPM
+    static func lineRate(_ table: UnsafePointer<LineTable>, _ exemptClasses: UInt64, _ c: Int, ratePPM: Int64) -> (exempt: Bool, ratePPM: Int64) {
+        let limitExempt = (exemptClasses >> UInt64(c)) & 1 == 1
+        let treated = table.pointee.rate[c]
+        let rate = treated == Int64.min ? ratePPM : treated
+        return (limitExempt || rate < 0, rate)
     }
 
     /// One line's fate, for the trace: the same computation as the kernel's loop.
     public static func fate(_ rules: VATRuleSet, _ o: VATOutcome, key: VATRuleSet.RegionKey,
                             kind: UInt8, special: Bool, waived: Bool, ratePPM: Int64) -> VATLineFate {
-        let (limitExempt, rate) = lineRate(rules, o, Treatment3(rules, key: key), kind: kind, special: special, waived: waived, ratePPM: ratePPM)
-        if limitExempt { return .exemptByLimit }
+        let table = LineTable(rules, key: key)
+        let c = lineClass(kind: kind, special: special, waived: waived, ratePPM: ratePPM)
+        let exemptClasses = table.exemptByLimit[state(o)]
+        if (exemptClasses >> UInt64(c)) & 1 == 1 { return .exemptByLimit }
+        let (_, rate) = withUnsafePointer(to: table) { lineRate($0, exemptClasses, c, ratePPM: ratePPM) }
         return rate < 0 ? .exemptByTreatment : .taxed(Rate(ppm: rate))
     }
 }
