@@ -25,6 +25,8 @@ public struct BatchEvaluator: Sendable {
     /// Evaluates into existing result columns (resized if needed), so repeated chunks reuse their memory.
     public func evaluate(_ p: Population, into out: inout BatchResult, threads: Int = 2) {
         out.resize(p.count)
+        // Kinds and months index the plans by address below: a value out of range would read past them.
+        precondition(p.kind.allSatisfy { $0 < 4 } && p.monthsOperated.allSatisfy { $0 < 4 }, "population kind or months operated out of range")
         // The limit test depends only on kind and months operated: resolve the 4 × 4 combinations once, with their
         // plans; the line tables depend only on the rule set and the region key (2 × 2).
         var plans: [VATKernel.Plan] = [], usable: [Bool] = []
@@ -66,7 +68,9 @@ public struct BatchEvaluator: Sendable {
                 let lo = c * size, hi = min(n, lo + size)
                 guard lo < hi else { return }
                 vat.withPointers { vat in
-                    for i in lo..<hi { evaluateOne(pv, view, i, vat: vat, eit: eitLimits, hubei: hubei, sink: sink) }
+                    // VAT, then EIT: two passes over the chunk, each with fewer columns, registers and branches.
+                    for i in lo..<hi { vatOne(pv, view, i, vat: vat, hubei: hubei, sink: sink) }
+                    for i in lo..<hi { eitOne(pv, i, limits: eitLimits, sink: sink) }
                 }
             }
             let group = DispatchGroup()
@@ -104,14 +108,12 @@ public struct BatchEvaluator: Sendable {
         }
     }
 
-    /// One record. Every result column is written exactly once: the buffers are reused between chunks.
+    /// VAT of one record. Every result column is written exactly once: the buffers are reused between chunks.
     @inline(__always)
-    func evaluateOne(_ p: PopulationView, _ lines: VATLinesView, _ i: Int, vat plans: VATPlans.Pointers,
-                     eit eitLimits: (EITKernel.Limits, EITKernel.Limits), hubei: Int32?, sink: Sink) {
+    func vatOne(_ p: PopulationView, _ lines: VATLinesView, _ i: Int, vat plans: VATPlans.Pointers, hubei: Int32?, sink: Sink) {
+        // The record's plan is chosen by kind and months operated, its rule set and line table by whether it is an
+        // individual's (kinds 2 and 3) and by region key.
         let kindIndex = Int(p.kind[i])
-        let kind: TaxpayerKind = kindIndex == 0 ? .enterprise : kindIndex == 1 ? .unit : kindIndex == 2 ? .individualBusiness : .individual
-        // VAT: the record's plan is chosen by kind and months operated, its rule set and line table by whether it is
-        // an individual's and by region key.
         let lo = Int(p.lineStart[i]), hi = Int(p.lineStart[i + 1])
         var vat: (Int64, Int64, Int64)?
         var key = 0
@@ -121,7 +123,7 @@ public struct BatchEvaluator: Sendable {
         if regionKnown && plans.usable[plan] {
             if lo == hi { vat = (0, 0, 0) }  // no sales: nothing exempt, no tax, no relief
             else {
-                let individual = kind == .individual || kind == .individualBusiness ? 1 : 0
+                let individual = kindIndex >> 1
                 if let o = try? VATKernel.evaluate(plans.rules + individual, plans.tables + (2 * individual + key), plans.plans + plan,
                                                    lines: lines, range: lo..<hi) {
                     vat = (o.exemptFen, o.tax.rounded().fen, o.relief.rounded().fen)
@@ -130,9 +132,15 @@ public struct BatchEvaluator: Sendable {
         }
         sink.vs[i] = vat == nil ? BatchResult.refused : BatchResult.ok
         sink.ve[i] = vat?.0 ?? 0; sink.vt[i] = vat?.1 ?? 0; sink.vr[i] = vat?.2 ?? 0
+    }
+
+    /// EIT of one record.
+    @inline(__always)
+    func eitOne(_ p: PopulationView, _ i: Int, limits eitLimits: (EITKernel.Limits, EITKernel.Limits), sink: Sink) {
+        let enterprise = p.kind[i] == 0  // TaxpayerKind index 0
         // EIT: enterprises only (RULES §3.1); a quarter needing the 2015 apportionment refuses the record.
         let qlo = Int(p.quarterStart[i]), qhi = Int(p.quarterStart[i + 1])
-        var status = qhi > qlo && kind != .enterprise ? BatchResult.refused : BatchResult.ok
+        var status = qhi > qlo && !enterprise ? BatchResult.refused : BatchResult.ok
         var running = EITKernel.Running()
         var last = EITStepResult()
         if status == BatchResult.ok && qhi > qlo {

@@ -308,7 +308,9 @@ public enum VATKernel {
     }
 
     /// `evaluate` with the line table and plan worked out beforehand (the batch path keeps one per combination).
-    /// Everything is passed by address: a copy per record would cost more than the record.
+    /// Everything is passed by address: a copy per record would cost more than the record. Inlined into the batch
+    /// loop, so that the outcome's fields the batch does not read are never computed.
+    @inline(__always)
     static func evaluate(_ rules: UnsafePointer<VATRuleSet>, _ table: UnsafePointer<LineTable>, _ plan: UnsafePointer<Plan>,
                          lines: VATLinesView, range: Range<Int>) throws(Refusal) -> VATOutcome {
         precondition(range.upperBound <= lines.kind.count && range.lowerBound >= 0, "line range outside the columns")
