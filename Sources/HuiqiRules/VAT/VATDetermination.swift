@@ -191,9 +191,10 @@ extension Engine {
                 ex.cite("增值税法 第二十三条")
             }
         }
+        let table = VATKernel.LineTable(rules, key: key)
         for i in vat.sales.indices {
             let s = vat.sales[i]
-            let f = VATKernel.fate(rules, o, key: key, kind: s.kind.rawValue, special: s.specialInvoice, waived: s.waiveReduction, ratePPM: s.rate.ppm)
+            let f = VATKernel.fate(table, o, kind: s.kind.rawValue, special: s.specialInvoice, waived: s.waiveReduction, ratePPM: s.rate.ppm)
             let tv = v[key == 1 ? "vat.rate3.treatment#hubei" : "vat.rate3.treatment#elsewhere"]
             let sv = v[key == 1 ? "vat.rate3.special_invoice_rate#hubei" : "vat.rate3.special_invoice_rate#elsewhere"]
             switch f {

@@ -300,7 +300,7 @@ public enum VATKernel {
     }
 
     /// The mechanics for lines `range` of `lines`, under `test`, for a taxpayer of region key `key`.
-    /// Refuses the return when a line breaks RULES §1.3 step 1, §1.4 or §1.8 (checked in the same pass).
+    /// Refuses the return when a line breaks RULES §1.3 step 1, §1.4 or §1.8 (the first such line, in order).
     public static func evaluate(_ rules: VATRuleSet, test: VATLimitTest, key: VATRuleSet.RegionKey, kind: TaxpayerKind,
                                 lines: VATLinesView, range: Range<Int>) throws(Refusal) -> VATOutcome {
         var rules = rules, table = LineTable(rules, key: key), plan = Plan(rules, test: test, kind: kind)
@@ -419,10 +419,9 @@ public enum VATKernel {
         return (limitExempt || rate < 0, rate)
     }
 
-    /// One line's fate, for the trace: the same computation as the kernel's loop.
-    public static func fate(_ rules: VATRuleSet, _ o: VATOutcome, key: VATRuleSet.RegionKey,
-                            kind: UInt8, special: Bool, waived: Bool, ratePPM: Int64) -> VATLineFate {
-        let table = LineTable(rules, key: key)
+    /// One line's fate, for the trace: the same computation as the kernel's loop, with the return's line table
+    /// (`LineTable(rules, key:)`, built once per return).
+    static func fate(_ table: LineTable, _ o: VATOutcome, kind: UInt8, special: Bool, waived: Bool, ratePPM: Int64) -> VATLineFate {
         let c = lineClass(kind: kind, special: special, waived: waived, ratePPM: ratePPM)
         let exemptClasses = table.exemptByLimit[state(o)]
         if (exemptClasses >> UInt64(c)) & 1 == 1 { return .exemptByLimit }
