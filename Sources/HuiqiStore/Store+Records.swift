@@ -8,7 +8,8 @@ extension Store {
     /// one by one in 200- to 500-row `VALUES` lists, which was a third of the client's write time in a national
     /// screening (docs/performance.md). SQLite keeps the lists (a statement there binds at most 32,766 values).
     /// The columns are the row type's stored properties, which are its coding keys (synthesised `Codable`) and the
-    /// table's column names.
+    /// table's column names. JSON carries no dates: a row type with a `Date` would need an encoding PostgreSQL reads
+    /// (today's rows keep their times as text).
     static func insertRecords<Row: Encodable>(_ rows: [Row], into table: String, ignoringConflicts: Bool = false,
                                               returning: [String] = [], on db: any SQLDatabase) async throws -> [any SQLRow] {
         guard let first = rows.first else { return [] }

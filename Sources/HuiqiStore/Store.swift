@@ -220,11 +220,11 @@ public struct Store: Sendable {
         }
     }
 
-    /// Loads rows of text (empty: NULL; `Store.emptyText`: the empty text) into a table in one transaction, many rows per statement: bulk loads
-    /// (the benchmark population) without a round trip per row.
     /// Rows of `columns` values that fit in one SQLite statement (at most 32,766 bound values; 30,000 kept).
     static func rowsPerStatement(columns: Int) -> Int { max(1, 30_000 / max(columns, 1)) }
 
+    /// Loads rows of text (empty: NULL; `Store.emptyText`: the empty text) into a table in one transaction, many rows per statement: bulk loads
+    /// (the benchmark population) without a round trip per row.
     public func bulkInsert(table: String, columns: [String], rows: [[String]]) async throws {
         guard let database else { throw StoreError.noTransactions }
         let perStatement = Self.rowsPerStatement(columns: columns.count)

@@ -205,6 +205,25 @@ public enum VATKernel {
         return (Int(kind) &+ 5 &* (Int(bit(special)) &+ 2 &* (Int(bit(waived)) &+ 2 &* rateCode))) & 63
     }
 
+    /// One line class, described: the representative of each of the 60 classes, for building tables and plans.
+    struct LineClassInfo: Sendable {
+        let index: Int, kind: SaleKind, special: Bool, waived: Bool
+        /// 30,000 or 50,000 for rate codes 1 and 2; 0 stands for "another rate" (code 0).
+        let ratePPM: Int64
+    }
+
+    /// Every line class once, built once for the process (tables and plans are built per case on the single path).
+    static let allClasses: [LineClassInfo] = SaleKind.allCases.flatMap { kind in
+        [false, true].flatMap { special in
+            [false, true].flatMap { waived in
+                [Int64(0), 30_000, 50_000].map { ratePPM in
+                    LineClassInfo(index: lineClass(kind: kind.rawValue, special: special, waived: waived, ratePPM: ratePPM),
+                                  kind: kind, special: special, waived: waived, ratePPM: ratePPM)
+                }
+            }
+        }
+    }
+
     /// What the mechanics need to know of a line class under one rule set and region key (RULES §1.3-§1.5),
     /// worked out once per rule set instead of once per line. Depends on neither the taxpayer nor the limit test.
     struct LineTable: Sendable {
@@ -228,32 +247,25 @@ public enum VATKernel {
             let exempt3 = key == 1 ? f.treatmentExempt.1 : f.treatmentExempt.0
             let ordinaryPPM: Int64 = exempt3 ? -1 : (key == 1 ? f.treatmentPPM.1 : f.treatmentPPM.0)
             let specialPPM = key == 1 ? f.specialPPM.1 : f.specialPPM.0
-            for kind in SaleKind.allCases {
-                for special in [false, true] {
-                    for waived in [false, true] {
-                        for (ratePPM, code) in [(Int64(0), 0), (30_000, 1), (50_000, 2)] {
-                            let c = lineClass(kind: kind.rawValue, special: special, waived: waived, ratePPM: ratePPM)
-                            precondition(code == (c / 20), "line classes out of order")
-                            let counted = rules.specialCountsInTotal || !special
-                            let g = group(rules.scope, kind.rawValue)
-                            var bits: UInt16 = 0
-                            if counted && g == 0 { bits |= LineTable.group0 }
-                            if counted && g == 1 { bits |= LineTable.group1 }
-                            if counted && kind == .immovable { bits |= LineTable.immovableCounted }
-                            if kind == .goods { bits |= LineTable.goods }
-                            if kind == .processing { bits |= LineTable.processing }
-                            if kind != .immovable && !special { bits |= LineTable.otherExemptible }
-                            if special { bits |= LineTable.special }
-                            info[c] = bits
-                            let reducible = isReducible(rules.excludedKindsMask, kind: kind.rawValue, ratePPM: ratePPM) && !waived
-                            rate[c] = reducible ? (special ? specialPPM : ordinaryPPM) : code == 1 ? 30_000 : code == 2 ? 50_000 : Int64.min
-                            for state in 0..<8 {
-                                let groupPassed = g < 2 && (state >> g) & 1 == 1
-                                let secondary = state & 4 != 0 && kind != .immovable
-                                if !special && (groupPassed || secondary) { exemptByLimit[state] |= 1 << UInt64(c) }
-                            }
-                        }
-                    }
+            for line in VATKernel.allClasses {
+                let c = line.index, kind = line.kind, special = line.special
+                let counted = rules.specialCountsInTotal || !special
+                let g = group(rules.scope, kind.rawValue)
+                var bits: UInt16 = 0
+                if counted && g == 0 { bits |= LineTable.group0 }
+                if counted && g == 1 { bits |= LineTable.group1 }
+                if counted && kind == .immovable { bits |= LineTable.immovableCounted }
+                if kind == .goods { bits |= LineTable.goods }
+                if kind == .processing { bits |= LineTable.processing }
+                if kind != .immovable && !special { bits |= LineTable.otherExemptible }
+                if special { bits |= LineTable.special }
+                info[c] = bits
+                let reducible = isReducible(rules.excludedKindsMask, kind: kind.rawValue, ratePPM: line.ratePPM) && !line.waived
+                rate[c] = reducible ? (special ? specialPPM : ordinaryPPM) : line.ratePPM == 0 ? Int64.min : line.ratePPM
+                for state in 0..<8 {
+                    let groupPassed = g < 2 && (state >> g) & 1 == 1
+                    let secondary = state & 4 != 0 && kind != .immovable
+                    if !special && (groupPassed || secondary) { exemptByLimit[state] |= 1 << UInt64(c) }
                 }
             }
         }
@@ -276,17 +288,9 @@ public enum VATKernel {
         init(_ rules: VATRuleSet, test: VATLimitTest, kind: TaxpayerKind) {
             let strict = !rules.immovableInScope || rules.netMode == .refuse || test.regime == .provincialQizhengdian
             var checked: UInt64 = 0
-            for saleKind in SaleKind.allCases {
-                for special in [false, true] {
-                    for waived in [false, true] {
-                        for ratePPM in [Int64(0), 30_000, 50_000] {
-                            let rateOK = (ratePPM == 30_000 && rules.flat.allows3) || (ratePPM == 50_000 && rules.flat.allows5)
-                            if strict || !rateOK || (kind == .individual && saleKind == .immovable) {
-                                checked |= 1 << UInt64(lineClass(kind: saleKind.rawValue, special: special, waived: waived, ratePPM: ratePPM))
-                            }
-                        }
-                    }
-                }
+            for line in VATKernel.allClasses {
+                let rateOK = (line.ratePPM == 30_000 && rules.flat.allows3) || (line.ratePPM == 50_000 && rules.flat.allows5)
+                if strict || !rateOK || (kind == .individual && line.kind == .immovable) { checked |= 1 << UInt64(line.index) }
             }
             self.test = test
             self.kind = kind
