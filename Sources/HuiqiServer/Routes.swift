@@ -125,9 +125,15 @@ func declaredTax(_ req: Request) throws -> Money? {
     let filed = try await s.filing.file(by: actor, taxpayerID: req.parameters.get("taxpayer") ?? "", caseJSON: req.body.string ?? "",
                                         declaredTax: try declaredTax(req), idempotencyKey: req.headers.first(name: "Idempotency-Key"),
                                         remote: req.clientAddress)
-    let filers = filed.replayed ? try await s.filing.filers(of: [filed.row], for: actor) : [:]
+    guard filed.replayed else {
+        // A new version's prompts and determination were written by this process a moment ago: their stored text
+        // is spliced into the answer, not parsed and written again.
+        return rawJSON(.created, "{\"return\":" + ReturnView.freshText(filed.row) + ",\"replayed\":false,\"prompts\":"
+                                   + filed.row.prompts_json + "}")
+    }
+    let filers = try await s.filing.filers(of: [filed.row], for: actor)
     let out = JSON.object([("return", ReturnView.json(filed.row, filers: filers)), ("replayed", .bool(filed.replayed)), ("prompts", Prompt.json(filed.prompts))])
-    return rawJSON(filed.replayed ? .ok : .created, out.serialized(indent: nil))
+    return rawJSON(.ok, out.serialized(indent: nil))
 }
 
 @Sendable func previewReturn(_ req: Request) async throws -> Response {
@@ -171,13 +177,21 @@ struct TaxpayerRecord: Encodable {
 enum ReturnView {
     /// `filers`: what to show as `filed_by` for each user id (FilingService.filers); absent: the id.
     static func json(_ r: ReturnVersionRow, filers: [String: String] = [:]) -> JSON {
-        .object([("taxpayer_id", .string(r.taxpayer_id)), ("return_id", .string(r.return_id)), ("version", .number("\(r.version)")),
-                 ("section", .string(r.section)), ("period", .string(r.period)),
-                 ("tax", .string(Money(fen: r.computed_tax_fen).description)), ("relief", .string(Money(fen: r.relief_fen).description)),
-                 ("declared_tax", r.declared_tax_fen.map { .string(Money(fen: $0).description) } ?? .null),
-                 ("filed_at", .string(r.filed_at)), ("filed_by", .string(filers[r.filed_by] ?? r.filed_by)),
-                 ("prompts", (try? JSONParser.parse(r.prompts_json)) ?? .array([])),
-                 ("determination", (try? JSONParser.parse(r.determination_json)) ?? .null)])
+        .object(fields(r, filers: filers) + [("prompts", (try? JSONParser.parse(r.prompts_json)) ?? .array([])),
+                                             ("determination", (try? JSONParser.parse(r.determination_json)) ?? .null)])
+    }
+    /// `json` of a version this process has just stored, as text: the same keys in the same order, with the stored
+    /// prompts and determination appended as the JSON text they were written as (`FilingService.storedDetermination`).
+    static func freshText(_ r: ReturnVersionRow) -> String {
+        String(JSON.object(fields(r, filers: [:])).serialized(indent: nil).dropLast())
+            + ",\"prompts\":" + r.prompts_json + ",\"determination\":" + r.determination_json + "}"
+    }
+    private static func fields(_ r: ReturnVersionRow, filers: [String: String]) -> [(String, JSON)] {
+        [("taxpayer_id", .string(r.taxpayer_id)), ("return_id", .string(r.return_id)), ("version", .number("\(r.version)")),
+         ("section", .string(r.section)), ("period", .string(r.period)),
+         ("tax", .string(Money(fen: r.computed_tax_fen).description)), ("relief", .string(Money(fen: r.relief_fen).description)),
+         ("declared_tax", r.declared_tax_fen.map { .string(Money(fen: $0).description) } ?? .null),
+         ("filed_at", .string(r.filed_at)), ("filed_by", .string(filers[r.filed_by] ?? r.filed_by))]
     }
     static func list(_ rows: [ReturnVersionRow], filers: [String: String]) -> String {
         JSON.array(rows.map { json($0, filers: filers) }).serialized(indent: nil)

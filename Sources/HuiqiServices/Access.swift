@@ -52,22 +52,34 @@ public struct Access: Sendable {
     /// The taxpayer, if the actor may see it; otherwise `notFound` whether or not it exists.
     public func readableTaxpayer(_ id: String, by actor: Actor) async throws -> TaxpayerRow {
         try TextInput.check(id, field: "taxpayer", maxLength: TextInput.maxIdentifier)
-        guard let t = try await store.taxpayer(id) else { throw ServiceError.notFound }
-        switch actor.role {
-        case .administrator: return t
-        case .taxpayer: if actor.boundTaxpayers.contains(id) { return t }
-        case .officer, .supervisor: if actor.offices.contains(t.office_id) { return t }
-        }
-        throw ServiceError.notFound
+        return try readable(try await store.taxpayer(id), by: actor)
     }
 
     /// The taxpayer, if the actor may file for it: its bound users and officers of its office subtree.
     public func fileableTaxpayer(_ id: String, by actor: Actor) async throws -> TaxpayerRow {
-        let t = try await readableTaxpayer(id, by: actor)
+        try TextInput.check(id, field: "taxpayer", maxLength: TextInput.maxIdentifier)
+        return try fileable(try await store.taxpayer(id), by: actor)
+    }
+
+    /// `fileableTaxpayer` for a row already read (nil: no taxpayer has the id asked): filing reads the taxpayer
+    /// together with the rest of what it needs (`Store.filingContext`).
+    public func fileable(_ row: TaxpayerRow?, by actor: Actor) throws -> TaxpayerRow {
+        let t = try readable(row, by: actor)
         guard actor.role == .taxpayer || actor.role == .officer else {
             throw ServiceError.forbidden("\(actor.role.rawValue) accounts are read-only for returns / 该账号只能查看申报表，不能申报")
         }
         return t
+    }
+
+    /// The row, if the actor may see it; otherwise `notFound`, whether or not it exists.
+    func readable(_ row: TaxpayerRow?, by actor: Actor) throws -> TaxpayerRow {
+        guard let t = row else { throw ServiceError.notFound }
+        switch actor.role {
+        case .administrator: return t
+        case .taxpayer: if actor.boundTaxpayers.contains(t.id) { return t }
+        case .officer, .supervisor: if actor.offices.contains(t.office_id) { return t }
+        }
+        throw ServiceError.notFound
     }
 
     /// The offices whose taxpayers the actor may list (nil = all, for administrators).

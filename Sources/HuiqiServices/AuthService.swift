@@ -139,13 +139,13 @@ public final class AuthService: Sendable {
     /// every form of the session carries it (synchronizer token without server state).
     public static func csrfToken(session: String) -> String {
         HMAC<SHA256>.authenticationCode(for: Data("csrf".utf8), using: SymmetricKey(data: Data(session.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+            .withUnsafeBytes { TextDigest.hex($0) }
     }
 
     /// A fresh random token, 32 bytes in hex: API tokens, sessions, and the CSRF token of the login form.
     public static func newToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return TextDigest.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     static func digest(_ token: String) -> String { TextDigest.sha256Hex(token) }

@@ -29,6 +29,8 @@ public struct Assessment: Sendable {
     public let prompts: [Prompt]
     /// What screening will need of the case (`ScreeningColumns`).
     public let screening: String?
+    /// The overpayment credit the return may offset (抵顶), as read before filing.
+    public let credit: CreditState
 }
 
 /// Filing (申报): the engine computes the relief, the declared figure is checked against it, and the return is
@@ -71,7 +73,7 @@ public struct FilingService: Sendable {
 
     func performFiling(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?,
                      idempotencyKey: String?, remote: String?) async throws -> FiledReturn {
-        let taxpayer = try await access.fileableTaxpayer(taxpayerID, by: actor)
+        let input = try await read(by: actor, taxpayerID: taxpayerID, caseJSON: caseJSON)
         let idempotencyKey = try TextInput.idempotencyKey(idempotencyKey)
         // The idempotency key is checked only when something fails: the unique (taxpayer_id, idempotency_key)
         // index refuses a second insert atomically, so the common path costs no extra round trip.
@@ -90,7 +92,7 @@ public struct FilingService: Sendable {
             throw error
         }
         let a: Assessment
-        do { a = try await assess(taxpayer, caseJSON: caseJSON, declaredTax: declaredTax) } catch { return try await replay(after: error) }
+        do { a = try assess(input, declaredTax: declaredTax) } catch { return try await replay(after: error) }
         var row = ReturnVersionRow(taxpayer_id: taxpayerID, return_id: a.returnID, version: 0, section: a.section, period: a.period,
                                    case_json: a.caseJSON, determination_json: storedDetermination(a),
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
@@ -102,8 +104,8 @@ public struct FilingService: Sendable {
         do {
             // An overpayment credited by a notice is offset (抵顶) against this return: the computed tax stays the
             // law's, the amount payable falls. Only then does filing take the ledger's transaction.
-            let credit = try await store.creditState(taxpayer: taxpayerID, tax: a.section, returnID: a.returnID)
-            if !credit.selfCredited, credit.balance > 0 || credit.applied > 0 {
+            let credit = a.credit
+            if !credit.selfCredited, credit.balanceFen > 0 || credit.appliedFen > 0 {
                 let payable = declaredTax ?? a.tax
                 let base = a.prompts
                 let written = try await store.appendVersionApplyingCredit(row, payableFen: payable.fen, auditID: UUID().uuidString, remote: remote,
@@ -163,11 +165,36 @@ public struct FilingService: Sendable {
 
     /// Computes a return without storing it: the determination, the registry checks and the prompts.
     public func preview(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?) async throws -> Assessment {
-        try await assess(try await access.fileableTaxpayer(taxpayerID, by: actor), caseJSON: caseJSON, declaredTax: declaredTax)
+        try assess(try await read(by: actor, taxpayerID: taxpayerID, caseJSON: caseJSON), declaredTax: declaredTax)
     }
 
-    func assess(_ taxpayer: TaxpayerRow, caseJSON: String, declaredTax: Money?) async throws -> Assessment {
-        var c = try CaseDecoder.decode(try Self.caseWithoutTaxpayer(caseJSON))
+    /// A filing's body as decoded, and what the store holds for it.
+    struct FilingInput {
+        let taxpayer: TaxpayerRow
+        /// The body as sent, stored as the version's case.
+        let caseJSON: String
+        /// The case with what was read for it, or why the body is refused: thrown by `assess`, after the actor's
+        /// reach and the idempotency key were checked, in the order the API has always answered.
+        let body: Result<(Case, Identity, FilingContext), any Error>
+    }
+
+    /// Decodes the body, then reads the taxpayer, its filing frequency, the year's returns and its credit in one
+    /// round trip (`Store.filingContext`), and checks that the actor may file for the taxpayer. A body that does
+    /// not decode reads the taxpayer alone: its refusal waits until the reach is checked.
+    func read(by actor: Actor, taxpayerID: String, caseJSON: String) async throws -> FilingInput {
+        let (c, identity): (Case, Identity)
+        do { (c, identity) = try Self.decodeReturn(caseJSON) } catch {
+            return FilingInput(taxpayer: try await access.fileableTaxpayer(taxpayerID, by: actor), caseJSON: caseJSON, body: .failure(error))
+        }
+        try TextInput.check(taxpayerID, field: "taxpayer", maxLength: TextInput.maxIdentifier)
+        let context = try await store.filingContext(taxpayer: taxpayerID, section: identity.section, year: identity.year, returnID: identity.returnID,
+                                                    vatYear: c.vat?.period.year)
+        return FilingInput(taxpayer: try access.fileable(context.taxpayer, by: actor), caseJSON: caseJSON, body: .success((c, identity, context)))
+    }
+
+    /// A body as a case of exactly one section, and that return's identity. Knows nothing of the registry.
+    static func decodeReturn(_ caseJSON: String) throws -> (Case, Identity) {
+        let c = try CaseDecoder.decode(try Self.caseWithoutTaxpayer(caseJSON))
         let sections = [c.vat != nil, c.eit != nil, c.businessIncome != nil].filter { $0 }.count
         guard sections == 1, c.localTaxes == nil, c.businessTax == nil else {
             throw ServiceError.invalid(field: "case", zh: "一次申报只能包含 vat、eit、business_income 之一", en: "a return holds exactly one of vat, eit, business_income")
@@ -176,10 +203,15 @@ public struct FilingService: Sendable {
             throw ServiceError.invalid(field: "eit.annual", zh: "此处申报季度预缴；年度汇算清缴不在本申报表中（可用 /api/v1/calc 计算）",
                                        en: "this return is the quarterly prepayment; the annual settlement is not filed here (compute it with /api/v1/calc)")
         }
+        return (c, identity(of: c))
+    }
+
+    func assess(_ input: FilingInput, declaredTax: Money?) throws -> Assessment {
+        var (c, identity, context) = try input.body.get()
+        let taxpayer = input.taxpayer
         c.taxpayer = taxpayer.facts
         let today = Self.chinaDay(now())
-        let identity = Self.identity(of: c)
-        try await checkRegistry(taxpayer, c, identity, today: today)
+        try checkRegistry(taxpayer, c, identity, vatFrequency: context.vatFrequency, today: today)
         let started = DispatchTime.now().uptimeNanoseconds
         let d = try engine.determine(c)
         DomainMetrics.engine(section: c.vat != nil ? "vat" : c.eit != nil ? "eit" : "business_income", nanoseconds: DomainMetrics.since(started))
@@ -199,13 +231,12 @@ public struct FilingService: Sendable {
                 : Prompt(code: "relief_not_due", zh: "申报税额 \(declaredTax) 低于计算的 \(tax)：申报的减免超过政策规定",
                          en: "declared tax \(declaredTax) is below the computed \(tax): relief claimed but not due"))
         }
-        let earlier = try await store.currentReturns(taxpayer: taxpayer.id, section: identity.section, year: identity.year)
-            .filter { $0.returnID != identity.returnID }
+        let earlier = context.filedThisYear.filter { $0.returnID != identity.returnID }
         prompts += FilingPrompts.earlierReturns(c, d, earlier: earlier, registeredOn: Day(iso: taxpayer.registered_on))
         prompts += FilingPrompts.deadline(identity, deadlines: deadlines, today: today, taxDue: tax > .zero)
-        return Assessment(determination: d, caseJSON: caseJSON, section: identity.section, returnID: identity.returnID,
+        return Assessment(determination: d, caseJSON: input.caseJSON, section: identity.section, returnID: identity.returnID,
                           period: identity.period, lastDay: identity.lastDay, tax: tax, relief: relief, prompts: prompts,
-                          screening: ScreeningColumns.encode(c))
+                          screening: ScreeningColumns.encode(c), credit: context.credit)
     }
 
     /// A return's identity: which section, which return (section and period), and the month its deadline falls in.
@@ -230,7 +261,7 @@ public struct FilingService: Sendable {
 
     /// The registry's facts that a return must agree with: the period has ended, lies within the taxpayer's
     /// registration, and (VAT) matches the filing frequency (纳税期限) registered for that year.
-    func checkRegistry(_ t: TaxpayerRow, _ c: Case, _ id: Identity, today: Day) async throws {
+    func checkRegistry(_ t: TaxpayerRow, _ c: Case, _ id: Identity, vatFrequency: String?, today: Day) throws {
         if id.lastDay >= today {
             throw ServiceError.invalid(field: id.field, zh: "所属期 \(id.period) 尚未结束，不能申报", en: "the period \(id.period) has not ended yet; it cannot be filed")
         }
@@ -241,7 +272,7 @@ public struct FilingService: Sendable {
             throw ServiceError.invalid(field: id.field, zh: "所属期 \(id.period) 晚于注销日期 \(gone)", en: "the period \(id.period) begins after the deregistration on \(gone)")
         }
         guard let v = c.vat else { return }
-        guard let frequency = try await store.vatFrequency(taxpayer: t.id, year: v.period.year) else {
+        guard let frequency = vatFrequency else {
             throw ServiceError.invalid(field: "vat.period", zh: "登记信息中没有 \(v.period.year) 年度的增值税纳税期限（按月或按季），请先向主管税务机关登记",
                                        en: "undetermined: needs the VAT filing frequency (monthly or quarterly) registered for \(v.period.year)")
         }

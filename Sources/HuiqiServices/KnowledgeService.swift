@@ -107,7 +107,7 @@ public struct KnowledgeService: Sendable {
 
     static func digest(_ d: ParameterDefinition) -> String {
         let text = d.versions.map { "\($0.from)|\($0.to?.description ?? "")|\($0.key ?? "")|\($0.value)|\($0.cite)" }.joined(separator: "\n")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16).description
+        return TextDigest.sha256Hex(text).prefix(16).description
     }
 
     // MARK: writing

@@ -104,6 +104,15 @@ extension Store {
                 problems.append(Problem(what: "\(table) of \(try row.decode(column: "taxpayer_id", as: String.self)): no such taxpayer"))
             }
         }
+        // Versions and pointers whose taxpayer, versions whose filer, is missing (migration 023).
+        for (table, column, referenced) in M023FilingLocksNoRegistryRow.keys {
+            for row in try await db.raw("""
+                SELECT DISTINCT x.\(unsafeRaw: column) AS id FROM \(unsafeRaw: table) x
+                WHERE NOT EXISTS (SELECT 1 FROM \(unsafeRaw: referenced) r WHERE r.id = x.\(unsafeRaw: column)) ORDER BY 1 LIMIT \(bind: limit)
+                """).all() {
+                problems.append(Problem(what: "\(table).\(column) \(try row.decode(column: "id", as: String.self)): no such row in \(referenced)"))
+            }
+        }
         return problems
     }
 }

@@ -23,12 +23,6 @@ extension Store {
         try await db.insert(into: "api_tokens").columns("token_hash", "user_id", "created_at", "expires_at")
             .values(SQLBind(tokenHash), SQLBind(user), SQLBind(at), SQLBind(expires)).run()
     }
-    /// The user of a token that has not expired at `now` (ISO text compares in time order).
-    public func user(tokenHash: String, now: String) async throws -> UserRow? {
-        try await db.raw("""
-            SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = \(bind: tokenHash) AND t.expires_at > \(bind: now)
-            """).first(decoding: UserRow.self)
-    }
     /// Logging out of the API ends the token (tokens are credentials, not records: they may be deleted).
     public func deleteToken(hash: String) async throws {
         try await db.delete(from: "api_tokens").where("token_hash", .equal, hash).run()

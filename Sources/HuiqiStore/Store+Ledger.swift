@@ -111,16 +111,17 @@ extension Store {
     }
 
     /// What filing needs to know before it writes: the balance, the offset already applied to this return by
-    /// earlier versions, and whether the return itself was credited (a return never offsets its own credit).
-    public func creditState(taxpayer: String, tax: String, returnID: String) async throws -> (balance: Int64, applied: Int64, selfCredited: Bool) {
+    /// earlier versions, and whether the return itself was credited (a return never offsets its own credit). On
+    /// PostgreSQL, filing reads it within `filingContext`'s one statement.
+    public func creditState(taxpayer: String, tax: String, returnID: String) async throws -> CreditState {
         let row = try await db.raw("""
             SELECT (SELECT balance_fen FROM ledger_entries WHERE taxpayer_id = \(bind: taxpayer) AND tax = \(bind: tax) ORDER BY seq DESC LIMIT 1) AS balance,
                    (SELECT CAST(COALESCE(SUM(-amount_fen), 0) AS BIGINT) FROM ledger_entries WHERE taxpayer_id = \(bind: taxpayer) AND tax = \(bind: tax)
                        AND kind = 'offset' AND return_id = \(bind: returnID)) AS applied,
                    (SELECT COUNT(*) FROM notices WHERE taxpayer_id = \(bind: taxpayer) AND return_id = \(bind: returnID) AND kind = 'overpayment') AS credited
             """).first()!
-        return (try row.decode(column: "balance", as: Int64?.self) ?? 0, try row.decode(column: "applied", as: Int64.self),
-                try row.decode(column: "credited", as: Int64.self) > 0)
+        return CreditState(balanceFen: try row.decode(column: "balance", as: Int64?.self) ?? 0, appliedFen: try row.decode(column: "applied", as: Int64.self),
+                           selfCredited: try row.decode(column: "credited", as: Int64.self) > 0)
     }
 
     /// Appends a return version and applies the available credit to it, in one transaction: the offset for this

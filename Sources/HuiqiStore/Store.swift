@@ -69,7 +69,7 @@ public struct ReturnVersionRow: Codable, Sendable, Equatable {
 }
 
 /// The current version of one return, as the filing prompts read it.
-public struct FiledPeriod: Sendable {
+public struct FiledPeriod: Sendable, Equatable {
     public let returnID: String, period: String, version: Int, caseJSON: String
 }
 
@@ -159,9 +159,14 @@ public struct Store: Sendable {
 
     /// Appends the next version of a return and its audit entry atomically, and returns the version number.
     /// The version comes from the `current_returns` pointer, advanced by an upsert whose row lock serializes
-    /// concurrent corrections of the same return. On PostgreSQL the three writes are one statement (one round trip,
-    /// one commit); SQLite cannot nest writes in a WITH, so it runs them in a transaction.
+    /// concurrent corrections of the same return. On PostgreSQL the three writes are one prepared statement (one
+    /// round trip, one commit: `AppendVersionStatement`); SQLite cannot nest writes in a WITH, so it runs them in a transaction.
     public func appendVersion(_ r: ReturnVersionRow, auditID: String, remote: String?, detail: String) async throws -> Int {
+        if let postgres = postgresDatabase {
+            let rows = try await Self.runPrepared(AppendVersionStatement(row: r, auditID: auditID, remote: remote, detail: detail), on: postgres, logger: logger)
+            guard let version = rows.first else { throw StoreError.malformedPage }
+            return Int(version)
+        }
         let object = "\(r.taxpayer_id)/\(r.return_id)/v"
         let advance: SQLQueryString = """
             INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json, screening, computed_tax_fen, declared_tax_fen)
@@ -180,18 +185,6 @@ public struct Store: Sendable {
                 \(bind: r.declared_tax_fen), \(bind: r.idempotency_key), \(bind: r.filed_by), \(bind: r.filed_at), \(bind: r.prompts_json),
                 \(bind: r.request_digest)
             """
-        }
-        if db.dialect.name == "postgresql" {
-            let row = try await db.raw("""
-                WITH c AS (\(advance)),
-                v AS (\(insertVersion("c.version")) FROM c RETURNING version),
-                a AS (INSERT INTO audit_log (id, at, user_id, action, object, detail, remote)
-                      SELECT \(bind: auditID), \(bind: r.filed_at), \(bind: r.filed_by),
-                             CASE WHEN version = 1 THEN 'file_return' ELSE 'correct_return' END,
-                             \(bind: object) || version, \(bind: detail), \(bind: remote) FROM v)
-                SELECT version FROM v
-                """).first()
-            return try row!.decode(column: "version", as: Int.self)
         }
         guard let database else { throw StoreError.noTransactions }
         return try await Store.serializingAudit(db) {

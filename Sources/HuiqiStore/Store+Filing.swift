@@ -1,0 +1,191 @@
+import FluentPostgresDriver
+import Foundation
+import NIOCore
+
+/// What filing reads before it writes: the taxpayer, its VAT filing frequency (纳税期限) for the return's year, the
+/// section's returns already filed that year (for the prompts) and the credit state (for 抵顶).
+public struct FilingContext: Sendable, Equatable {
+    /// nil: no taxpayer has this id.
+    public let taxpayer: TaxpayerRow?
+    /// `monthly` or `quarterly`; nil when the registry holds none for the year asked, or none was asked.
+    public let vatFrequency: String?
+    /// The current version of each return of the section whose period lies in the year, in return-id order.
+    public let filedThisYear: [FiledPeriod]
+    public let credit: CreditState
+}
+
+/// A taxpayer's overpayment credit for one tax, as filing sees it before writing a return.
+public struct CreditState: Sendable, Equatable {
+    /// The ledger's balance for the tax (fen, ≥ 0).
+    public let balanceFen: Int64
+    /// What earlier versions of this return already offset (fen).
+    public let appliedFen: Int64
+    /// True when the return itself was credited by a notice: a return never offsets its own credit.
+    public let selfCredited: Bool
+}
+
+/// Filing's statements on PostgreSQL are named prepared statements (PostgresNIO's `PostgresPreparedStatement`): each
+/// connection parses and plans one once, and every later filing only binds and executes it. Through SQLKit every
+/// statement was sent unnamed, so parsed and planned on every filing (docs/performance.md, "Filing at the
+/// database's speed"). SQLite runs the same reads as separate statements: it is embedded, a statement costs no
+/// round trip.
+extension Store {
+    /// Everything filing reads before it writes, for the return `returnID` of `section` in `year`. On PostgreSQL
+    /// one statement, one round trip; `vatYear` asks for the VAT filing frequency of that year.
+    public func filingContext(taxpayer id: String, section: String, year: Int, returnID: String, vatYear: Int?) async throws -> FilingContext {
+        if let postgres = postgresDatabase {
+            let statement = FilingContextStatement(taxpayer: id, frequencyYear: vatYear ?? 0, section: section, yearPattern: "\(year)%",
+                                                   returnID: returnID)
+            return try await Self.runPrepared(statement, on: postgres, logger: logger).first
+                ?? FilingContext(taxpayer: nil, vatFrequency: nil, filedThisYear: [], credit: CreditState(balanceFen: 0, appliedFen: 0, selfCredited: false))
+        }
+        let taxpayer = try await self.taxpayer(id)
+        guard taxpayer != nil else {
+            return FilingContext(taxpayer: nil, vatFrequency: nil, filedThisYear: [], credit: CreditState(balanceFen: 0, appliedFen: 0, selfCredited: false))
+        }
+        var frequency: String?
+        if let vatYear { frequency = try await vatFrequency(taxpayer: id, year: vatYear) }
+        return FilingContext(taxpayer: taxpayer, vatFrequency: frequency,
+                             filedThisYear: try await currentReturns(taxpayer: id, section: section, year: year),
+                             credit: try await creditState(taxpayer: id, tax: section, returnID: returnID))
+    }
+
+    /// The user of a token that has not expired at `now` (ISO text compares in time order). Every API request asks
+    /// it, so on PostgreSQL it is a prepared statement.
+    public func user(tokenHash: String, now: String) async throws -> UserRow? {
+        if let postgres = postgresDatabase {
+            return try await Self.runPrepared(TokenUserStatement(tokenHash: tokenHash, now: now), on: postgres, logger: logger).first
+        }
+        return try await db.raw("""
+            SELECT u.* FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = \(bind: tokenHash) AND t.expires_at > \(bind: now)
+            """).first(decoding: UserRow.self)
+    }
+
+    /// The PostgreSQL database behind the store, when it is one and is not a transaction's connection.
+    var postgresDatabase: (any PostgresDatabase)? { isPostgres ? database as? any PostgresDatabase : nil }
+
+    var logger: Logger { database?.logger ?? Store.fallbackLogger }
+    static let fallbackLogger = Logger(label: "huiqi-store")
+
+    /// Runs a prepared statement on a connection of the pool and collects its rows.
+    static func runPrepared<S: PostgresPreparedStatement>(_ statement: S, on postgres: any PostgresDatabase, logger: Logger) async throws -> [S.Row]
+        where S.Row: Sendable
+    {
+        try await postgres.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                var rows: [S.Row] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                return rows
+            }
+        }.get()
+    }
+}
+
+/// `Store.filingContext` on PostgreSQL. The returns already filed come as four arrays from one scan of
+/// `current_returns` (its key begins with the taxpayer).
+struct FilingContextStatement: PostgresPreparedStatement {
+    static let name = "huiqi_filing_context_v1"
+    static let sql = """
+        SELECT t.id, t.name, t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id, t.registered_on, t.deregistered_on,
+          (SELECT frequency FROM vat_filing_frequencies f WHERE f.taxpayer_id = t.id AND f.year = $2) AS frequency,
+          e.ids, e.periods, e.versions, e.cases,
+          (SELECT balance_fen FROM ledger_entries l WHERE l.taxpayer_id = t.id AND l.tax = $3 ORDER BY l.seq DESC LIMIT 1) AS balance,
+          (SELECT CAST(COALESCE(SUM(-amount_fen), 0) AS BIGINT) FROM ledger_entries l
+             WHERE l.taxpayer_id = t.id AND l.tax = $3 AND l.kind = 'offset' AND l.return_id = $5) AS applied,
+          (SELECT COUNT(*) FROM notices n WHERE n.taxpayer_id = t.id AND n.return_id = $5 AND n.kind = 'overpayment') AS credited
+        FROM taxpayers t
+        LEFT JOIN LATERAL (
+          SELECT array_agg(c.return_id ORDER BY c.return_id) AS ids, array_agg(c.period ORDER BY c.return_id) AS periods,
+                 array_agg(CAST(c.version AS BIGINT) ORDER BY c.return_id) AS versions, array_agg(c.case_json ORDER BY c.return_id) AS cases
+          FROM current_returns c WHERE c.taxpayer_id = t.id AND c.section = $3 AND c.period LIKE $4
+        ) e ON true
+        WHERE t.id = $1
+        """
+    typealias Row = FilingContext
+    static let bindingDataTypes: [PostgresDataType] = [.text, .int4, .text, .text, .text]
+    let taxpayer: String, frequencyYear: Int, section: String, yearPattern: String, returnID: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var b = PostgresBindings(capacity: 5)
+        b.append(taxpayer); b.append(Int32(clamping: frequencyYear)); b.append(section); b.append(yearPattern); b.append(returnID)
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> FilingContext {
+        let r = row.makeRandomAccess()
+        func text(_ column: String) throws -> String { try r[column].decode(String.self) }
+        let taxpayer = TaxpayerRow(id: try text("id"), name: try text("name"), kind: try text("kind"), vat_status: try text("vat_status"),
+                                   industry: try text("industry"), restricted_industry: try r["restricted_industry"].decode(Bool.self),
+                                   region: try text("region"), office_id: try text("office_id"), registered_on: try text("registered_on"),
+                                   deregistered_on: try r["deregistered_on"].decode(String?.self))
+        let ids = try r["ids"].decode([String]?.self) ?? [], periods = try r["periods"].decode([String]?.self) ?? []
+        let versions = try r["versions"].decode([Int64]?.self) ?? [], cases = try r["cases"].decode([String]?.self) ?? []
+        guard periods.count == ids.count, versions.count == ids.count, cases.count == ids.count else { throw StoreError.malformedPage }
+        let filed = ids.indices.map { FiledPeriod(returnID: ids[$0], period: periods[$0], version: Int(versions[$0]), caseJSON: cases[$0]) }
+        return FilingContext(taxpayer: taxpayer, vatFrequency: try r["frequency"].decode(String?.self), filedThisYear: filed,
+                             credit: CreditState(balanceFen: try r["balance"].decode(Int64?.self) ?? 0, appliedFen: try r["applied"].decode(Int64.self),
+                                                 selfCredited: try r["credited"].decode(Int64.self) > 0))
+    }
+}
+
+/// `Store.user(tokenHash:now:)` on PostgreSQL.
+struct TokenUserStatement: PostgresPreparedStatement {
+    static let name = "huiqi_token_user_v1"
+    static let sql = """
+        SELECT u.id, u.login, u.password_hash, u.role, u.office_id, u.display_name, u.auth_version
+        FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.expires_at > $2
+        """
+    typealias Row = UserRow
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text]
+    let tokenHash: String, now: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var b = PostgresBindings(capacity: 2)
+        b.append(tokenHash); b.append(now)
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> UserRow {
+        let (id, login, hash, role, office, display, version) = try row.decode((String, String, String, String, String?, String, Int64).self)
+        return UserRow(id: id, login: login, password_hash: hash, role: role, office_id: office, display_name: display, auth_version: version)
+    }
+}
+
+/// `Store.appendVersion` on PostgreSQL: the pointer advanced, the version and its audit entry, in one statement.
+struct AppendVersionStatement: PostgresPreparedStatement {
+    static let name = "huiqi_append_version_v1"
+    static let sql = """
+        WITH c AS (
+          INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json, screening, computed_tax_fen, declared_tax_fen)
+          VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8)
+          ON CONFLICT (taxpayer_id, return_id) DO UPDATE SET version = current_returns.version + 1, case_json = excluded.case_json,
+              screening = excluded.screening, computed_tax_fen = excluded.computed_tax_fen, declared_tax_fen = excluded.declared_tax_fen
+          RETURNING version),
+        v AS (
+          INSERT INTO return_versions (taxpayer_id, return_id, version, section, period, case_json, determination_json,
+              computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at, prompts_json, request_digest)
+          SELECT $1, $2, c.version, $3, $4, $5, $9, $7, $10, $8, $11, $12, $13, $14, $15 FROM c
+          RETURNING version),
+        a AS (
+          INSERT INTO audit_log (id, at, user_id, action, object, detail, remote)
+          SELECT $16, $13, $12, CASE WHEN version = 1 THEN 'file_return' ELSE 'correct_return' END, $17 || version, $18, $19 FROM v)
+        SELECT CAST(version AS BIGINT) FROM v
+        """
+    typealias Row = Int64
+    /// Declared, not inferred from the first filing's values: a NULL there would leave a parameter's type to guessing.
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .text, .text, .text, .int8, .int8, .text, .int8,
+                                                        .text, .text, .text, .text, .text, .text, .text, .text, .text]
+    let row: ReturnVersionRow, auditID: String, remote: String?, detail: String
+
+    func makeBindings() throws -> PostgresBindings {
+        let r = row
+        var b = PostgresBindings(capacity: 19)
+        b.append(r.taxpayer_id); b.append(r.return_id); b.append(r.section); b.append(r.period); b.append(r.case_json)
+        b.append(r.screening); b.append(r.computed_tax_fen); b.append(r.declared_tax_fen); b.append(r.determination_json)
+        b.append(r.relief_fen); b.append(r.idempotency_key); b.append(r.filed_by); b.append(r.filed_at); b.append(r.prompts_json)
+        b.append(r.request_digest); b.append(auditID); b.append("\(r.taxpayer_id)/\(r.return_id)/v"); b.append(detail); b.append(remote)
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import HuiqiStore
+import SQLKit
+import Testing
+import Vapor
+
+/// What filing reads before it writes (`Store.filingContext`): on PostgreSQL one prepared statement, elsewhere one
+/// statement per fact. Both ways must give the same answer, and the right one.
+@Suite struct FilingContextTests {
+    @Test(arguments: Backend.allCases)
+    func oneStatementReadsWhatSeparateStatementsRead(_ backend: Backend) async throws {
+        try await withHuiqi(backend, closedPeriod: true) { app in
+            let store = Store(app.db)
+            // The same database without Fluent: the statement-by-statement path, also on PostgreSQL.
+            let plain = Store(sql: try #require(app.db as? any SQLDatabase))
+            let company = "91310115MA0000001Y"
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            // The closed period (2026-Q1), filed again.
+            let corrected = try await call(app, .POST, "/api/v1/taxpayers/\(company)/returns", token: t, body: vatQ2)
+            #expect(corrected.status == .created, "\(corrected.body)")
+            let version = try #require(Int(corrected.json?["return"]?["version"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? ""))
+
+            let fast = try await store.filingContext(taxpayer: company, section: "vat", year: 2026, returnID: "vat:2026-Q2", vatYear: 2026)
+            let slow = try await plain.filingContext(taxpayer: company, section: "vat", year: 2026, returnID: "vat:2026-Q2", vatYear: 2026)
+            #expect(fast == slow)
+            #expect(fast.taxpayer?.id == company && fast.taxpayer?.office_id == "13101150100")
+            #expect(fast.vatFrequency == "quarterly")
+            // The year's VAT returns as filed: 2026-Q1 at its latest version, with the corrected case.
+            #expect(fast.filedThisYear.map(\.returnID) == ["vat:2026-Q1"] && fast.filedThisYear.first?.version == version)
+            #expect(fast.filedThisYear.first?.caseJSON == vatQ2)
+            // Another year holds none; no VAT year asked, no frequency read.
+            let other = try await store.filingContext(taxpayer: company, section: "vat", year: 2019, returnID: "vat:2019-Q2", vatYear: nil)
+            #expect(other.filedThisYear.isEmpty && other.vatFrequency == nil && other.taxpayer?.id == company)
+            #expect(other == (try await plain.filingContext(taxpayer: company, section: "vat", year: 2019, returnID: "vat:2019-Q2", vatYear: nil)))
+
+            // A return credited by an overpayment notice (screening of the closed period) is credited to itself, and the
+            // ledger holds the credit.
+            let credited = try #require(try await plain.db.raw("""
+                SELECT taxpayer_id, return_id FROM notices WHERE kind = 'overpayment' AND return_id LIKE 'vat:%' ORDER BY id LIMIT 1
+                """).first())
+            let (taxpayer, returnID) = (try credited.decode(column: "taxpayer_id", as: String.self), try credited.decode(column: "return_id", as: String.self))
+            let year = try #require(Int(returnID.dropFirst(4).prefix(4)))
+            let fastCredit = try await store.filingContext(taxpayer: taxpayer, section: "vat", year: year, returnID: returnID, vatYear: year)
+            #expect(fastCredit == (try await plain.filingContext(taxpayer: taxpayer, section: "vat", year: year, returnID: returnID, vatYear: year)))
+            #expect(fastCredit.credit.selfCredited && fastCredit.credit.balanceFen > 0 && fastCredit.credit.appliedFen == 0)
+            #expect(fastCredit.credit.balanceFen == (try await store.ledgerBalance(taxpayer: taxpayer, tax: "vat")))
+
+            // No taxpayer with the id: nothing, both ways.
+            let none = try await store.filingContext(taxpayer: "91310115MA000000XX", section: "vat", year: 2026, returnID: "vat:2026-Q2", vatYear: 2026)
+            #expect(none.taxpayer == nil && none.filedThisYear.isEmpty && none.vatFrequency == nil)
+            #expect(none == (try await plain.filingContext(taxpayer: "91310115MA000000XX", section: "vat", year: 2026, returnID: "vat:2026-Q2", vatYear: 2026)))
+        }
+    }
+}
