@@ -36,12 +36,12 @@ public enum TextDigest {
     /// Lowercase hex of a digest's bytes. Every API request digests its token: `String(format:)` per byte cost more
     /// than the hash itself (docs/performance.md, "Filing at the database's speed").
     public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        for byte in digest { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 15)]) }
+        for byte in digest { out.append(hexDigits[Int(byte >> 4)]); out.append(hexDigits[Int(byte & 15)]) }
         return String(decoding: out, as: UTF8.self)
     }
+    private static let hexDigits = Array("0123456789abcdef".utf8)
     /// SHA-256 of a file's bytes, read a megabyte at a time.
     public static func sha256Hex(file path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }

@@ -294,7 +294,8 @@ public enum StoreError: Error, Equatable {
     case noTransactions
     /// The database refused a write by a constraint (a unique key another writer took first).
     case constraint
-    /// A page the database assembled as text could not be read back (a bug, never bad input).
+    /// An answer of the database could not be read as expected (a bug, never bad input): a page it assembled as
+    /// text, or a prepared statement's rows (`Store+Filing.swift`).
     case malformedPage
 }
 
