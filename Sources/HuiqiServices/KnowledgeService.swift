@@ -68,13 +68,18 @@ public struct KBDraft: Codable, Sendable {
 public struct KnowledgeService: Sendable {
     public let store: Store
     public let parameters: ParameterSet
-    public let analyzer: SearchAnalyzer
+    /// The analyzer given at init; none: the bundled one.
+    private let givenAnalyzer: SearchAnalyzer?
+    /// Segments texts and queries. The bundled analyzer (jieba's lexicon, about 1.5 s to load) is loaded the first
+    /// time something indexes or searches, not when the platform is assembled: `huiqi screen` and the other jobs
+    /// never search.
+    public var analyzer: SearchAnalyzer { givenAnalyzer ?? .shared }
     public let now: @Sendable () -> Date
     public static let taxes = ["vat", "bt", "eit", "pit", "local", "general"]
     public static let approvePermission = "kb.approve"
 
-    public init(store: Store, parameters: ParameterSet, analyzer: SearchAnalyzer = .shared, now: @escaping @Sendable () -> Date) {
-        self.store = store; self.parameters = parameters; self.analyzer = analyzer; self.now = now
+    public init(store: Store, parameters: ParameterSet, analyzer: SearchAnalyzer? = nil, now: @escaping @Sendable () -> Date) {
+        self.store = store; self.parameters = parameters; givenAnalyzer = analyzer; self.now = now
     }
 
     // MARK: reading
