@@ -12,6 +12,9 @@ public struct FilingContext: Sendable, Equatable {
     /// The current version of each return of the section whose period lies in the year, in return-id order.
     public let filedThisYear: [FiledPeriod]
     public let credit: CreditState
+    /// The answer for an id no taxpayer has.
+    static let noTaxpayer = FilingContext(taxpayer: nil, vatFrequency: nil, filedThisYear: [],
+                                          credit: CreditState(balanceFen: 0, appliedFen: 0, selfCredited: false))
 }
 
 /// A taxpayer's overpayment credit for one tax, as filing sees it before writing a return.
@@ -36,13 +39,10 @@ extension Store {
         if let postgres = postgresDatabase {
             let statement = FilingContextStatement(taxpayer: id, frequencyYear: vatYear ?? 0, section: section, yearPattern: "\(year)%",
                                                    returnID: returnID)
-            return try await Self.runPrepared(statement, on: postgres, logger: logger).first
-                ?? FilingContext(taxpayer: nil, vatFrequency: nil, filedThisYear: [], credit: CreditState(balanceFen: 0, appliedFen: 0, selfCredited: false))
+            return try await Self.runPrepared(statement, on: postgres, logger: logger).first ?? .noTaxpayer
         }
         let taxpayer = try await self.taxpayer(id)
-        guard taxpayer != nil else {
-            return FilingContext(taxpayer: nil, vatFrequency: nil, filedThisYear: [], credit: CreditState(balanceFen: 0, appliedFen: 0, selfCredited: false))
-        }
+        guard taxpayer != nil else { return .noTaxpayer }
         var frequency: String?
         if let vatYear { frequency = try await vatFrequency(taxpayer: id, year: vatYear) }
         return FilingContext(taxpayer: taxpayer, vatFrequency: frequency,
