@@ -26,8 +26,7 @@ struct BenchOpenFisca: ParsableCommand {
             p.kind.append(0); p.region.append(310115); p.restricted.append(false); p.industrial.append(false); p.monthsOperated.append(0)
             // Heavy-tailed sales of the quarter: most under 600,000 yuan, one in twenty up to 2,000,000.
             let amount = random.below(20) == 0 ? random.below(200_000_000) : random.below(60_000_000)
-            p.lines.kind.append(0); p.lines.amount.append(amount); p.lines.deduction.append(0); p.lines.ratePPM.append(30_000)
-            p.lines.special.append(false); p.lines.waived.append(false)
+            p.lines.append(kind: 0, amountFen: amount, deductionFen: 0, ratePPM: 30_000, special: false, waived: false)
             p.lineStart.append(Int32(p.lines.count)); p.quarterStart.append(0)
         }
         let evaluator: BatchEvaluator

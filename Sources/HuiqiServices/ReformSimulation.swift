@@ -26,12 +26,10 @@ public struct SyntheticPopulation: Sendable {
                 let k = below(100)
                 let saleKind: UInt8 = k < 45 ? 0 : (k < 55 ? 1 : (k < 90 ? 2 : (k < 95 ? 3 : 4)))
                 let amount = below(20) == 0 ? below(200_000_000) : below(20_000_000)  // up to 2,000,000.00 yuan
-                p.lines.kind.append(kind == 3 && saleKind == 4 ? 0 : saleKind)
-                p.lines.amount.append(amount)
-                p.lines.deduction.append(saleKind == 2 && below(10) == 0 ? amount / 4 : 0)
-                p.lines.ratePPM.append(saleKind == 4 ? 50_000 : 30_000)
-                p.lines.special.append(below(10) == 0)
-                p.lines.waived.append(false)
+                // The same draws, in the same order, as when each column was appended on its own.
+                let deduction = saleKind == 2 && below(10) == 0 ? amount / 4 : 0
+                p.lines.append(kind: kind == 3 && saleKind == 4 ? 0 : saleKind, amountFen: amount, deductionFen: deduction,
+                               ratePPM: saleKind == 4 ? 50_000 : 30_000, special: below(10) == 0, waived: false)
             }
             p.lineStart.append(Int32(p.lines.count))
             if kind == 0 && eit {

@@ -66,17 +66,9 @@ public enum ScreeningColumns {
                 lines.truncate(to: start)
                 return nil
             }
-            lines.kind.append(kind); lines.amount.append(amount); lines.ratePPM.append(rate); lines.deduction.append(deduction)
-            lines.special.append(f[4].first == UInt8(ascii: "1")); lines.waived.append(f[5].first == UInt8(ascii: "1"))
+            lines.append(kind: kind, amountFen: amount, deductionFen: deduction, ratePPM: rate,
+                         special: f[4].first == UInt8(ascii: "1"), waived: f[5].first == UInt8(ascii: "1"))
         }
         return months
-    }
-}
-
-extension VATLines {
-    /// Drops the lines from `count` on (a record whose compact form turned out unreadable).
-    mutating func truncate(to count: Int) {
-        kind.removeLast(kind.count - count); amount.removeLast(amount.count - count); deduction.removeLast(deduction.count - count)
-        ratePPM.removeLast(ratePPM.count - count); special.removeLast(special.count - count); waived.removeLast(waived.count - count)
     }
 }

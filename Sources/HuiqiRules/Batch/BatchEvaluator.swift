@@ -70,7 +70,13 @@ public struct BatchEvaluator: Sendable {
                 vat.withPointers { vat in
                     // VAT, then EIT: two passes over the chunk, each with fewer columns, registers and branches.
                     for i in lo..<hi { vatOne(pv, view, i, vat: vat, hubei: hubei, sink: sink) }
-                    for i in lo..<hi { eitOne(pv, i, limits: eitLimits, sink: sink) }
+                    // The year's schedule is chosen here, once, so each loop is compiled for one schedule.
+                    switch eitRules.schedule {
+                    case .flat: eitChunk(pv, lo..<hi, EITKernel.FlatSchedule.self, limits: eitLimits, sink: sink)
+                    case .wholeAmountCap: eitChunk(pv, lo..<hi, EITKernel.WholeAmountCapSchedule.self, limits: eitLimits, sink: sink)
+                    case .bands: eitChunk(pv, lo..<hi, EITKernel.BandsSchedule.self, limits: eitLimits, sink: sink)
+                    case .flatInclusion: eitChunk(pv, lo..<hi, EITKernel.FlatInclusionSchedule.self, limits: eitLimits, sink: sink)
+                    }
                 }
             }
             let group = DispatchGroup()
@@ -134,9 +140,15 @@ public struct BatchEvaluator: Sendable {
         sink.ve[i] = vat?.0 ?? 0; sink.vt[i] = vat?.1 ?? 0; sink.vr[i] = vat?.2 ?? 0
     }
 
+    /// EIT of records `range`, with the quarter's step compiled for the year's schedule `S`.
+    func eitChunk<S: EITKernel.Schedule>(_ p: PopulationView, _ range: Range<Int>, _ schedule: S.Type,
+                                         limits eitLimits: (EITKernel.Limits, EITKernel.Limits), sink: Sink) {
+        for i in range { eitOne(p, i, schedule, limits: eitLimits, sink: sink) }
+    }
+
     /// EIT of one record.
     @inline(__always)
-    func eitOne(_ p: PopulationView, _ i: Int, limits eitLimits: (EITKernel.Limits, EITKernel.Limits), sink: Sink) {
+    func eitOne<S: EITKernel.Schedule>(_ p: PopulationView, _ i: Int, _ schedule: S.Type, limits eitLimits: (EITKernel.Limits, EITKernel.Limits), sink: Sink) {
         let enterprise = p.kind[i] == 0  // TaxpayerKind index 0
         // EIT: enterprises only (RULES §3.1); a quarter needing the 2015 apportionment refuses the record.
         let qlo = Int(p.quarterStart[i]), qhi = Int(p.quarterStart[i + 1])
@@ -146,7 +158,7 @@ public struct BatchEvaluator: Sendable {
         if status == BatchResult.ok && qhi > qlo {
             let limits = eitRules.needsIndustry && p.industrial[i] ? eitLimits.0 : eitLimits.1
             for q in qlo..<qhi {
-                last = EITKernel.step(eitRules, running: &running, limits: limits, restricted: p.restricted[i],
+                last = EITKernel.step(eitRules, schedule, running: &running, limits: limits, restricted: p.restricted[i],
                                       employees: (p.employeesStart[q], p.employeesEnd[q]), assetsFen: (p.assetsStart[q], p.assetsEnd[q]),
                                       income: Money(fen: p.incomeYTD[q]), late: q - qlo == 3)
                 if last.needsApportionment { status = BatchResult.refused; break }

@@ -121,21 +121,44 @@ public enum EITKernel {
         public init() {}
     }
 
-    /// Tax on income y under the year's schedule, for a qualifying enterprise (RULES §3.3). `late` is true for a
-    /// Q4 prepayment or the settlement (the 2015 cap of the year's end applies).
-    @inline(__always)
-    static func preferentialTax(_ r: EITRuleSet, _ y: Money, late: Bool, apportion: inout Bool) -> Exact {
-        switch r.schedule {
-        case .flat: return Exact.product(y, r.slpeRate)
-        case .wholeAmountCap:
+    /// Tax on income y under one schedule, for a qualifying enterprise (RULES §3.3). `late` is true for a Q4
+    /// prepayment or the settlement (the 2015 cap of the year's end applies). Each schedule is a type, so that the
+    /// batch path, which knows the year's schedule before its loop, gets a step compiled for that schedule alone;
+    /// `AnySchedule` chooses by the rule set, for the single case.
+    protocol Schedule { static func tax(_ r: borrowing EITRuleSet, _ y: Money, late: Bool, apportion: inout Bool) -> Exact }
+
+    enum FlatSchedule: Schedule {
+        @inline(__always) static func tax(_ r: borrowing EITRuleSet, _ y: Money, late: Bool, apportion: inout Bool) -> Exact {
+            Exact.product(y, r.slpeRate)
+        }
+    }
+    enum WholeAmountCapSchedule: Schedule {
+        @inline(__always) static func tax(_ r: borrowing EITRuleSet, _ y: Money, late: Bool, apportion: inout Bool) -> Exact {
             let start = r.capAtStart!, end = r.capAtEnd!
             if y <= start { return Exact.product(y, r.halvedRate) }
             if start != end && y <= end && late { apportion = true }
             return Exact.product(y, r.slpeRate)
-        case .bands:
+        }
+    }
+    enum BandsSchedule: Schedule {
+        @inline(__always) static func tax(_ r: borrowing EITRuleSet, _ y: Money, late: Bool, apportion: inout Bool) -> Exact {
             let b1 = min(y, r.band1Upper)
             return Exact.product(b1, r.band1Rate) + Exact.product(y - b1, r.band2Rate)
-        case .flatInclusion: return Exact.product(y, r.halvedRate)
+        }
+    }
+    enum FlatInclusionSchedule: Schedule {
+        @inline(__always) static func tax(_ r: borrowing EITRuleSet, _ y: Money, late: Bool, apportion: inout Bool) -> Exact {
+            Exact.product(y, r.halvedRate)
+        }
+    }
+    enum AnySchedule: Schedule {
+        @inline(__always) static func tax(_ r: borrowing EITRuleSet, _ y: Money, late: Bool, apportion: inout Bool) -> Exact {
+            switch r.schedule {
+            case .flat: FlatSchedule.tax(r, y, late: late, apportion: &apportion)
+            case .wholeAmountCap: WholeAmountCapSchedule.tax(r, y, late: late, apportion: &apportion)
+            case .bands: BandsSchedule.tax(r, y, late: late, apportion: &apportion)
+            case .flatInclusion: FlatInclusionSchedule.tax(r, y, late: late, apportion: &apportion)
+            }
         }
     }
 
@@ -145,6 +168,15 @@ public enum EITKernel {
     public static func step(_ r: borrowing EITRuleSet, running s: inout Running, limits: Limits, restricted: Bool,
                             employees: (Int64, Int64), assetsFen: (Int64, Int64), income y: Money,
                             late: Bool, settlement: Bool = false) -> EITStepResult {
+        step(r, AnySchedule.self, running: &s, limits: limits, restricted: restricted, employees: employees, assetsFen: assetsFen,
+             income: y, late: late, settlement: settlement)
+    }
+
+    /// `step` under a schedule known beforehand (`S`), the same mechanics.
+    @inline(__always)
+    static func step<S: Schedule>(_ r: borrowing EITRuleSet, _ schedule: S.Type, running s: inout Running, limits: Limits, restricted: Bool,
+                                  employees: (Int64, Int64), assetsFen: (Int64, Int64), income y: Money,
+                                  late: Bool, settlement: Bool = false) -> EITStepResult {
         if !settlement {
             s.employeesSum += employees.0 + employees.1
             s.assetsSumFen += assetsFen.0 + assetsFen.1
@@ -162,7 +194,7 @@ public enum EITKernel {
         let yPlus = max(y, .zero)
         let full = Exact.product(yPlus, r.standardRate)
         var apportion = false
-        let preferential = preferentialTax(r, yPlus, late: late, apportion: &apportion)
+        let preferential = S.tax(r, yPlus, late: late, apportion: &apportion)
         o.needsApportionment = apportion && o.failed == 0
         o.tax = o.failed == 0 ? preferential : full
         o.relief = full - o.tax

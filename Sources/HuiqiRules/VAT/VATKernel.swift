@@ -1,13 +1,17 @@
 /// Sales lines in columns, so one case and a population of millions go through the same code without
-/// allocating per record. A case is a population of one (`VATLines(sales:)`).
+/// allocating per record. A case is a population of one (`VATLines(sales:)`). Lines are only appended, through
+/// `append`, which also records each line's class: the columns cannot disagree.
 public struct VATLines: Sendable {
-    public var kind: [UInt8] = []
-    public var amount: [Int64] = []       // fen
-    public var deduction: [Int64] = []    // fen
-    public var ratePPM: [Int64] = []
-    public var special: [Bool] = []
+    public private(set) var kind: [UInt8] = []
+    public private(set) var amount: [Int64] = []       // fen
+    public private(set) var deduction: [Int64] = []    // fen
+    public private(set) var ratePPM: [Int64] = []
+    public private(set) var special: [Bool] = []
     /// A 专票 line whose 1% reduction the taxpayer waived: taxed at its levy rate.
-    public var waived: [Bool] = []
+    public private(set) var waived: [Bool] = []
+    /// Each line's class (`VATKernel.lineClass`), worked out once when the line is added rather than at every
+    /// evaluation: a population is evaluated under many rule sets (baseline, reforms, periods), its lines never change.
+    public private(set) var lineClass: [UInt8] = []
     public init() {}
     public init(sales: [Sale]) {
         reserve(sales.count)
@@ -15,15 +19,27 @@ public struct VATLines: Sendable {
     }
     public mutating func reserve(_ n: Int) {
         kind.reserveCapacity(n); amount.reserveCapacity(n); deduction.reserveCapacity(n); ratePPM.reserveCapacity(n); special.reserveCapacity(n)
-        waived.reserveCapacity(n)
+        waived.reserveCapacity(n); lineClass.reserveCapacity(n)
     }
     public mutating func append(_ s: Sale) {
-        kind.append(s.kind.rawValue); amount.append(s.amount.fen); deduction.append(s.deduction.fen)
-        ratePPM.append(s.rate.ppm); special.append(s.specialInvoice); waived.append(s.waiveReduction)
+        append(kind: s.kind.rawValue, amountFen: s.amount.fen, deductionFen: s.deduction.fen, ratePPM: s.rate.ppm,
+               special: s.specialInvoice, waived: s.waiveReduction)
+    }
+    /// One line from its facts in column form (a kind's raw value, fen, ppm).
+    public mutating func append(kind k: UInt8, amountFen: Int64, deductionFen: Int64, ratePPM r: Int64, special s: Bool, waived w: Bool) {
+        kind.append(k); amount.append(amountFen); deduction.append(deductionFen); ratePPM.append(r); special.append(s); waived.append(w)
+        lineClass.append(UInt8(VATKernel.lineClass(kind: k, special: s, waived: w, ratePPM: r)))
     }
     public mutating func removeAll() {
         kind.removeAll(keepingCapacity: true); amount.removeAll(keepingCapacity: true); deduction.removeAll(keepingCapacity: true)
         ratePPM.removeAll(keepingCapacity: true); special.removeAll(keepingCapacity: true); waived.removeAll(keepingCapacity: true)
+        lineClass.removeAll(keepingCapacity: true)
+    }
+    /// Drops the lines from `count` on (a record whose compact form turned out unreadable).
+    public mutating func truncate(to count: Int) {
+        let n = self.count - count
+        kind.removeLast(n); amount.removeLast(n); deduction.removeLast(n); ratePPM.removeLast(n); special.removeLast(n)
+        waived.removeLast(n); lineClass.removeLast(n)
     }
     public var count: Int { kind.count }
 }
@@ -37,6 +53,7 @@ public struct VATLinesView: @unchecked Sendable {
     public let ratePPM: UnsafeBufferPointer<Int64>
     public let special: UnsafeBufferPointer<Bool>
     public let waived: UnsafeBufferPointer<Bool>
+    public let lineClass: UnsafeBufferPointer<UInt8>
 }
 
 extension VATLines {
@@ -47,7 +64,9 @@ extension VATLines {
                     try ratePPM.withUnsafeBufferPointer { r in
                         try special.withUnsafeBufferPointer { s in
                             try waived.withUnsafeBufferPointer { w in
-                                try body(VATLinesView(kind: k, amount: a, deduction: d, ratePPM: r, special: s, waived: w))
+                                try lineClass.withUnsafeBufferPointer { c in
+                                    try body(VATLinesView(kind: k, amount: a, deduction: d, ratePPM: r, special: s, waived: w, lineClass: c))
+                                }
                             }
                         }
                     }
@@ -317,7 +336,7 @@ public enum VATKernel {
     @inline(__always)
     static func evaluate(_ rules: UnsafePointer<VATRuleSet>, _ table: UnsafePointer<LineTable>, _ plan: UnsafePointer<Plan>,
                          lines: VATLinesView, range: Range<Int>) throws(Refusal) -> VATOutcome {
-        precondition(range.upperBound <= lines.kind.count && range.lowerBound >= 0, "line range outside the columns")
+        precondition(range.upperBound <= lines.lineClass.count && range.lowerBound >= 0, "line range outside the columns")
         var o = VATOutcome()
         // What the lines share, accumulated as bits (no branch on line data), and the tested totals.
         var seen: UInt16 = 0, anyDeduction: UInt8 = 0, anyOtherExemptible: UInt8 = 0
@@ -327,7 +346,7 @@ public enum VATKernel {
         var anyChecked: UInt64 = 0
         for i in range {
             let ppm = lines.ratePPM[i]
-            let c = lineClass(kind: lines.kind[i], special: lines.special[i], waived: lines.waived[i], ratePPM: ppm)
+            let c = Int(lines.lineClass[i])
             let info = table.pointee.info[c]
             seen |= info
             anyChecked |= checked >> UInt64(c)
@@ -354,11 +373,11 @@ public enum VATKernel {
         var exemptFen: Int64 = 0, tax: Int128 = 0
         for i in range {
             let ppm = lines.ratePPM[i]
-            let c = lineClass(kind: lines.kind[i], special: lines.special[i], waived: lines.waived[i], ratePPM: ppm)
+            let c = Int(lines.lineClass[i])
             let base = lines.amount[i] - lines.deduction[i]
-            let (exempt, rate) = lineRate(table, exemptClasses, c, ratePPM: ppm)
-            exemptFen += base & mask(exempt)
-            tax &+= Int128(base) &* Int128(rate & ~mask(exempt))
+            let (exempt, rate) = lineRateMasked(table, exemptClasses, c, ratePPM: ppm)
+            exemptFen += base & exempt
+            tax &+= Int128(base) &* Int128(rate & ~exempt)
         }
         o.exemptFen = exemptFen
         o.tax.units = tax
@@ -375,7 +394,7 @@ public enum VATKernel {
             let lineKind = SaleKind(rawValue: lines.kind[i]) ?? .goods
             goods = goods || lineKind == .goods
             processing = processing || lineKind == .processing
-            let c = lineClass(kind: lines.kind[i], special: lines.special[i], waived: lines.waived[i], ratePPM: lines.ratePPM[i])
+            let c = Int(lines.lineClass[i])
             guard (plan.pointee.checked >> UInt64(c)) & 1 != 0 else { continue }
             if let refusal = lineRefusal(rules.pointee, kind: plan.pointee.kind, lineKind: lineKind, ratePPM: lines.ratePPM[i],
                                          deduction: lines.deduction[i], index: i - range.lowerBound,
@@ -417,10 +436,21 @@ public enum VATKernel {
     /// limit or under §1.5), and the rate it is taxed at otherwise (−1 = exempt under §1.5).
     @inline(__always)
     static func lineRate(_ table: UnsafePointer<LineTable>, _ exemptClasses: UInt64, _ c: Int, ratePPM: Int64) -> (exempt: Bool, ratePPM: Int64) {
-        let limitExempt = (exemptClasses >> UInt64(c)) & 1 == 1
+        let (exempt, rate) = lineRateMasked(table, exemptClasses, c, ratePPM: ratePPM)
+        return (exempt != 0, rate)
+    }
+
+    /// `lineRate` in the form the kernel's loop uses: `exempt` is all ones or zero, and both are selected with masks,
+    /// not branches (whether a line is exempt is as random as its kind, so a branch on it would mispredict).
+    @inline(__always)
+    static func lineRateMasked(_ table: UnsafePointer<LineTable>, _ exemptClasses: UInt64, _ c: Int, ratePPM: Int64) -> (exempt: Int64, ratePPM: Int64) {
+        let limitExempt = Int64(bitPattern: (exemptClasses >> UInt64(c)) & 1)
         let treated = table.pointee.rate[c]
-        let rate = treated == Int64.min ? ratePPM : treated
-        return (limitExempt || rate < 0, rate)
+        let own = mask(treated == Int64.min)
+        let rate = (ratePPM & own) | (treated & ~own)
+        // A negative rate (−1) means exempt under §1.5: its sign bit, as 0 or 1.
+        let treatmentExempt = Int64(bitPattern: UInt64(bitPattern: rate) >> 63)
+        return (0 &- (limitExempt | treatmentExempt), rate)
     }
 
     /// One line's fate, for the trace: the same computation as the kernel's loop, with the return's line table
