@@ -5,6 +5,8 @@
 public struct Engine: Sendable {
     public let parameters: ParameterSet
     public let register: UnconfirmedRegister
+    /// What VAT needs of each period, worked out once per period for this engine's parameters.
+    let vatPeriods = VATPeriodCache()
 
     public init(parameters: ParameterSet, register: UnconfirmedRegister) {
         self.parameters = parameters; self.register = register

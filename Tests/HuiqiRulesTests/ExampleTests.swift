@@ -15,6 +15,31 @@ func fixtureURLs() -> [URL] {
 @Suite struct ExampleTests {
     @Test func allFixturesArePresent() { #expect(fixtureURLs().count == 54) }
 
+    /// An engine keeps what VAT needs of each period (`VATPeriodCache`, by period and by whether the taxpayer is
+    /// an individual). One engine that has already answered every example, in one order and then the other, answers
+    /// each exactly as an engine that never saw another case: the whole output, trace included, and every refusal.
+    @Test func anEngineThatRemembersPeriodsAnswersAsAFreshOne() throws {
+        let dir = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+        let cases = try fixtureURLs().map { url in
+            (url.lastPathComponent, try JSONParser.parse(String(contentsOf: dir.appendingPathComponent(url.lastPathComponent), encoding: .utf8))["input"]!)
+        }
+        func answer(_ e: Engine, _ input: JSON) -> String {
+            do throws(Refusal) { return try e.determine(try CaseDecoder.decode(input)).json.serialized() } catch { return "refused: \(error)" }
+        }
+        // The individuals' 起征点 changed on 2011-11-01: 2011-Q4 straddles it for an individual, not for an enterprise.
+        func quarter2011Q4(_ kind: String) throws -> JSON {
+            try JSONParser.parse(#"{"taxpayer": {"kind": "\#(kind)", "vat_status": "small_scale", "region": "310115"}, "vat": {"period": "2011-Q4", "sales": [{"kind": "goods", "amount": "50000", "rate": "0.03"}]}}"#)
+        }
+        let pair = [("enterprise 2011-Q4", try quarter2011Q4("enterprise")), ("individual 2011-Q4", try quarter2011Q4("individual_business"))]
+        let fresh = Dictionary(uniqueKeysWithValues: try (cases + pair).map { ($0.0, answer(try Engine.bundled(), $0.1)) })
+        #expect(fresh["enterprise 2011-Q4"]?.hasPrefix("{") == true && fresh["individual 2011-Q4"]?.contains("2011-11-01") == true,
+                "\(fresh["enterprise 2011-Q4"] ?? "") / \(fresh["individual 2011-Q4"] ?? "")")
+        for order in [pair + cases, cases.reversed() + pair.reversed()] {
+            let shared = try Engine.bundled()
+            for (name, input) in order + order { #expect(answer(shared, input) == fresh[name], "\(name)") }
+        }
+    }
+
     @Test(arguments: fixtureURLs().map(\.lastPathComponent))
     func example(_ name: String) throws {
         let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name)

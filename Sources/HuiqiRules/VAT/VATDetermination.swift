@@ -25,7 +25,9 @@ extension Engine {
     /// facts, value-dependent refusals); the kernel refuses only what is left, lines in order.
     func determineVAT(_ vat: VATReturn, taxpayer: Taxpayer) throws(Refusal) -> VATDetermination {
         try VATRuleSet.checkCovered(vat.period, parameters: parameters)
-        let rates = VATRuleSet.levyRates(in: vat.period, parameters: parameters)
+        let individual = taxpayer.kind == .individual || taxpayer.kind == .individualBusiness
+        let periodRules = vatPeriods.rules(vat.period, individual: individual, parameters: parameters)
+        let rates = periodRules.levyRates
         if let i = vat.sales.firstIndex(where: { !rates.contains($0.rate) }) {
             throw VATKernel.rateRefusal(vat.period, allowed: Array(rates), index: i)
         }
@@ -33,8 +35,7 @@ extension Engine {
             throw Refusal(.notApplicable, "taxpayer.vat_status", zh: "一般纳税人的增值税需要进项税额，不在本引擎范围内（小规模纳税人优惠不适用）",
                           en: "general taxpayer VAT is out of scope (it needs input tax); small-scale reliefs do not apply", rule: "§1.3")
         }
-        let individual = taxpayer.kind == .individual || taxpayer.kind == .individualBusiness
-        let rules = try VATRuleSet.rules(vat.period, parameters: parameters, individual: individual)
+        let rules = try periodRules.rules.get()
         // 放弃减税: only where the law allows it (from 2023) and only for a line the 1% reduction would reach.
         for (i, s) in vat.sales.enumerated() where s.waiveReduction {
             let waivable = rules.reductionWaivable
@@ -46,7 +47,7 @@ extension Engine {
             }
         }
         // Shapes: a straddled quarter (for an unknown kind, only what straddles for everyone), then what needs the kind.
-        if let refusal = VATRuleSet.straddle(vat.period, parameters: parameters, individual: individual) { throw refusal }
+        if let refusal = periodRules.straddle { throw refusal }
         guard let kind = taxpayer.kind else {
             throw .missing("taxpayer.kind", zh: "增值税需要纳税人类型：请填写 taxpayer.kind", en: "VAT needs the taxpayer's kind: give taxpayer.kind", rule: "§1.3")
         }
