@@ -50,24 +50,35 @@ public enum ScreeningColumns {
     /// Appends one record's lines to `lines` and returns its months operated (0: unknown); nil when the text is
     /// not of this form (the caller reads the JSON instead).
     public static func decode(_ text: String, into lines: inout VATLines) -> UInt8? {
-        var parts = text.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false)[...]
-        guard let first = parts.popFirst() else { return nil }
+        var text = text
+        return text.withUTF8 { decode(ByteFields(bytes: $0), into: &lines) }
+    }
+
+    /// `decode` on the form's bytes, read in place (no `String` per field).
+    static func decode(_ b: ByteFields, into lines: inout VATLines) -> UInt8? {
+        let n = b.bytes.count
+        let firstEnd = b.fieldEnd(from: 0, separator: UInt8(ascii: ";"), end: n)
         let months: UInt8
-        if first.isEmpty { months = 0 } else {
-            guard let m = UInt8(String(decoding: first, as: UTF8.self)), (1...3).contains(m) else { return nil }
-            months = m
+        if firstEnd == 0 { months = 0 } else {
+            guard let m = b.int64(0..<firstEnd), (1...3).contains(m) else { return nil }
+            months = UInt8(m)
         }
         let start = lines.count
-        for part in parts {
-            let f = part.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-            guard f.count == 6, let kind = UInt8(String(decoding: f[0], as: UTF8.self)), SaleKind(rawValue: kind) != nil,
-                  let amount = Int64(String(decoding: f[1], as: UTF8.self)), let rate = Int64(String(decoding: f[2], as: UTF8.self)),
-                  let deduction = Int64(String(decoding: f[3], as: UTF8.self)) else {
+        var f: [Range<Int>] = []
+        f.reserveCapacity(7)
+        var partStart = firstEnd + 1
+        while partStart <= n {
+            let partEnd = b.fieldEnd(from: partStart, separator: UInt8(ascii: ";"), end: n)
+            // Exactly six fields: a seventh would hold the rest, and make the count 7.
+            guard b.split(partStart..<partEnd, separator: UInt8(ascii: ","), limit: 7, into: &f) == 6,
+                  let k = b.int64(f[0]), (0...255).contains(k), SaleKind(rawValue: UInt8(k)) != nil,
+                  let amount = b.int64(f[1]), let rate = b.int64(f[2]), let deduction = b.int64(f[3]) else {
                 lines.truncate(to: start)
                 return nil
             }
-            lines.append(kind: kind, amountFen: amount, deductionFen: deduction, ratePPM: rate,
-                         special: f[4].first == UInt8(ascii: "1"), waived: f[5].first == UInt8(ascii: "1"))
+            lines.append(kind: UInt8(k), amountFen: amount, deductionFen: deduction, ratePPM: rate,
+                         special: b.first(f[4]) == UInt8(ascii: "1"), waived: b.first(f[5]) == UInt8(ascii: "1"))
+            partStart = partEnd + 1
         }
         return months
     }

@@ -328,6 +328,45 @@ func finished(_ app: Application, _ token: String, _ job: String) async throws -
         #expect(compared >= 15, "\(compared) examples compared")
     }
 
+    /// The compact form is read on its bytes (`ByteFields`), not split into a `String` per field. What it accepts and
+    /// refuses is what the `String` reading accepted and refused: this test keeps that reading as the reference and
+    /// holds both to every edge the grammar has (signs, overflow, empty fields, a trailing `;`, a seventh field).
+    @Test func compactFormsAreReadAsTheStringReadingReadThem() {
+        func reference(_ text: String) -> (UInt8, [String])? {
+            var parts = text.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false)[...]
+            guard let first = parts.popFirst() else { return nil }
+            var months: UInt8 = 0
+            if !first.isEmpty {
+                guard let m = UInt8(String(decoding: first, as: UTF8.self)), (1...3).contains(m) else { return nil }
+                months = m
+            }
+            var lines: [String] = []
+            for part in parts {
+                let f = part.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+                guard f.count == 6, let kind = UInt8(String(decoding: f[0], as: UTF8.self)), SaleKind(rawValue: kind) != nil,
+                      let amount = Int64(String(decoding: f[1], as: UTF8.self)), let rate = Int64(String(decoding: f[2], as: UTF8.self)),
+                      let deduction = Int64(String(decoding: f[3], as: UTF8.self)) else { return nil }
+                lines.append("\(kind) \(amount) \(rate) \(deduction) \(f[4].first == UInt8(ascii: "1")) \(f[5].first == UInt8(ascii: "1"))")
+            }
+            return (months, lines)
+        }
+        let forms = ["", "2", "0", "4", "+2", "02", "2;", ";", ";0,100,30000,0,1,0", ";0,100,30000,0,1,0;", ";0,100,30000,0,1",
+                     ";0,100,30000,0,1,0,7", ";5,100,30000,0,0,0", ";4,100,50000,0,0,0", ";+1,+100,30000,-5,10,01",
+                     ";0,9223372036854775807,30000,0,0,0", ";0,9223372036854775808,30000,0,0,0", ";0,-9223372036854775808,30000,0,0,0",
+                     ";0,-9223372036854775809,30000,0,0,0", ";0,12a,30000,0,0,0", ";0,,30000,0,0,0", ";0,-,30000,0,0,0", ";256,1,1,1,1,1",
+                     ";0, 1,30000,0,0,0", ";0,١٢,30000,0,0,0", "3;4,5000000,50000,0,0,0;2,100,30000,25,1,1", "1;0,1,2,3,,", "x;0,1,2,3,1,1"]
+        for form in forms {
+            var lines = VATLines()
+            let months = ScreeningColumns.decode(form, into: &lines)
+            let read = months.map { m in
+                (m, (0..<lines.count).map { "\(lines.kind[$0]) \(lines.amount[$0]) \(lines.ratePPM[$0]) \(lines.deduction[$0]) \(lines.special[$0]) \(lines.waived[$0])" })
+            }
+            let want = reference(form)
+            #expect(read?.0 == want?.0 && read?.1 == want?.1, "\(form): \(String(describing: read)) against \(String(describing: want))")
+            if months == nil { #expect(lines.count == 0, "\(form): a refused form leaves no line") }
+        }
+    }
+
     /// Screening reads a VAT return's compact columns and tax from `current_returns` alone (migration 021), and a
     /// return too long for compact columns from its JSON. Two taxpayers of the new 税务所 file 2026-Q1:
     /// - A: 120 lines of 1,000.00 (sales 120,000, exempt; its compact form would be 2,520 bytes, over
