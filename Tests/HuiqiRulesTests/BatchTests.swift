@@ -30,7 +30,10 @@ import Testing
                     eit: quarters.isEmpty ? nil : EITReturn(year: year, quarters: quarters))
     }
 
-    @Test(arguments: [("2023-Q2", 2023), ("2020-07", 2020), ("2017-Q3", 2017), ("2022-05", 2022), ("2026-Q1", 2026), ("2014-11", 2014), ("2012-Q2", 2012)])
+    /// The years reach every EIT schedule, which the batch compiles a step for each (flat 2009, the whole-amount
+    /// cap 2012–2017 with 2015's change of cap, bands 2020 and 2022, flat inclusion 2023 and 2026).
+    @Test(arguments: [("2023-Q2", 2023), ("2020-07", 2020), ("2017-Q3", 2017), ("2022-05", 2022), ("2026-Q1", 2026), ("2014-11", 2014), ("2012-Q2", 2012),
+                      ("2009-05", 2009), ("2015-Q3", 2015)])
     func batchEqualsSingleCase(_ periodText: String, _ year: Int) throws {
         let period = TaxPeriod(periodText)!
         var r = Rng(s: UInt64(year) * 7919)
