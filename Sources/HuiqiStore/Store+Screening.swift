@@ -106,7 +106,7 @@ extension Store {
             """
         guard var text = try await db.raw(Self.subtreeScope(root) + keys + " SELECT " + aggregate + " AS page" + page).first()?
             .decode(column: "page", as: String?.self) else { return [] }
-        var rows = try text.withUTF8 { try Self.pageRows(ByteFields(bytes: $0), returnID: returnID, withCases: withCases, capacity: limit) }
+        var rows = try text.withUTF8 { try Self.pageRows(ByteFields(bytes: $0), returnID: returnID, section: section, period: period, withCases: withCases, capacity: limit) }
         rows.sort { $0.taxpayer_id < $1.taxpayer_id }
         // A VAT return without compact columns (a long one, `ScreeningColumns.maxLength`) is read from its JSON.
         let uncompact = rows.indices.filter { rows[$0].screening == nil && rows[$0].case_json == nil }
@@ -120,8 +120,8 @@ extension Store {
     /// The records of a page's text (records end at U+001E, fields at U+001F; the case JSON, last, may hold
     /// anything else), read on bytes: neither Characters (grapheme breaking cost 13 µs a return) nor a `String` per
     /// field (only the fields kept as text become one).
-    static func pageRows(_ b: ByteFields, returnID: String, withCases: Bool, capacity: Int) throws -> [ScreenedReturnRow] {
-        let (section, period) = sectionAndPeriod(returnID)
+    static func pageRows(_ b: ByteFields, returnID: String, section: String, period: String, withCases: Bool,
+                         capacity: Int) throws -> [ScreenedReturnRow] {
         let fields = withCases ? 13 : 12
         var rows: [ScreenedReturnRow] = []
         rows.reserveCapacity(capacity)

@@ -432,16 +432,10 @@ public enum VATKernel {
         Int(bit(o.passed.0)) | Int(bit(o.passed.1)) << 1 | Int(bit(o.secondaryApplied)) << 2
     }
 
-    /// One line after the limit test and the 3% treatment (RULES §1.3 steps 5-6): whether it is exempt (by the
-    /// limit or under §1.5), and the rate it is taxed at otherwise (−1 = exempt under §1.5).
-    @inline(__always)
-    static func lineRate(_ table: UnsafePointer<LineTable>, _ exemptClasses: UInt64, _ c: Int, ratePPM: Int64) -> (exempt: Bool, ratePPM: Int64) {
-        let (exempt, rate) = lineRateMasked(table, exemptClasses, c, ratePPM: ratePPM)
-        return (exempt != 0, rate)
-    }
-
-    /// `lineRate` in the form the kernel's loop uses: `exempt` is all ones or zero, and both are selected with masks,
-    /// not branches (whether a line is exempt is as random as its kind, so a branch on it would mispredict).
+    /// One line after the limit test and the 3% treatment (RULES §1.3 steps 5-6): `exempt` is all ones when the line
+    /// is exempt (by the limit or under §1.5) and zero otherwise, and `ratePPM` the rate it is taxed at otherwise
+    /// (−1 = exempt under §1.5). Both are selected with masks, not branches: whether a line is exempt is as random as
+    /// its kind, so a branch on it would mispredict.
     @inline(__always)
     static func lineRateMasked(_ table: UnsafePointer<LineTable>, _ exemptClasses: UInt64, _ c: Int, ratePPM: Int64) -> (exempt: Int64, ratePPM: Int64) {
         let limitExempt = Int64(bitPattern: (exemptClasses >> UInt64(c)) & 1)
@@ -459,7 +453,7 @@ public enum VATKernel {
         let c = lineClass(kind: kind, special: special, waived: waived, ratePPM: ratePPM)
         let exemptClasses = table.exemptByLimit[state(o)]
         if (exemptClasses >> UInt64(c)) & 1 == 1 { return .exemptByLimit }
-        let (_, rate) = withUnsafePointer(to: table) { lineRate($0, exemptClasses, c, ratePPM: ratePPM) }
+        let (_, rate) = withUnsafePointer(to: table) { lineRateMasked($0, exemptClasses, c, ratePPM: ratePPM) }
         return rate < 0 ? .exemptByTreatment : .taxed(Rate(ppm: rate))
     }
 }
