@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HuiqiCalendar
 import HuiqiRules
 import HuiqiStore
@@ -117,12 +118,13 @@ public struct ScreeningService: Sendable {
         // asked for while the client determines and writes another: a page costs the database more than the client
         // (about 25 ms against 15 at ten million), and one stream kept one of its backends busy and the other idle.
         // SQLite, embedded, reads and writes in turn. The count of filed returns and the list of missing ones (one
-        // short pair per missing return, written after the filed ones) are read meanwhile, each on its own backend.
+        // short pair per missing return) are read meanwhile, each on its own backend; on PostgreSQL the missing
+        // returns' findings are written as soon as their list has come, beside the pages.
         let store = self.store, returnID = e.returnID, office = args.office, size = pageSize
         let prefetch = store.db.dialect.name == "postgresql"
         let counting = ContinuousClock.now
         async let filedCount = store.countReturns(e.returnID, under: args.office)
-        async let missing = afterDeadline ? store.allUnfiledReturns(e, under: args.office) : []
+        let missing = Task { afterDeadline ? try await store.allUnfiledReturns(e, under: args.office) : [] }
         let middle = prefetch ? try await store.middleReturnKey(e.returnID, samplePercent: splitSamplePercent) : nil
         func fetch(after: String, through: String?) -> Task<[ScreenedReturnRow], any Error> {
             Task { try await store.screenedReturns(returnID, under: office, after: after, through: through, limit: size) }
@@ -133,85 +135,123 @@ public struct ScreeningService: Sendable {
             ?? [Stream(next: prefetch ? fetch(after: "", through: nil) : nil, through: nil)]
         defer { for s in streams { s.next?.cancel() } }
         // The progress bar's total: the filed returns at once, the missing ones added when their list has come.
-        var total = try await filedCount
+        let total = try await filedCount
         var summary = ScreeningSummary(parameters: parameterVersions(section: args.kind, on: lastDay))
         summary.milliseconds["count"] = (ContinuousClock.now - counting).milliseconds
         var done: Int64 = 0
+        // The missing returns' writer counts what it has listed and written here, for the progress bar.
+        let unfiledProgress = UnfiledProgress()
+        let unfiledWriter: Task<(listed: Int, newFindings: Int), any Error>? = prefetch
+            ? Task { try await writeUnfiled(missing.value, e: e, job: job, year: today.year, progress: unfiledProgress) } : nil
         progress(0, total)
         try await store.progress(job: job.id, done: 0, total: total, at: Self.instant(now()))
         // Progress is stored at most once a second (each update is a commit), and always at the end of a phase.
         var reported = ContinuousClock.now
         func report(force: Bool = false) async throws {
-            progress(done, total)
+            let unfiled = unfiledProgress.counts.withLock { $0 }
+            progress(done + unfiled.written, total + unfiled.listed)
             guard force || ContinuousClock.now - reported > .seconds(1) else { return }
             reported = ContinuousClock.now
-            try await store.progress(job: job.id, done: done, total: total, at: Self.instant(now()))
+            try await store.progress(job: job.id, done: done + unfiled.written, total: total + unfiled.listed, at: Self.instant(now()))
         }
         // The batch evaluator for the period's VAT rules and its year's EIT rules (nil when the period has none, and
         // for business income: every record goes the single-case way, and a refusal there names its reason).
         let batch: BatchEvaluator? = ["vat", "eit"].contains(args.kind)
             ? TaxPeriod(args.period).flatMap { try? BatchEvaluator(engine: engine, vatPeriod: $0, eitYear: $0.year) } : nil
+        // A page's write, in flight while the next page is determined (PostgreSQL; SQLite writes in turn). One at a
+        // time, so pages are written in the order they were read and each office's notices are numbered in that
+        // order; the next page's taxpayers are others, so nothing it reads depends on the write. Since a page is a
+        // merge join, the database's reads cost less than the client's determination, and a first national run spent
+        // its time waiting for writes (49 of 80 s) with the client idle.
+        struct PageWrite { let task: Task<(findings: Int, notices: [NoticeRow]), any Error>?; let findings: [FindingRow]; let screened: Int }
+        var inFlight: PageWrite?
+        func settle() async throws {
+            guard let w = inFlight else { return }
+            inFlight = nil
+            let clock = ContinuousClock.now
+            if let written = try await w.task?.value {
+                summary.newFindings += written.findings
+                summary.newNotices += written.notices.count
+            }
+            summary.milliseconds["write", default: 0] += (ContinuousClock.now - clock).milliseconds
+            for f in w.findings { summary.add(f) }
+            done += Int64(w.screened)
+            try await report()
+        }
         // The streams take turns; a stream ends with a page shorter than a full one.
         var after = "", turn = 0
-        while !streams.isEmpty {
-            turn = turn % streams.count
-            var clock = ContinuousClock.now
-            let scanned = try await (streams[turn].next ?? fetch(after: after, through: nil)).value
-            summary.milliseconds["read", default: 0] += (ContinuousClock.now - clock).milliseconds
-            if let last = scanned.last, scanned.count == size {
-                after = last.taxpayer_id
-                streams[turn].next = prefetch ? fetch(after: last.taxpayer_id, through: streams[turn].through) : nil
-                turn += 1
-            } else {
-                streams.remove(at: turn)
-            }
-            let page = scanned.filter { $0.in_scope == 1 }
-            if !page.isEmpty {
-                clock = ContinuousClock.now
+        do {
+            while !streams.isEmpty {
+                turn = turn % streams.count
+                let clock = ContinuousClock.now
+                let scanned = try await (streams[turn].next ?? fetch(after: after, through: nil)).value
+                summary.milliseconds["read", default: 0] += (ContinuousClock.now - clock).milliseconds
+                if let last = scanned.last, scanned.count == size {
+                    after = last.taxpayer_id
+                    streams[turn].next = prefetch ? fetch(after: last.taxpayer_id, through: streams[turn].through) : nil
+                    turn += 1
+                } else {
+                    streams.remove(at: turn)
+                }
+                let page = scanned.filter { $0.in_scope == 1 }
+                guard !page.isEmpty else { continue }
+                let evaluating = ContinuousClock.now
                 let (findings, notices) = try await evaluate(page, e: e, batch: batch, job: job.id)
-                summary.milliseconds["evaluate", default: 0] += (ContinuousClock.now - clock).milliseconds
-                clock = ContinuousClock.now
-                if !findings.isEmpty {
-                    let written = try await store.record(findings: findings, notices: notices, year: today.year, by: job.created_by, at: Self.instant(now()),
-                                                         audit: AuditRow(id: UUID().uuidString, at: Self.instant(now()), user_id: job.created_by, action: "screen",
-                                                                         object: "job/\(job.id)", detail: "\(e.returnID) after \(page.first!.taxpayer_id)", remote: nil))
-                    summary.newFindings += written.findings
-                    summary.newNotices += written.notices.count
-                }
-                for f in findings { summary.add(f) }
-                done += Int64(page.count)
-                try await report()
-                summary.milliseconds["write", default: 0] += (ContinuousClock.now - clock).milliseconds
-            }
-        }
-        let waiting = ContinuousClock.now
-        let unfiled = try await missing
-        summary.milliseconds["count", default: 0] += (ContinuousClock.now - waiting).milliseconds
-        total += Int64(unfiled.count)
-        try await report(force: true)
-        let unfiledStarted = ContinuousClock.now
-        if afterDeadline {
-            // Every return missing when the run started (see `allUnfiledReturns`), written in pages.
-            for start in stride(from: 0, to: unfiled.count, by: pageSize) {
-                let page = unfiled[start ..< min(start + pageSize, unfiled.count)]
+                summary.milliseconds["evaluate", default: 0] += (ContinuousClock.now - evaluating).milliseconds
+                try await settle()
+                let year = today.year, user = job.created_by, jobID = job.id, returnID = e.returnID, first = page.first!.taxpayer_id
                 let at = Self.instant(now())
-                let findings = page.map {
-                    FindingRow(taxpayer_id: $0.taxpayer, return_id: e.returnID, version: 0, kind: .notFiled, section: e.section, period: e.period,
-                               office_id: $0.office, declared_fen: nil, law_tax_fen: nil, amount_fen: 0, missing: nil, job_id: job.id, found_at: at)
+                let task = findings.isEmpty ? nil : Task {
+                    try await store.record(findings: findings, notices: notices, year: year, by: user, at: at,
+                                           audit: AuditRow(id: UUID().uuidString, at: at, user_id: user, action: "screen",
+                                                           object: "job/\(jobID)", detail: "\(returnID) after \(first)", remote: nil))
                 }
-                let written = try await store.record(findings: findings, notices: [], year: today.year, by: job.created_by, at: at,
-                                                     audit: AuditRow(id: UUID().uuidString, at: at, user_id: job.created_by, action: "screen",
-                                                                     object: "job/\(job.id)", detail: "\(e.returnID) not filed after \(page.first!.taxpayer)", remote: nil))
-                summary.newFindings += written.findings
-                for f in findings { summary.add(f) }
-                done += Int64(page.count)
-                try await report()
+                inFlight = PageWrite(task: task, findings: findings, screened: page.count)
+                if !prefetch { try await settle() }
             }
-            try await report(force: true)
+            try await settle()
+        } catch {
+            // Writes already under way are let finish (each is one transaction), so the job ends after its last write.
+            _ = try? await inFlight?.task?.value
+            _ = try? await unfiledWriter?.value
+            throw error
         }
+        // The missing returns: on PostgreSQL what is left of their writer, on SQLite the whole phase.
+        let unfiledStarted = ContinuousClock.now
+        let unfiled = if let unfiledWriter { try await unfiledWriter.value }
+            else { try await writeUnfiled(missing.value, e: e, job: job, year: today.year, progress: unfiledProgress) }
         summary.milliseconds["not_filed"] = (ContinuousClock.now - unfiledStarted).milliseconds
-        summary.screened = done
+        if unfiled.listed > 0 {
+            summary.counts[FindingRow.Kind.notFiled.rawValue, default: 0] += Int64(unfiled.listed)
+            summary.amounts[FindingRow.Kind.notFiled.rawValue, default: 0] += 0
+        }
+        summary.newFindings += unfiled.newFindings
+        try await report(force: true)
+        summary.screened = done + Int64(unfiled.listed)
         return summary
+    }
+
+    /// Writes a finding for every return missing when the run started (`Store.allUnfiledReturns`), in pages of one
+    /// transaction each, counting into `progress` what it has listed and written. Returns how many were listed and
+    /// how many findings are new (a rerun's are held already).
+    func writeUnfiled(_ unfiled: [(taxpayer: String, office: String)], e: ExpectedReturns, job: JobRow, year: Int,
+                      progress: UnfiledProgress) async throws -> (listed: Int, newFindings: Int) {
+        progress.counts.withLock { $0.listed = Int64(unfiled.count) }
+        var newFindings = 0
+        for start in stride(from: 0, to: unfiled.count, by: pageSize) {
+            let page = unfiled[start ..< min(start + pageSize, unfiled.count)]
+            let at = Self.instant(now())
+            let findings = page.map {
+                FindingRow(taxpayer_id: $0.taxpayer, return_id: e.returnID, version: 0, kind: .notFiled, section: e.section, period: e.period,
+                           office_id: $0.office, declared_fen: nil, law_tax_fen: nil, amount_fen: 0, missing: nil, job_id: job.id, found_at: at)
+            }
+            let written = try await store.record(findings: findings, notices: [], year: year, by: job.created_by, at: at,
+                                                 audit: AuditRow(id: UUID().uuidString, at: at, user_id: job.created_by, action: "screen",
+                                                                 object: "job/\(job.id)", detail: "\(e.returnID) not filed after \(page.first!.taxpayer)", remote: nil))
+            newFindings += written.findings
+            progress.counts.withLock { $0.written += Int64(page.count) }
+        }
+        return (unfiled.count, newFindings)
     }
 
     /// The payable of each EIT prepayment of a page (本期应补, what `FilingService.amounts` reports), through the
@@ -322,6 +362,11 @@ public struct ScreeningService: Sendable {
     }
 
     static func instant(_ date: Date) -> String { date.formatted(.iso8601) }
+}
+
+/// How many missing returns a screening's writer has listed and written, read by the progress bar meanwhile.
+final class UnfiledProgress: Sendable {
+    let counts = Mutex<(listed: Int64, written: Int64)>((0, 0))
 }
 
 extension Duration {

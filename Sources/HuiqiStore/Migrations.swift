@@ -12,7 +12,8 @@ public enum HuiqiMigrations {
                                                    M014DepartmentRegistries(), M015OfficeReports(), M016Knowledge(), M017Complaints(),
                                                    M018SearchPostings(), M019AuditAfterCommit(),
                                                    M020TaxpayerKeys(), M021ScreeningReadsOneTable(),
-                                                   M022ScreeningWritesLockNoTaxpayer(), M023FilingLocksNoRegistryRow()]
+                                                   M022ScreeningWritesLockNoTaxpayer(), M023FilingLocksNoRegistryRow(),
+                                                   M024NoticesWithoutRedundantIndex()]
 }
 
 struct M001Offices: AsyncMigration {

@@ -68,43 +68,55 @@ extension Store {
     ///   migration 021), and on PostgreSQL two covering indexes hold it all but the JSON: a page is two index-only
     ///   scans instead of three random heap fetches a return (67 → 10 ms a page of 5,000); a notice's case is made from
     ///   the compact form, so a VAT page never reads `return_versions` but for a return too long to have one;
-    /// - the page's keys come first, materialized (exactly `limit` rows), then the taxpayers are looked up by key
-    ///   (about 2 µs each). Planned over the whole key range, or with the keyset bound repeated on the taxpayers,
-    ///   PostgreSQL misestimated the tail of the index (one row) and chose nested loops that scanned the taxpayers
-    ///   once per return: 0.7 s a page near the end of 10 million. A merge join of the two key ranges costs 3 ms
-    ///   instead of 12 where the estimates hold, but the planner cannot be held to it; two range scans merged by
-    ///   the client cost the client more than the database saved (10 million: 108 s against 102 s);
+    /// - the page is a merge join of two key ranges with the same bounds: the returns after `after` up to the page's
+    ///   last key, found first (the `limit`-th key, an index-only scan of `limit` entries), and the taxpayers in the
+    ///   same range, which include the page's. On the generated million, warm, a page took 8.4 ms against 16–18 ms
+    ///   when each return's taxpayer was looked up by key (5,000 probes of 3–4 index pages each, most of them cache
+    ///   misses at ten million). The bound is a subquery the planner cannot estimate, so it cannot misestimate the
+    ///   tail of the index either: with a bound only on `after`, PostgreSQL once estimated the tail at one row and
+    ///   chose nested loops that scanned the taxpayers once per return (0.7 s a page near the end of 10 million);
     /// - the subtree test is a flag per record, last;
     /// - the database returns the whole page as one text value, records separated by U+001E and fields by U+001F
     ///   (neither can occur in stored JSON, which escapes control characters), instead of one row per return:
     ///   decoding rows cell by cell cost about 25 µs a return on the client, five times the database's own work.
+    ///   PostgreSQL joins each record's fields with `concat_ws` (one copy, where a chain of `||` copied the record once
+    ///   per field), in the join's order: the client sorts the records, so the aggregate does not.
     /// With `through`, the page ends at that key (inclusive): screening reads two halves of the key range side by side.
     public func screenedReturns(_ returnID: String, under root: String, after: String, through: String? = nil, limit: Int) async throws -> [ScreenedReturnRow] {
         let (section, period) = Self.sectionAndPeriod(returnID)
         let withCases = section != "vat"
         let postgres = db.dialect.name == "postgresql"
-        let (us, rs): (SQLQueryString, SQLQueryString) = postgres ? ("chr(31)", "chr(30)") : ("char(31)", "char(30)")
-        let record: SQLQueryString = "p.taxpayer_id || " + us + " || p.version || " + us + " || p.computed_tax_fen || " + us
-            + " || COALESCE(CAST(p.declared_tax_fen AS TEXT), '') || " + us + " || p.kind || " + us + " || p.vat_status || " + us + " || p.industry || "
-            + us + " || CASE WHEN p.restricted_industry THEN '1' ELSE '0' END || " + us + " || p.region || " + us + " || p.office_id || " + us
-            + " || CASE WHEN p.office_id IN (SELECT id FROM scope) THEN '1' ELSE '0' END || " + us + " || COALESCE(p.screening, '-')"
-            + (withCases ? " || " + us + " || p.case_json" : "")
-        let aggregate: SQLQueryString = postgres ? "string_agg(" + record + ", " + rs + " ORDER BY p.taxpayer_id)" : "group_concat(" + record + ", " + rs + ")"
-        let caseColumn: SQLQueryString = withCases ? ", case_json" : ""
-        let keys: SQLQueryString = """
-            , page AS MATERIALIZED (
-              SELECT taxpayer_id, version, screening, computed_tax_fen, declared_tax_fen
-            """ + caseColumn + """
-             FROM current_returns
+        let inScope: SQLQueryString = "CASE WHEN t.office_id IN (SELECT id FROM scope) THEN '1' ELSE '0' END"
+        let restricted: SQLQueryString = "CASE WHEN t.restricted_industry THEN '1' ELSE '0' END"
+        let declared: SQLQueryString = "COALESCE(CAST(c.declared_tax_fen AS TEXT), '')"
+        // A NULL field would shift the fields after it (`concat_ws` skips it) or void the record (`||`): every column
+        // here is NOT NULL but the two wrapped above, so a page that does not read back is refused, never misread.
+        let aggregate: SQLQueryString
+        if postgres {
+            aggregate = "string_agg(concat_ws(chr(31), c.taxpayer_id, c.version, c.computed_tax_fen, " + declared
+                + ", t.kind, t.vat_status, t.industry, " + restricted + ", t.region, t.office_id, " + inScope
+                + ", COALESCE(c.screening, '-')" + (withCases ? ", c.case_json" : "") + "), chr(30))"
+        } else {
+            let us: SQLQueryString = " || char(31) || "
+            aggregate = "group_concat(c.taxpayer_id" + us + "c.version" + us + "c.computed_tax_fen" + us + declared + us + "t.kind" + us
+                + "t.vat_status" + us + "t.industry" + us + restricted + us + "t.region" + us + "t.office_id" + us + inScope + us
+                + "COALESCE(c.screening, '-')" + (withCases ? us + "c.case_json" : "") + ", char(30))"
+        }
+        let upTo: SQLQueryString = through.map { " AND taxpayer_id <= \(bind: $0)" } ?? ""
+        // The page's last key: the `limit`-th after `after`; with fewer left, `through` or the last there is.
+        let last: SQLQueryString = """
+            , bound AS (SELECT COALESCE((SELECT taxpayer_id FROM current_returns
               WHERE return_id = \(bind: returnID) AND period = \(bind: period) AND taxpayer_id > \(bind: after)
-            """ + (through.map { " AND taxpayer_id <= \(bind: $0)" } ?? "") + " ORDER BY taxpayer_id LIMIT \(bind: limit))"
+            """ + upTo + " ORDER BY taxpayer_id LIMIT 1 OFFSET \(bind: max(0, limit - 1))), "
+            + (through.map { "\(bind: $0)" } ?? "(SELECT MAX(taxpayer_id) FROM current_returns WHERE return_id = \(bind: returnID) AND period = \(bind: period))")
+            + ") AS last)"
         let page: SQLQueryString = """
-             FROM (
-              SELECT c.*, t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id
-              FROM page c JOIN taxpayers t ON t.id = c.taxpayer_id
-            ) p
+             FROM current_returns c JOIN taxpayers t ON t.id = c.taxpayer_id
+            WHERE c.return_id = \(bind: returnID) AND c.period = \(bind: period)
+              AND c.taxpayer_id > \(bind: after) AND c.taxpayer_id <= (SELECT last FROM bound)
+              AND t.id > \(bind: after) AND t.id <= (SELECT last FROM bound)
             """
-        guard var text = try await db.raw(Self.subtreeScope(root) + keys + " SELECT " + aggregate + " AS page" + page).first()?
+        guard limit > 0, var text = try await db.raw(Self.subtreeScope(root) + last + " SELECT " + aggregate + " AS page" + page).first()?
             .decode(column: "page", as: String?.self) else { return [] }
         var rows = try text.withUTF8 { try Self.pageRows(ByteFields(bytes: $0), returnID: returnID, section: section, period: period, withCases: withCases, capacity: limit) }
         rows.sort { $0.taxpayer_id < $1.taxpayer_id }
@@ -244,11 +256,6 @@ extension Store {
         return try await Store.serializingAudit(db) {
             try await database.transaction { tx in
                 let db = sql(tx)
-                // The foreign-key checks of the rows written here are plans PostgreSQL caches per connection. Planned
-                // while `notices` was nearly empty (a platform's first screening), the check of each credit against its
-                // notice stayed a sequential scan as the table grew: up to 0.6 s per page's credits, 10.6 of the 18.7 s
-                // of writing a million's first run. Planned for each row, it is an index probe at any size.
-                if db.dialect.name == "postgresql" { try await db.raw("SET LOCAL plan_cache_mode = force_custom_plan").run() }
                 var fresh = Set<String>()
                 for r in try await Self.insertRecords(findings, into: "findings", ignoringConflicts: true,
                                                       returning: ["taxpayer_id", "return_id", "version", "kind"], on: db) {
@@ -291,6 +298,16 @@ extension Store {
                                 office_id: $0.office_id, message: Store.noticeMessage($0), due_on: nil, created_at: at)
                 }
                 _ = try await Self.insertRecords(reminders, into: "reminders", ignoringConflicts: true, on: db)
+                // The foreign-key checks of the rows written here are plans PostgreSQL caches per connection. Planned
+                // while `notices` was nearly empty (a platform's first screening), the check of each credit against its
+                // notice stayed a sequential scan as the table grew: up to 0.6 s per page's credits, 10.6 of the 18.7 s
+                // of writing a million's first run. Planned for each row, it is an index probe at any size. Only the
+                // credits' checks are planned so: the findings' and notices' (against `jobs` and `offices`, which do not
+                // grow during a run) keep their cached plans, since planning each of a national run's 1.1 million checks
+                // cost more than the checks.
+                if db.dialect.name == "postgresql" && written.contains(where: { $0.kind == .overpayment }) {
+                    try await db.raw("SET LOCAL plan_cache_mode = force_custom_plan").run()
+                }
                 try await Store.appendCredits(written.filter { $0.kind == .overpayment }, at: at, by: user, on: db)
                 var audit = audit
                 audit.detail += "; \(fresh.count) new findings, notices \(written.map(\.id).joined(separator: ","))"
