@@ -104,12 +104,16 @@ extension Store {
                 + "COALESCE(c.screening, '-')" + (withCases ? us + "c.case_json" : "") + ", char(30))"
         }
         let upTo: SQLQueryString = through.map { " AND taxpayer_id <= \(bind: $0)" } ?? ""
+        // The period follows from the return; PostgreSQL is told it (its covering index holds it, and a deployment that
+        // partitions by period prunes on it), SQLite not: its index holds no period, so naming it made the bound's
+        // 5,000 index entries 5,000 row reads (a page of 300,000 taxpayers' SQLite file: 32–34 ms against 24–26).
+        let samePeriod: SQLQueryString = postgres ? " AND period = \(bind: period)" : ""
         // The page's last key: the `limit`-th after `after`; with fewer left, `through` or the last there is.
         let last: SQLQueryString = """
             , bound AS (SELECT COALESCE((SELECT taxpayer_id FROM current_returns
-              WHERE return_id = \(bind: returnID) AND period = \(bind: period) AND taxpayer_id > \(bind: after)
-            """ + upTo + " ORDER BY taxpayer_id LIMIT 1 OFFSET \(bind: max(0, limit - 1))), "
-            + (through.map { "\(bind: $0)" } ?? "(SELECT MAX(taxpayer_id) FROM current_returns WHERE return_id = \(bind: returnID) AND period = \(bind: period))")
+              WHERE return_id = \(bind: returnID)
+            """ + samePeriod + " AND taxpayer_id > \(bind: after)" + upTo + " ORDER BY taxpayer_id LIMIT 1 OFFSET \(bind: max(0, limit - 1))), "
+            + (through.map { "\(bind: $0)" } ?? "(SELECT MAX(taxpayer_id) FROM current_returns WHERE return_id = \(bind: returnID)" + samePeriod + ")")
             + ") AS last)"
         let page: SQLQueryString = """
              FROM current_returns c JOIN taxpayers t ON t.id = c.taxpayer_id
