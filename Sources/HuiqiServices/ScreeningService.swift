@@ -213,6 +213,7 @@ public struct ScreeningService: Sendable {
         } catch {
             // Writes already under way are let finish (each is one transaction), so the job ends after its last write.
             _ = try? await inFlight?.task?.value
+            if unfiledWriter == nil { missing.cancel() }  // SQLite: the list no writer will take
             _ = try? await unfiledWriter?.value
             throw error
         }
@@ -221,10 +222,7 @@ public struct ScreeningService: Sendable {
         let unfiled = if let unfiledWriter { try await unfiledWriter.value }
             else { try await writeUnfiled(missing.value, e: e, job: job, year: today.year, progress: unfiledProgress) }
         summary.milliseconds["not_filed"] = (ContinuousClock.now - unfiledStarted).milliseconds
-        if unfiled.listed > 0 {
-            summary.counts[FindingRow.Kind.notFiled.rawValue, default: 0] += Int64(unfiled.listed)
-            summary.amounts[FindingRow.Kind.notFiled.rawValue, default: 0] += 0
-        }
+        if unfiled.listed > 0 { summary.add(.notFiled, count: Int64(unfiled.listed), amount: 0) }
         summary.newFindings += unfiled.newFindings
         try await report(force: true)
         summary.screened = done + Int64(unfiled.listed)
@@ -384,9 +382,11 @@ public struct ScreeningSummary: Sendable, Codable {
     /// docs/performance.md.
     public var milliseconds: [String: Int64] = [:]
     init(parameters: [String]) { self.parameters = parameters }
-    mutating func add(_ f: FindingRow) {
-        counts[f.kind.rawValue, default: 0] += 1
-        amounts[f.kind.rawValue, default: 0] += f.amount_fen
+    mutating func add(_ f: FindingRow) { add(f.kind, count: 1, amount: f.amount_fen) }
+    /// `count` findings of one kind, `amount` fen in all (the kind is listed even at 0 fen, as missing returns are).
+    mutating func add(_ kind: FindingRow.Kind, count: Int64, amount: Int64) {
+        counts[kind.rawValue, default: 0] += count
+        amounts[kind.rawValue, default: 0] += amount
     }
     var json: String {
         let e = JSONEncoder()

@@ -310,10 +310,11 @@ extension Store {
                 // credits' checks are planned so: the findings' and notices' (against `jobs` and `offices`, which do not
                 // grow during a run) keep their cached plans, since planning each of a national run's 1.1 million checks
                 // cost more than the checks.
-                if db.dialect.name == "postgresql" && written.contains(where: { $0.kind == .overpayment }) {
+                let credited = written.filter { $0.kind == .overpayment }
+                if db.dialect.name == "postgresql" && !credited.isEmpty {
                     try await db.raw("SET LOCAL plan_cache_mode = force_custom_plan").run()
                 }
-                try await Store.appendCredits(written.filter { $0.kind == .overpayment }, at: at, by: user, on: db)
+                try await Store.appendCredits(credited, at: at, by: user, on: db)
                 var audit = audit
                 audit.detail += "; \(fresh.count) new findings, notices \(written.map(\.id).joined(separator: ","))"
                 try await Store.insertAudit(audit, on: db)
