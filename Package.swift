@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),  // TLS to PostgreSQL with a CA file
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),  // `serve`: tasks on the event loops
     ],
     targets: [
         // Civil days and tax periods, shared by the law and the calendar.
@@ -49,6 +50,7 @@ let package = Package(
                 "HuiqiDates", "HuiqiRules", "HuiqiCalendar", "HuiqiServer", "HuiqiServices", "HuiqiStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Vapor", package: "vapor"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Chinese word segmentation (jieba's lexicon, MIT) and BM25 for the knowledge base. Pure: its bundled lexicon only.

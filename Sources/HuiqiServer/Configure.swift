@@ -172,7 +172,12 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     app.routes.defaultMaxBodySize = Platform.maxBody
     try useDatabase(app, settings.database, caFile: settings.databaseCAFile, connectionsPerLoop: settings.databaseConnectionsPerLoop)
     try await app.autoMigrate()
-    let services = Services(store: Store(app.db), engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: settings.now,
+    // On PostgreSQL every event loop's pool serves its own requests; SQLite keeps the one pool it has always had
+    // (its file takes one writer at a time, and more connections would only wait on each other's locks).
+    let platformStore = if case .postgres = settings.database {
+        Store(databases: app.databases, eventLoops: app.eventLoopGroup, logger: app.logger)
+    } else { Store(app.db) }
+    let services = Services(store: platformStore, engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: settings.now,
                             webhook: settings.webhook, tokenDays: settings.tokenDays, monitoringSnapshotSeconds: settings.monitoringSnapshotSeconds)
     app.platform = Platform(services: services,
                             openAPI: try String(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "json")!, encoding: .utf8),

@@ -83,11 +83,37 @@ public struct AuditRow: Codable, Sendable {
 
 /// Schema-level queries. Knows tables and SQL, nothing of HTTP or of who may do what (that is HuiqiServices).
 public struct Store: Sendable {
-    public let db: any SQLDatabase
+    /// Where the store's statements go.
+    private enum Source: Sendable {
+        /// One database for every statement: a job's, a transaction's, SQLite's.
+        case fixed(any SQLDatabase, (any Database)?)
+        /// The connection pool of the event loop the caller runs on (the server on PostgreSQL). A database value is
+        /// bound to one event loop's pool: one made once at start-up sent every request's statements through that loop
+        /// and its connections alone, whatever `--database-connections` said for the others.
+        case perEventLoop(Databases, any EventLoopGroup, Logger)
+    }
+    private let source: Source
+    public var db: any SQLDatabase {
+        switch source {
+        case .fixed(let db, _): db
+        case .perEventLoop: sql(database!)
+        }
+    }
     /// The Fluent database, for transactions.
-    let database: (any Database)?
-    public init(_ database: any Database) { db = sql(database); self.database = database }
-    public init(sql: any SQLDatabase) { db = sql; database = nil }
+    var database: (any Database)? {
+        switch source {
+        case .fixed(_, let database): database
+        // `any()` is the caller's own event loop when it runs on one (the server's tasks do, `huiqi serve`), so a
+        // statement's reply is handled on the thread that waits for it; otherwise the next loop in turn.
+        case .perEventLoop(let databases, let group, let logger): databases.database(logger: logger, on: group.any())
+        }
+    }
+    public init(_ database: any Database) { source = .fixed(sql(database), database) }
+    public init(sql: any SQLDatabase) { source = .fixed(sql, nil) }
+    /// A store whose every statement uses the pool of the caller's event loop (see `Source.perEventLoop`).
+    public init(databases: Databases, eventLoops: any EventLoopGroup, logger: Logger) {
+        source = .perEventLoop(databases, eventLoops, logger)
+    }
 
     // MARK: offices
     public func insert(offices: [OfficeRow]) async throws {

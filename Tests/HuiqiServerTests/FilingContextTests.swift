@@ -1,4 +1,5 @@
 import Foundation
+@testable import HuiqiServer
 import HuiqiStore
 import SQLKit
 import Testing
@@ -33,6 +34,26 @@ import Vapor
             #expect(other.filedThisYear.isEmpty && other.vatFrequency == nil && other.taxpayer?.id == company)
             #expect(other == (try await plain.filingContext(taxpayer: company, section: "vat", year: 2019, returnID: "vat:2019-Q2", vatYear: nil)))
 
+            // Every section and year the company has returns in, and the years on either side: on PostgreSQL the year's
+            // returns are read as a range of the key ("vat:2026" up to "vat:2027"), which must find exactly what the
+            // section and period find.
+            let held = try await plain.db.raw("""
+                SELECT DISTINCT section, substr(period, 1, 4) AS year FROM current_returns WHERE taxpayer_id = \(bind: company)
+                """).all()
+            #expect(Set(try held.map { try $0.decode(column: "section", as: String.self) }) == ["vat", "eit"])
+            var found = 0
+            for row in held {
+                let section = try row.decode(column: "section", as: String.self), year = try #require(Int(try row.decode(column: "year", as: String.self)))
+                for y in [year - 1, year, year + 1] {
+                    let id = "\(section):\(y)-Q1"
+                    let one = try await store.filingContext(taxpayer: company, section: section, year: y, returnID: id, vatYear: nil)
+                    #expect(one == (try await plain.filingContext(taxpayer: company, section: section, year: y, returnID: id, vatYear: nil)))
+                    #expect(one.filedThisYear.allSatisfy { $0.returnID.hasPrefix("\(section):\(y)") })
+                    if y == year { found += one.filedThisYear.count; #expect(!one.filedThisYear.isEmpty) }
+                }
+            }
+            #expect(found >= 3)
+
             // A return credited by an overpayment notice (screening of the closed period) is credited to itself, and the
             // ledger holds the credit.
             let credited = try #require(try await plain.db.raw("""
@@ -49,6 +70,25 @@ import Vapor
             let none = try await store.filingContext(taxpayer: "91310115MA000000XX", section: "vat", year: 2026, returnID: "vat:2026-Q2", vatYear: 2026)
             #expect(none.taxpayer == nil && none.filedThisYear.isEmpty && none.vatFrequency == nil)
             #expect(none == (try await plain.filingContext(taxpayer: "91310115MA000000XX", section: "vat", year: 2026, returnID: "vat:2026-Q2", vatYear: 2026)))
+        }
+    }
+
+    /// On PostgreSQL the platform's store sends each statement through the pool of the event loop it runs on, or,
+    /// called from outside the loops (as here), through each loop in turn; SQLite keeps one pool. A store bound to
+    /// one loop at start-up had used that loop's connections alone (docs/performance.md).
+    @Test(arguments: Backend.allCases)
+    func theStoreUsesEveryEventLoopOnPostgres(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let store = app.platform.services.store
+            let loops = Array(app.eventLoopGroup.makeIterator()).count
+            var used = Set<ObjectIdentifier>()
+            for _ in 0..<(2 * loops) { used.insert(ObjectIdentifier(store.db.eventLoop)) }
+            #expect(used.count == (backend == .postgres ? loops : 1))
+            // And statements still run, on every loop in turn.
+            for _ in 0..<(2 * loops) {
+                let found = try await store.taxpayer("91310115MA0000001Y")
+                #expect(found?.id == "91310115MA0000001Y")
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import HuiqiDates
 import Dispatch
 import Foundation
+import Synchronization
 
 /// The batch path: one VAT period and one EIT year over a whole population, with the same kernels as the
 /// single-case path (`VATKernel`, `EITKernel`), so both give the same figures by construction; a test checks it.
@@ -50,8 +51,11 @@ public struct BatchEvaluator: Sendable {
         // EIT's size limits by industry: index 0 industrial, 1 other (the only limits before industries differed).
         let eitLimits = (EITKernel.Limits(eitRules, industry: 0), EITKernel.Limits(eitRules, industry: 1))
         let n = p.count
-        let chunks = max(1, min(threads, n))
-        let size = (n + chunks - 1) / max(chunks, 1)
+        let workers = max(1, min(threads, n))
+        // The records are taken in blocks from a shared counter rather than split in equal halves: on a shared machine
+        // one worker is often held up, and with fixed halves the other would then wait for it at the end.
+        let blocks = (n + Self.blockSize - 1) / Self.blockSize
+        let nextBlock = BlockCounter()
         let hubei = vatRules.hubeiPrefix.flatMap { Int32($0) }
         p.withView { pv in
         p.lines.withView { view in
@@ -65,31 +69,44 @@ public struct BatchEvaluator: Sendable {
         out.eitPrepaid.withUnsafeMutableBufferPointer { ep in
         out.eitQualifies.withUnsafeMutableBufferPointer { eq in
             let sink = Sink(vs: vs, ve: ve, vt: vt, vr: vr, es: es, et: et, er: er, ep: ep, eq: eq)
-            // One worker thread per chunk but the first, which runs here. (concurrentPerform was measured to run
-            // the chunks one after another on this Linux build of Dispatch.)
-            let work: @Sendable (Int) -> Void = { c in
-                let lo = c * size, hi = min(n, lo + size)
-                guard lo < hi else { return }
+            // One thread per worker but the first, which runs here. (concurrentPerform was measured to run its
+            // iterations one after another on this Linux build of Dispatch.)
+            let work: @Sendable () -> Void = {
                 vat.withPointers { vat in
-                    // VAT, then EIT: two passes over the chunk, each with fewer columns, registers and branches.
-                    for i in lo..<hi { vatOne(pv, view, i, vat: vat, hubei: hubei, sink: sink) }
-                    // The year's schedule is chosen here, once, so each loop is compiled for one schedule.
-                    switch eitRules.schedule {
-                    case .flat: eitChunk(pv, lo..<hi, EITKernel.FlatSchedule.self, limits: eitLimits, sink: sink)
-                    case .wholeAmountCap: eitChunk(pv, lo..<hi, EITKernel.WholeAmountCapSchedule.self, limits: eitLimits, sink: sink)
-                    case .bands: eitChunk(pv, lo..<hi, EITKernel.BandsSchedule.self, limits: eitLimits, sink: sink)
-                    case .flatInclusion: eitChunk(pv, lo..<hi, EITKernel.FlatInclusionSchedule.self, limits: eitLimits, sink: sink)
+                    while true {
+                        let b = nextBlock.take()
+                        guard b < blocks else { return }
+                        let lo = b * Self.blockSize, hi = min(n, lo + Self.blockSize)
+                        // VAT, then EIT: two passes over the block, each with fewer columns, registers and branches.
+                        for i in lo..<hi { vatOne(pv, view, i, vat: vat, hubei: hubei, sink: sink) }
+                        // The year's schedule is chosen here, once, so each loop is compiled for one schedule.
+                        switch eitRules.schedule {
+                        case .flat: eitChunk(pv, lo..<hi, EITKernel.FlatSchedule.self, limits: eitLimits, sink: sink)
+                        case .wholeAmountCap: eitChunk(pv, lo..<hi, EITKernel.WholeAmountCapSchedule.self, limits: eitLimits, sink: sink)
+                        case .bands: eitChunk(pv, lo..<hi, EITKernel.BandsSchedule.self, limits: eitLimits, sink: sink)
+                        case .flatInclusion: eitChunk(pv, lo..<hi, EITKernel.FlatInclusionSchedule.self, limits: eitLimits, sink: sink)
+                        }
                     }
                 }
             }
             let group = DispatchGroup()
-            for c in 1..<max(chunks, 1) {
+            for _ in 1..<workers {
                 group.enter()
-                Thread.detachNewThread { work(c); group.leave() }
+                Thread.detachNewThread { work(); group.leave() }
             }
-            work(0)
+            work()
             group.wait()
         }}}}}}}}}}}
+    }
+
+    /// Records per block taken from the shared counter: large enough that taking one costs nothing measurable, small
+    /// enough that a held-up worker leaves little for the other to wait on.
+    static let blockSize = 16_384
+
+    /// The next block to evaluate, shared by the workers of one evaluation.
+    final class BlockCounter: Sendable {
+        private let next = Atomic<Int>(0)
+        func take() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
     }
 
     struct Sink: @unchecked Sendable {

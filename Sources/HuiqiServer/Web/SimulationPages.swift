@@ -28,7 +28,14 @@ enum SimulationPages {
     /// synthetic population.
     static func run(_ req: Request, _ f: Form, engine: Engine) async throws -> (Reform, ReformComparison, Source) {
         let (reform, period, n) = try Self.reform(f, law: engine.parameters)
-        guard !f.base.isEmpty else { return (reform, try ReformSimulation.run(law: engine, reform: reform, period: period, population: n), .synthetic(n)) }
+        guard !f.base.isEmpty else {
+            // Up to a million synthetic taxpayers generated and evaluated twice: about a second of computing, done on
+            // the thread pool so that no event loop (which also runs the server's tasks) is held meanwhile.
+            let comparison = try await req.application.threadPool.runIfActive {
+                try ReformSimulation.run(law: engine, reform: reform, period: period, population: n)
+            }
+            return (reform, comparison, .synthetic(n))
+        }
         guard let base = TaxPeriod(f.base), base.isQuarterly else {
             throw ServiceError.invalid(field: "base", zh: "基期须为季度，如 2026-Q1", en: "the base must be a quarter such as 2026-Q1")
         }
