@@ -122,8 +122,6 @@ extension Store {
 
     // MARK: the search index
 
-    var isPostgres: Bool { db.dialect.name == "postgresql" }
-
     /// Replaces an entry's document in the index (nil: removes it), keeping the term counts and totals exact.
     public static func replaceKBDocument(entry: String, with doc: KBSearchDocument?, on db: any SQLDatabase) async throws {
         let pg = db.dialect.name == "postgresql"

@@ -90,29 +90,62 @@ public struct Store: Sendable {
         /// The connection pool of the event loop the caller runs on (the server on PostgreSQL). A database value is
         /// bound to one event loop's pool: one made once at start-up sent every request's statements through that loop
         /// and its connections alone, whatever `--database-connections` said for the others.
-        case perEventLoop(Databases, any EventLoopGroup, Logger)
+        case perEventLoop(EventLoopDatabases)
     }
     private let source: Source
+    /// True on PostgreSQL. Stored: the statements that differ by database ask it on every call.
+    let isPostgres: Bool
     public var db: any SQLDatabase {
         switch source {
         case .fixed(let db, _): db
-        case .perEventLoop: sql(database!)
+        case .perEventLoop(let loops): loops.current.sql
         }
     }
     /// The Fluent database, for transactions.
     var database: (any Database)? {
         switch source {
         case .fixed(_, let database): database
-        // `any()` is the caller's own event loop when it runs on one (the server's tasks do, `huiqi serve`), so a
-        // statement's reply is handled on the thread that waits for it; otherwise the next loop in turn.
-        case .perEventLoop(let databases, let group, let logger): databases.database(logger: logger, on: group.any())
+        case .perEventLoop(let loops): loops.current.database
         }
     }
-    public init(_ database: any Database) { source = .fixed(sql(database), database) }
-    public init(sql: any SQLDatabase) { source = .fixed(sql, nil) }
+    public init(_ database: any Database) { self.init(sql: sql(database), database: database) }
+    public init(sql: any SQLDatabase) { self.init(sql: sql, database: nil) }
+    private init(sql: any SQLDatabase, database: (any Database)?) {
+        source = .fixed(sql, database)
+        isPostgres = sql.dialect.name == "postgresql"
+    }
     /// A store whose every statement uses the pool of the caller's event loop (see `Source.perEventLoop`).
     public init(databases: Databases, eventLoops: any EventLoopGroup, logger: Logger) {
-        source = .perEventLoop(databases, eventLoops, logger)
+        let loops = EventLoopDatabases(databases: databases, group: eventLoops, logger: logger)
+        source = .perEventLoop(loops)
+        isPostgres = loops.current.sql.dialect.name == "postgresql"
+    }
+
+    /// One database value per event loop of the group, made once. Making one (`Databases.database`) builds the
+    /// driver's context anew; made on every statement it cost about a tenth of the server's time per filing
+    /// (docs/performance.md, "One database value per event loop").
+    private final class EventLoopDatabases: Sendable {
+        struct Entry: Sendable { let database: any Database, sql: any SQLDatabase }
+        private let entries: [ObjectIdentifier: Entry]
+        private let databases: Databases, group: any EventLoopGroup, logger: Logger
+
+        init(databases: Databases, group: any EventLoopGroup, logger: Logger) {
+            self.databases = databases; self.group = group; self.logger = logger
+            var entries: [ObjectIdentifier: Entry] = [:]
+            for loop in group.makeIterator() {
+                entries[ObjectIdentifier(loop)] = Self.entry(databases.database(logger: logger, on: loop)!)
+            }
+            self.entries = entries
+        }
+
+        /// The caller's own event loop's database when it runs on one (the server's tasks do, `huiqi serve`), so a
+        /// statement's reply is handled on the thread that waits for it; otherwise the next loop's in turn.
+        var current: Entry {
+            let loop = group.any()
+            return entries[ObjectIdentifier(loop)] ?? Self.entry(databases.database(logger: logger, on: loop)!)
+        }
+
+        private static func entry(_ database: any Database) -> Entry { Entry(database: database, sql: sql(database)) }
     }
 
     // MARK: offices
