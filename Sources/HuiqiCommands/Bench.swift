@@ -3,9 +3,10 @@ import Dispatch
 import Foundation
 import HuiqiRules
 import HuiqiServices
+import HuiqiStore
 
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks (run from a release build).", subcommands: [EngineBench.self, CalcBench.self, BenchPopulation.self, BenchMonitor.self, BenchStatistics.self, BenchSearch.self, BenchOpenFisca.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks (run from a release build).", subcommands: [EngineBench.self, CalcBench.self, BenchPopulation.self, BenchMonitor.self, BenchStatistics.self, BenchSearch.self, BenchOpenFisca.self, FilingStatementsBench.self])
 
     struct CalcBench: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "calc",
@@ -31,6 +32,19 @@ struct Bench: ParsableCommand {
             func pct(_ p: Double) -> String { String(format: "%.3f", Double(nanos[min(nanos.count - 1, Int(Double(nanos.count) * p))]) / 1e6) }
             print("single-case determinations: \(iterations) of \(file) (\(bytes / iterations) bytes of JSON each)")
             print("latency ms: p50 \(pct(0.5)), p99 \(pct(0.99)), max \(pct(1.0))")
+        }
+    }
+
+    /// Prints the database's share of a filing as a pgbench script (`FilingStatementsScript`), or the SQL that makes
+    /// its samples; `scripts/loadcheck` runs both on a copy of the load's database.
+    struct FilingStatementsBench: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "filing-statements",
+            abstract: "Print the filing's PostgreSQL statements as a pgbench script (or, with --setup, the SQL of its samples).")
+        @ArgumentParser.Flag(help: "Print the SQL that makes the table of samples instead.") var setup = false
+        @ArgumentParser.Option(help: "Idempotency-key prefix of the filings to sample (with --setup).") var keyPrefix = "load-"
+
+        func run() throws {
+            print(setup ? FilingStatementsScript.setupSQL(keyPrefix: keyPrefix) : FilingStatementsScript.pgbench, terminator: "")
         }
     }
 

@@ -91,4 +91,45 @@ import Vapor
             }
         }
     }
+
+    /// `huiqi bench filing-statements` (scripts/loadcheck): the pgbench script is the filing's statements, each
+    /// parameter a column of the samples table. Run here with each variable replaced by the sample's column, the three
+    /// statements must read the token's user and the taxpayer, and write one more version of the sampled return.
+    @Test func theFilingStatementsScriptRunsOnPostgres() async throws {
+        try await withHuiqi(.postgres) { app in
+            let db = try #require(app.db as? any SQLDatabase)
+            let company = "91310115MA0000001Y"
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            let filed = try await call(app, .POST, "/api/v1/taxpayers/\(company)/returns", token: t, body: vatQ2, headers: [("Idempotency-Key", "load-1")])
+            #expect(filed.status == .created, "\(filed.body)")
+            for statement in FilingStatementsScript.setupSQL(keyPrefix: "load-").split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
+                try await db.raw(SQLQueryString(String(statement))).run()
+            }
+            let sample = try #require(try await db.raw("SELECT taxpayer_id, return_id FROM filing_samples WHERE n = 1").first())
+            #expect(try sample.decode(column: "taxpayer_id", as: String.self) == company)
+            let returnID = try sample.decode(column: "return_id", as: String.self)
+            let versions = { try await db.raw("SELECT count(*) AS n FROM return_versions WHERE taxpayer_id = \(bind: company) AND return_id = \(bind: returnID)").first()?.decode(column: "n", as: Int.self) }
+            let before = try #require(try await versions())
+
+            let script = FilingStatementsScript.pgbench
+            #expect(!script.contains("$"), "every parameter is a pgbench variable")
+            let statements = script.split(separator: "\n").filter { $0.hasPrefix("SELECT u.") || $0.hasPrefix("SELECT t.") || $0.hasPrefix("WITH c AS") }
+            #expect(statements.count == 3)
+            // pgbench's own variables: the sample's number and the two unique values.
+            let own = ["k": "'filing-statements-test'", "a": "'filing-statements-audit'"]
+            let variable = try Regex(":([a-z_]+)")
+            var results: [[any SQLRow]] = []
+            for statement in statements {
+                let sql = String(statement).replacing(variable) { match in
+                    let name = String(match.output[1].substring ?? "")
+                    return own[name] ?? "(SELECT \(name) FROM filing_samples WHERE n = 1)"
+                }.replacingOccurrences(of: ";", with: "")
+                results.append(try await db.raw(SQLQueryString(sql)).all())
+            }
+            #expect(try results[0].first?.decode(column: "login", as: String.self) == "company")
+            #expect(try results[1].first?.decode(column: "id", as: String.self) == company)
+            #expect(try results[2].first?.decode(column: "version", as: Int.self) == before + 1)
+            #expect(try await versions() == before + 1)
+        }
+    }
 }
