@@ -93,12 +93,14 @@ public struct FilingService: Sendable {
         }
         let a: Assessment
         do { a = try assess(input, declaredTax: declaredTax) } catch { return try await replay(after: error) }
+        let (determination, parameters) = try await storedDetermination(a)
         var row = ReturnVersionRow(taxpayer_id: taxpayerID, return_id: a.returnID, version: 0, section: a.section, period: a.period,
-                                   case_json: a.caseJSON, determination_json: storedDetermination(a),
+                                   case_json: a.caseJSON, determination_json: determination,
                                    computed_tax_fen: a.tax.fen, relief_fen: a.relief.fen, declared_tax_fen: declaredTax?.fen,
                                    idempotency_key: idempotencyKey, filed_by: actor.userID, filed_at: now().formatted(.iso8601),
                                    prompts_json: Prompt.json(a.prompts).serialized(indent: nil), request_digest: digest)
         row.screening = a.screening
+        row.parameters_id = parameters?.id
         let detail = "tax \(a.tax), relief \(a.relief), declared \(declaredTax?.description ?? "-")"
         var prompts = a.prompts
         do {
@@ -123,6 +125,8 @@ public struct FilingService: Sendable {
         } catch {
             return try await replay(after: error)
         }
+        // As every read of the version shows it: with its parameter list (`Store.withParameters`).
+        if let parameters { row.determination_json = ParameterList.inline(parameters.json, into: determination) }
         return FiledReturn(row: row, replayed: false, prompts: prompts)
     }
 
@@ -130,17 +134,20 @@ public struct FilingService: Sendable {
     /// of the section in force for the period with its value and citation as applied (`version` is
     /// `name[key]@from`). A return filed today explains itself forever, whatever later happens to the parameter
     /// files (whose shipped versions are append-only, docs/parameters.md).
-    func storedDetermination(_ a: Assessment) -> String {
+    /// The list is the same for every return of a section and day, so it is stored once (`parameter_lists`,
+    /// migration 025) and the version names it: it was about 3,200 of a VAT determination's 4,700 bytes. Returns the
+    /// determination as stored (without the list) and the list; nil for a determination that is not a JSON object.
+    func storedDetermination(_ a: Assessment) async throws -> (json: String, parameters: CitedParameters.List?) {
+        let determination = a.determination.json.serialized(indent: nil)
+        guard case .object = a.determination.json, determination.hasSuffix("}") else { return (determination, nil) }
         let prefix = a.section == "business_income" ? "pit.business." : a.section + "."
-        let parameters = citedParameters.json(prefix: prefix, day: a.lastDay) {
+        let parameters = try await citedParameters.list(prefix: prefix, day: a.lastDay, build: {
             JSON.array(engine.parameters.inForce(on: a.lastDay).filter { $0.name.hasPrefix(prefix) }.map { v in
                 JSON.object([("version", .string("\(v.name)\(v.key.map { "[\($0)]" } ?? "")@\(v.from)")), ("value", .string(v.value.description)),
                              ("cite", .string(v.cite.description)), ("grade", .string(v.cite.grade))])
             }).serialized(indent: nil)
-        }
-        let determination = a.determination.json.serialized(indent: nil)
-        guard case .object(let kv) = a.determination.json, determination.hasSuffix("}") else { return determination }
-        return determination.dropLast() + (kv.isEmpty ? "" : ",") + "\"parameters\":" + parameters + "}"
+        }, save: { try await store.saveParameterList(id: $0.id, json: $0.json) })
+        return (determination, parameters)
     }
 
     /// What the taxpayer is told when a credit is offset against the return.
@@ -343,18 +350,26 @@ public struct FilingService: Sendable {
     }
 }
 
-/// The JSON of the parameter versions in force, by section prefix and day, built once each. Bounded: past 4,096 days
-/// it starts again (a day per period of a few sections: far more than any filing season touches).
+/// The lists of parameter versions in force, by section prefix and day, each built and stored once by this process.
+/// Bounded: past 4,096 days it starts again (a day per period of a few sections: far more than any filing season
+/// touches).
 final class CitedParameters: Sendable {
-    private let cache = Mutex<[String: String]>([:])
-    func json(prefix: String, day: Day, build: () -> String) -> String {
+    /// A list's JSON text and its id in `parameter_lists` (`ParameterList.id`).
+    struct List: Sendable { let id: String, json: String }
+    private let cache = Mutex<[String: List]>([:])
+
+    /// The list for `prefix` and `day`: built by `build` and stored by `save` the first time, so that no version
+    /// names a list the database does not hold. Two filers may both store a new list; storing it twice is a no-op.
+    func list(prefix: String, day: Day, build: () -> String, save: (List) async throws -> Void) async throws -> List {
         let key = "\(prefix)@\(day)"
         if let hit = cache.withLock({ $0[key] }) { return hit }
-        let built = build()
+        let json = build()
+        let list = List(id: ParameterList.id(of: json), json: json)
+        try await save(list)
         cache.withLock { c in
             if c.count >= 4096 { c.removeAll() }
-            c[key] = built
+            c[key] = list
         }
-        return built
+        return list
     }
 }

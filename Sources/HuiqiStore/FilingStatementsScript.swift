@@ -12,11 +12,12 @@ import FluentPostgresDriver
 public enum FilingStatementsScript {
     /// The table of samples the script draws from: one row per version in `return_versions` whose idempotency key
     /// begins with `keyPrefix` (the load check's filings), with each statement's parameters as columns.
-    public static func setupSQL(keyPrefix: String) -> String {
+    public static func setupSQL(keyPrefix: String) -> String { setupStatements(keyPrefix: keyPrefix).map { $0 + ";\n" }.joined() }
+
+    /// `setupSQL` statement by statement.
+    public static func setupStatements(keyPrefix: String) -> [String] {
         let prefix = keyPrefix.replacingOccurrences(of: "'", with: "''")
-        return """
-            SET client_min_messages = warning;
-            DROP TABLE IF EXISTS filing_samples;
+        return ["SET client_min_messages = warning", "DROP TABLE IF EXISTS filing_samples", """
             CREATE TABLE filing_samples AS
             SELECT CAST(row_number() OVER (ORDER BY r.taxpayer_id, r.return_id, r.version) AS INTEGER) AS n,
               (SELECT token_hash FROM api_tokens ORDER BY expires_at DESC LIMIT 1) AS token_hash,
@@ -29,11 +30,12 @@ public enum FilingStatementsScript {
               -- pgbench cannot pass a NULL: an undeclared tax is sent as the computed one (the same width).
               COALESCE(r.declared_tax_fen, r.computed_tax_fen) AS declared_tax_fen, r.determination_json, r.relief_fen,
               r.filed_by, r.filed_at, r.prompts_json, COALESCE(r.request_digest, '') AS request_digest,
-              r.taxpayer_id || '/' || r.return_id || '/v' AS audit_object, 'pgbench' AS audit_detail, '127.0.0.1' AS remote
+              r.taxpayer_id || '/' || r.return_id || '/v' AS audit_object, 'pgbench' AS audit_detail, '127.0.0.1' AS remote,
+              -- Filings name their parameter list (migration 025), but one written before it stored the list inline.
+              COALESCE(r.parameters_id, (SELECT min(id) FROM parameter_lists)) AS parameters_id
             FROM return_versions r JOIN current_returns c ON c.taxpayer_id = r.taxpayer_id AND c.return_id = r.return_id
-            WHERE r.idempotency_key LIKE '\(prefix)%';
-            ALTER TABLE filing_samples ADD PRIMARY KEY (n);
-            """
+            WHERE r.idempotency_key LIKE '\(prefix)%'
+            """, "ALTER TABLE filing_samples ADD PRIMARY KEY (n)"]
     }
 
     /// The pgbench script of one filing. `-D samples=N` gives the number of rows of `filing_samples`.
@@ -47,7 +49,7 @@ public enum FilingStatementsScript {
         let append = statement(AppendVersionStatement.sql, AppendVersionStatement.bindingDataTypes,
                                ["taxpayer_id", "return_id", "section", "period", "case_json", "screening", "computed_tax_fen",
                                 "declared_tax_fen", "determination_json", "relief_fen", "idempotency_key", "filed_by", "filed_at",
-                                "prompts_json", "request_digest", "audit_id", "audit_object", "audit_detail", "remote"].map(variable))
+                                "prompts_json", "request_digest", "audit_id", "audit_object", "audit_detail", "remote", "parameters_id"].map(variable))
         return """
             \\set n random(1, :samples)
             \\set k random(1, 9000000000000000000)

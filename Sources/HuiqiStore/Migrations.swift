@@ -13,7 +13,7 @@ public enum HuiqiMigrations {
                                                    M018SearchPostings(), M019AuditAfterCommit(),
                                                    M020TaxpayerKeys(), M021ScreeningReadsOneTable(),
                                                    M022ScreeningWritesLockNoTaxpayer(), M023FilingLocksNoRegistryRow(),
-                                                   M024NoticesWithoutRedundantIndex()]
+                                                   M024NoticesWithoutRedundantIndex(), M025ParameterLists()]
 }
 
 struct M001Offices: AsyncMigration {

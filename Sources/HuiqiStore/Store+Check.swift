@@ -5,7 +5,7 @@ import SQLKit
 /// versions are 1…n with the `current_returns` pointer on n and holding n's case and tax; every filing's audit entry
 /// has its version; the audit chain is whole; notice numbers have no gaps; every ledger chain is 1…n with each
 /// balance the running sum; every overpayment notice has its one credit; every finding, notice, reminder and ledger
-/// entry names a registered taxpayer.
+/// entry names a registered taxpayer; every version's parameter list is stored, and matches its id.
 extension Store {
     public struct Problem: Sendable, CustomStringConvertible {
         public let what: String
@@ -37,6 +37,19 @@ extension Store {
             """).all()
         for row in pointers {
             problems.append(Problem(what: "current pointer of \(try row.decode(column: "taxpayer_id", as: String.self))/\(try row.decode(column: "return_id", as: String.self)) (version \(try row.decode(column: "version", as: Int.self))) does not match its version (missing, or another case or tax)"))
+        }
+        // Versions naming a parameter list the database does not hold (migration 025): they could not be shown.
+        let lists = try await db.raw("""
+            SELECT r.taxpayer_id, r.return_id, r.version, r.parameters_id FROM return_versions r
+            WHERE r.parameters_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM parameter_lists p WHERE p.id = r.parameters_id) LIMIT \(bind: limit)
+            """).all()
+        for row in lists {
+            problems.append(Problem(what: "version \(try row.decode(column: "taxpayer_id", as: String.self))/\(try row.decode(column: "return_id", as: String.self))/v\(try row.decode(column: "version", as: Int.self)) names parameter list \(try row.decode(column: "parameters_id", as: String.self)), which is not stored"))
+        }
+        // A stored list whose id is not the SHA-256 of its text: a list is content-addressed, so it was altered.
+        for row in try await db.select().columns("id", "list_json").from("parameter_lists").all() {
+            let id = try row.decode(column: "id", as: String.self)
+            if ParameterList.id(of: try row.decode(column: "list_json", as: String.self)) != id { problems.append(Problem(what: "parameter list \(id) does not match its text")) }
         }
         // Every filing's audit entry names a stored version ("taxpayer/return/vN"), checked taxpayer by taxpayer.
         let objects = try await db.raw("SELECT object FROM audit_log WHERE action IN ('file_return', 'correct_return')").all()

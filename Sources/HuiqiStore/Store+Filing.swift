@@ -158,7 +158,7 @@ struct TokenUserStatement: PostgresPreparedStatement {
 
 /// `Store.appendVersion` on PostgreSQL: the pointer advanced, the version and its audit entry, in one statement.
 struct AppendVersionStatement: PostgresPreparedStatement {
-    static let name = "huiqi_append_version_v1"
+    static let name = "huiqi_append_version_v2"
     static let sql = """
         WITH c AS (
           INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json, screening, computed_tax_fen, declared_tax_fen)
@@ -168,8 +168,8 @@ struct AppendVersionStatement: PostgresPreparedStatement {
           RETURNING version),
         v AS (
           INSERT INTO return_versions (taxpayer_id, return_id, version, section, period, case_json, determination_json,
-              computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at, prompts_json, request_digest)
-          SELECT $1, $2, c.version, $3, $4, $5, $9, $7, $10, $8, $11, $12, $13, $14, $15 FROM c
+              computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at, prompts_json, request_digest, parameters_id)
+          SELECT $1, $2, c.version, $3, $4, $5, $9, $7, $10, $8, $11, $12, $13, $14, $15, $20 FROM c
           RETURNING version),
         a AS (
           INSERT INTO audit_log (id, at, user_id, action, object, detail, remote)
@@ -179,16 +179,17 @@ struct AppendVersionStatement: PostgresPreparedStatement {
     typealias Row = Int64
     /// Declared, not inferred from the first filing's values: a NULL there would leave a parameter's type to guessing.
     static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .text, .text, .text, .int8, .int8, .text, .int8,
-                                                        .text, .text, .text, .text, .text, .text, .text, .text, .text]
+                                                        .text, .text, .text, .text, .text, .text, .text, .text, .text, .text]
     let row: ReturnVersionRow, auditID: String, remote: String?, detail: String
 
     func makeBindings() throws -> PostgresBindings {
         let r = row
-        var b = PostgresBindings(capacity: 19)
+        var b = PostgresBindings(capacity: 20)
         b.append(r.taxpayer_id); b.append(r.return_id); b.append(r.section); b.append(r.period); b.append(r.case_json)
         b.append(r.screening); b.append(r.computed_tax_fen); b.append(r.declared_tax_fen); b.append(r.determination_json)
         b.append(r.relief_fen); b.append(r.idempotency_key); b.append(r.filed_by); b.append(r.filed_at); b.append(r.prompts_json)
         b.append(r.request_digest); b.append(auditID); b.append("\(r.taxpayer_id)/\(r.return_id)/v"); b.append(detail); b.append(remote)
+        b.append(r.parameters_id)
         return b
     }
 

@@ -50,12 +50,15 @@ public struct ReturnVersionRow: Codable, Sendable, Equatable {
     /// SHA-256 of the request the idempotency key came with (body and declared tax): a key reused with another
     /// request is refused rather than answered with this filing.
     public var request_digest: String?
+    /// The list of parameter versions in force, when it is stored apart (`parameter_lists`, migration 025). Read
+    /// through the store, `determination_json` holds the list either way.
+    public var parameters_id: String?
     /// What screening needs of the case (`ScreeningColumns`), kept on the current-version pointer, not in the
     /// version itself (nor in its coding).
     public var screening: String?
     enum CodingKeys: String, CodingKey {
         case taxpayer_id, return_id, version, section, period, case_json, determination_json, computed_tax_fen, relief_fen, declared_tax_fen
-        case idempotency_key, filed_by, filed_at, prompts_json, request_digest
+        case idempotency_key, filed_by, filed_at, prompts_json, request_digest, parameters_id
     }
     public init(taxpayer_id: String, return_id: String, version: Int, section: String, period: String, case_json: String,
                 determination_json: String, computed_tax_fen: Int64, relief_fen: Int64, declared_tax_fen: Int64?,
@@ -188,21 +191,47 @@ public struct Store: Sendable {
     }
 
     // MARK: returns (append-only)
+    // Every read of versions goes through `withParameters`: a version stored with its list apart is read as if the
+    // list were inline.
     public func versions(taxpayer: String, returnID: String) async throws -> [ReturnVersionRow] {
-        try await db.select().columns("*").from("return_versions").where("taxpayer_id", .equal, taxpayer)
-            .where("return_id", .equal, returnID).orderBy("version").all(decoding: ReturnVersionRow.self)
+        try await withParameters(try await db.select().columns("*").from("return_versions").where("taxpayer_id", .equal, taxpayer)
+            .where("return_id", .equal, returnID).orderBy("version").all(decoding: ReturnVersionRow.self))
     }
     public func version(taxpayer: String, idempotencyKey: String) async throws -> ReturnVersionRow? {
-        try await db.select().columns("*").from("return_versions").where("taxpayer_id", .equal, taxpayer)
-            .where("idempotency_key", .equal, idempotencyKey).first(decoding: ReturnVersionRow.self)
+        try await withParameters(try await db.select().columns("*").from("return_versions").where("taxpayer_id", .equal, taxpayer)
+            .where("idempotency_key", .equal, idempotencyKey).all(decoding: ReturnVersionRow.self)).first
     }
     /// The current (highest) version of every return of a taxpayer.
     public func currentReturns(taxpayer: String) async throws -> [ReturnVersionRow] {
-        try await db.raw("""
+        try await withParameters(try await db.raw("""
             SELECT r.* FROM current_returns c JOIN return_versions r
               ON r.taxpayer_id = c.taxpayer_id AND r.return_id = c.return_id AND r.version = c.version
             WHERE c.taxpayer_id = \(bind: taxpayer) ORDER BY r.return_id
-            """).all(decoding: ReturnVersionRow.self)
+            """).all(decoding: ReturnVersionRow.self))
+    }
+
+    // MARK: parameter lists (migration 025)
+    /// Stores a list of parameter versions in force under `id`, the SHA-256 of `json` (`ParameterList`). Storing it
+    /// again is a no-op, so concurrent filers may both store it.
+    public func saveParameterList(id: String, json: String) async throws {
+        try await db.raw("INSERT INTO parameter_lists (id, list_json) VALUES (\(bind: id), \(bind: json)) ON CONFLICT (id) DO NOTHING").run()
+    }
+
+    /// `rows` with each list stored apart put back into its determination, as `ParameterList.inline` does at filing.
+    func withParameters(_ rows: [ReturnVersionRow]) async throws -> [ReturnVersionRow] {
+        let ids = Set(rows.compactMap(\.parameters_id))
+        guard !ids.isEmpty else { return rows }
+        var lists: [String: String] = [:]
+        for row in try await db.select().columns("id", "list_json").from("parameter_lists").where("id", .in, Array(ids)).all() {
+            lists[try row.decode(column: "id", as: String.self)] = try row.decode(column: "list_json", as: String.self)
+        }
+        return try rows.map { r in
+            guard let id = r.parameters_id else { return r }
+            guard let list = lists[id] else { throw StoreError.missingParameterList(id) }
+            var shown = r
+            shown.determination_json = ParameterList.inline(list, into: r.determination_json)
+            return shown
+        }
     }
 
     /// The current version of each return of one section whose period is in `year` (EIT quarters, VAT periods),
@@ -238,11 +267,11 @@ public struct Store: Sendable {
         @Sendable func insertVersion(_ version: SQLQueryString) -> SQLQueryString {
             """
             INSERT INTO return_versions (taxpayer_id, return_id, version, section, period, case_json, determination_json,
-                computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at, prompts_json, request_digest)
+                computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at, prompts_json, request_digest, parameters_id)
             SELECT \(bind: r.taxpayer_id), \(bind: r.return_id), \(version), \(bind: r.section), \(bind: r.period),
                 \(bind: r.case_json), \(bind: r.determination_json), \(bind: r.computed_tax_fen), \(bind: r.relief_fen),
                 \(bind: r.declared_tax_fen), \(bind: r.idempotency_key), \(bind: r.filed_by), \(bind: r.filed_at), \(bind: r.prompts_json),
-                \(bind: r.request_digest)
+                \(bind: r.request_digest), \(bind: r.parameters_id)
             """
         }
         guard let database else { throw StoreError.noTransactions }
@@ -356,6 +385,9 @@ public enum StoreError: Error, Equatable {
     /// An answer of the database could not be read as expected (a bug, never bad input): a page it assembled as
     /// text, or a prepared statement's rows (`Store+Filing.swift`).
     case malformedPage
+    /// A version names a parameter list (`parameters_id`) the database does not hold: the filer stores the list
+    /// before any version names it, so this is damage to the database, never bad input.
+    case missingParameterList(String)
 }
 
 extension Array {

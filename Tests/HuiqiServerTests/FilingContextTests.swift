@@ -102,9 +102,7 @@ import Vapor
             let t = try await token(app, "company", "huiqi-taxpayer")
             let filed = try await call(app, .POST, "/api/v1/taxpayers/\(company)/returns", token: t, body: vatQ2, headers: [("Idempotency-Key", "load-1")])
             #expect(filed.status == .created, "\(filed.body)")
-            for statement in FilingStatementsScript.setupSQL(keyPrefix: "load-").split(separator: ";") where !statement.allSatisfy(\.isWhitespace) {
-                try await db.raw(SQLQueryString(String(statement))).run()
-            }
+            for statement in FilingStatementsScript.setupStatements(keyPrefix: "load-") { try await db.raw(SQLQueryString(statement)).run() }
             let sample = try #require(try await db.raw("SELECT taxpayer_id, return_id FROM filing_samples WHERE n = 1").first())
             #expect(try sample.decode(column: "taxpayer_id", as: String.self) == company)
             let returnID = try sample.decode(column: "return_id", as: String.self)

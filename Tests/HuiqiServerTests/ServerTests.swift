@@ -4,6 +4,7 @@ import HuiqiRules
 import HuiqiServer
 import HuiqiServices
 import HuiqiStore
+import SQLKit
 import Testing
 import Vapor
 import VaporTesting
@@ -159,6 +160,16 @@ let vatQ2 = #"{"vat":{"period":"2026-Q1","sales":[{"kind":"goods","amount":"2000
             let firstInForce = try #require(inForce.first)
             #expect(cited.first?["version"] == .string("\(firstInForce.name)\(firstInForce.key.map { "[\($0)]" } ?? "")@\(firstInForce.from)")
                     && cited.first?["cite"] == .string(firstInForce.cite.description) && vs[0]["determination"]?["vat"] != nil)
+            // The list is stored once (migration 025): both versions name it and store their determination without it;
+            // the API shows the determination as the filing answered it.
+            let sqlDB = try #require(app.db as? any SQLDatabase)
+            let stored = try await sqlDB.raw("SELECT parameters_id, determination_json FROM return_versions WHERE taxpayer_id = \(bind: taxpayers[0]) AND return_id = 'vat:2026-Q1' ORDER BY version").all()
+            let ids = try stored.map { try $0.decode(column: "parameters_id", as: String?.self) }
+            #expect(ids.count == 2 && ids[0] != nil && ids[0] == ids[1])
+            #expect(try stored.allSatisfy { !(try $0.decode(column: "determination_json", as: String.self)).contains("\"parameters\"") })
+            let list = try await sqlDB.raw("SELECT list_json FROM parameter_lists WHERE id = \(bind: ids[0] ?? "")").all()
+            #expect(try list.count == 1 && JSONParser.parse(try list[0].decode(column: "list_json", as: String.self)) == vs[0]["determination"]?["parameters"])
+            #expect(first.json?["return"]?["determination"] == vs[0]["determination"])
             // Each version keeps the prompts it was given: version 1 declared 7500.00 against 500.00.
             #expect(vs[0]["prompts"]?[0]?["code"] == .string("relief_not_claimed") && vs[1]["prompts"]?[0]?["code"] != .string("relief_not_claimed"))
             let corrections = try await store.auditCount(action: "correct_return")
