@@ -181,7 +181,8 @@ enum ReturnView {
                                              ("determination", (try? JSONParser.parse(r.determination_json)) ?? .null)])
     }
     /// `json` of a version this process has just stored, as text: the same keys in the same order, with the stored
-    /// prompts and determination appended as the JSON text they were written as (`FilingService.storedDetermination`).
+    /// prompts and determination appended as JSON text (the determination with its parameter list, as
+    /// `FilingService` returns it and every read of the version shows it).
     static func freshText(_ r: ReturnVersionRow) -> String {
         String(JSON.object(fields(r, filers: [:])).serialized(indent: nil).dropLast())
             + ",\"prompts\":" + r.prompts_json + ",\"determination\":" + r.determination_json + "}"

@@ -41,8 +41,8 @@ public struct FilingService: Sendable {
     public let engine: Engine
     public let deadlines: FilingDeadlines
     public let now: @Sendable () -> Date
-    /// The parameter versions stored with each return, as JSON, by section and day: the same for every return of a
-    /// period, so each is built once (`storedDetermination`).
+    /// The lists of parameter versions in force, by section and day: the same for every return of a period, so each
+    /// is built and stored once (`storedDetermination`).
     let citedParameters = CitedParameters()
 
     public init(store: Store, access: Access, engine: Engine, deadlines: FilingDeadlines, now: @escaping @Sendable () -> Date) {
