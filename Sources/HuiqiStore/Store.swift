@@ -126,7 +126,7 @@ public struct Store: Sendable {
 
     /// One database value per event loop of the group, made once. Making one (`Databases.database`) builds the
     /// driver's context anew; made on every statement it cost about a tenth of the server's time per filing
-    /// (docs/performance.md, "One database value per event loop").
+    /// (docs/performance.md, "The filing's statements alone").
     private final class EventLoopDatabases: Sendable {
         struct Entry: Sendable { let database: any Database, sql: any SQLDatabase }
         private let entries: [ObjectIdentifier: Entry]
