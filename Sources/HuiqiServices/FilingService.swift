@@ -130,13 +130,14 @@ public struct FilingService: Sendable {
         return FiledReturn(row: row, replayed: false, prompts: prompts)
     }
 
-    /// The determination as stored with the return: the engine's output plus `parameters`, every parameter version
-    /// of the section in force for the period with its value and citation as applied (`version` is
+    /// The determination as stored with the return (the engine's output), and its `parameters`: every parameter
+    /// version of the section in force for the period with its value and citation as applied (`version` is
     /// `name[key]@from`). A return filed today explains itself forever, whatever later happens to the parameter
     /// files (whose shipped versions are append-only, docs/parameters.md).
+    ///
     /// The list is the same for every return of a section and day, so it is stored once (`parameter_lists`,
-    /// migration 025) and the version names it: it was about 3,200 of a VAT determination's 4,700 bytes. Returns the
-    /// determination as stored (without the list) and the list; nil for a determination that is not a JSON object.
+    /// migration 025) and the version names it: it was about 3,200 of a VAT determination's 4,700 bytes. Every read
+    /// of the version puts it back (`Store.withParameters`). nil for a determination that is not a JSON object.
     func storedDetermination(_ a: Assessment) async throws -> (json: String, parameters: CitedParameters.List?) {
         let determination = a.determination.json.serialized(indent: nil)
         guard case .object = a.determination.json, determination.hasSuffix("}") else { return (determination, nil) }

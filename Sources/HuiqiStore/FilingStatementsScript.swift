@@ -31,10 +31,10 @@ public enum FilingStatementsScript {
               COALESCE(r.declared_tax_fen, r.computed_tax_fen) AS declared_tax_fen, r.determination_json, r.relief_fen,
               r.filed_by, r.filed_at, r.prompts_json, COALESCE(r.request_digest, '') AS request_digest,
               r.taxpayer_id || '/' || r.return_id || '/v' AS audit_object, 'pgbench' AS audit_detail, '127.0.0.1' AS remote,
-              -- Filings name their parameter list (migration 025), but one written before it stored the list inline.
-              COALESCE(r.parameters_id, (SELECT min(id) FROM parameter_lists)) AS parameters_id
+              r.parameters_id
             FROM return_versions r JOIN current_returns c ON c.taxpayer_id = r.taxpayer_id AND c.return_id = r.return_id
-            WHERE r.idempotency_key LIKE '\(prefix)%'
+            -- Filings since migration 025 only: one made before stored its parameter list inline.
+            WHERE r.idempotency_key LIKE '\(prefix)%' AND r.parameters_id IS NOT NULL
             """, "ALTER TABLE filing_samples ADD PRIMARY KEY (n)"]
     }
 

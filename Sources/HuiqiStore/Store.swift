@@ -142,7 +142,8 @@ public struct Store: Sendable {
         }
 
         /// The caller's own event loop's database when it runs on one (the server's tasks do, `huiqi serve`), so a
-        /// statement's reply is handled on the thread that waits for it; otherwise the next loop's in turn.
+        /// statement's reply is handled on the thread that waits for it; otherwise the next loop's in turn. A group
+        /// that cannot list its loops (NIO's iterator is optional) gets a database made for the call, as before.
         var current: Entry {
             let loop = group.any()
             return entries[ObjectIdentifier(loop)] ?? Self.entry(databases.database(logger: logger, on: loop)!)
