@@ -64,4 +64,25 @@ import Testing
         }
         #expect(compared > 500)
     }
+
+    /// Result columns reused over chunks of different sizes (as `huiqi bench engine`, screening and simulation reuse
+    /// them) hold exactly a fresh evaluation's figures: a shorter chunk keeps the memory, not the old values.
+    @Test func reusedResultColumnsEqualFreshOnes() throws {
+        let period = TaxPeriod("2023-Q2")!
+        let evaluator = try BatchEvaluator(engine: engine, vatPeriod: period, eitYear: 2023)
+        var r = Rng(s: 42)
+        var reused = BatchResult(count: 2000)
+        for size in [2000, 700, 1500, 0, 1] {
+            var p = Population()
+            for _ in 0..<size { p.append(randomCase(&r, period: period, year: 2023)) }
+            evaluator.evaluate(p, into: &reused, threads: 2)
+            let fresh = evaluator.evaluate(p, threads: 2)
+            #expect(reused.vatStatus.count == size && reused.eitQualifies.count == size)
+            #expect(reused.vatStatus == fresh.vatStatus && reused.vatExempt == fresh.vatExempt && reused.vatTax == fresh.vatTax
+                    && reused.vatRelief == fresh.vatRelief && reused.eitStatus == fresh.eitStatus && reused.eitTaxYTD == fresh.eitTaxYTD
+                    && reused.eitReliefYTD == fresh.eitReliefYTD && reused.eitPrepaid == fresh.eitPrepaid
+                    && reused.eitQualifies == fresh.eitQualifies, "chunk of \(size)")
+            #expect(size < 700 || reused.totalRelief > 0)
+        }
+    }
 }

@@ -99,10 +99,15 @@ public struct BatchResult: Sendable {
         eitQualifies = Array(repeating: false, count: n)
     }
 
-    /// Sets every column to `n` entries; the values are overwritten by the evaluation.
+    /// Sets every column to `n` entries; the values are overwritten by the evaluation. A shorter chunk keeps the
+    /// columns' memory, so a caller that made them for its largest chunk never has them reallocated while timed.
     mutating func resize(_ n: Int) {
-        guard vatStatus.count != n else { return }
-        self = BatchResult(count: n)
+        func fit<T>(_ column: inout [T], _ zero: T) {
+            if column.count > n { column.removeLast(column.count - n) }
+            else if column.count < n { column.append(contentsOf: repeatElement(zero, count: n - column.count)) }
+        }
+        fit(&vatStatus, 0); fit(&vatExempt, 0); fit(&vatTax, 0); fit(&vatRelief, 0)
+        fit(&eitStatus, 0); fit(&eitTaxYTD, 0); fit(&eitReliefYTD, 0); fit(&eitPrepaid, 0); fit(&eitQualifies, false)
     }
 
     /// Σ VAT relief + Σ EIT relief to date, in fen: the benchmark's checksum.
