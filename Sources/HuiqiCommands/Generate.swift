@@ -4,6 +4,7 @@ import HuiqiCalendar
 import HuiqiRules
 import HuiqiServer
 import HuiqiServices
+import HuiqiStore
 
 /// `huiqi generate`: a national synthetic population in an empty database (docs/population.md): offices on the
 /// GB/T 2260 tree of four provinces, taxpayers calibrated to published statistics and stated assumptions, and their
@@ -37,17 +38,18 @@ struct Generate: AsyncParsableCommand {
         }
         let terminal = isatty(STDERR_FILENO) != 0
         do {
-            let summary = try await withStore(db.location) { store in
-                try await PopulationLoader.load(population, divisions: divisions, taxpayers: taxpayers, engine: engine, into: store,
-                                                chunkSize: chunk) { p in
+            let (summary, collation) = try await withStore(db.location) { store in
+                (try await PopulationLoader.load(population, divisions: divisions, taxpayers: taxpayers, engine: engine, into: store,
+                                                 chunkSize: chunk) { p in
                     if terminal { FileHandle.standardError.write(Data(Self.bar(p).utf8)) }
-                }
+                }, try await store.textCollation())
             }
             if terminal { FileHandle.standardError.write(Data("\n".utf8)) }
             print("generated \(summary.taxpayers) taxpayers, \(summary.frequencies) filing frequencies, \(summary.returns) returns "
                   + "(\(quarters.first!)..\(quarters.last!)) and \(summary.offices) offices: \(summary.rows) rows in "
                   + String(format: "%.1f s, %.0f rows/s (rows written in %.1f s; indexes, foreign keys and statistics %.1f s)",
                            summary.seconds, summary.rowsPerSecond, summary.loadSeconds, summary.seconds - summary.loadSeconds))
+            if let advice = Store.collationAdvice(collation) { print("note: \(advice)") }
         } catch let error as PopulationError {
             printError("huiqi generate: \(error)")
             throw ExitCode(2)

@@ -33,8 +33,10 @@ struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Verify the stored invariants (return versions and pointers, filings' audit entries, the audit chain).")
     @OptionGroup var db: DatabaseOption
     func run() async throws {
-        let problems = try await withStore(db.location) { try await $0.check() }
+        let (problems, collation) = try await withStore(db.location) { (try await $0.check(), try await $0.textCollation()) }
         for p in problems { print("PROBLEM \(p)") }
+        // Advice, not a problem: the data are sound under any collation.
+        if let advice = Store.collationAdvice(collation) { print("note: \(advice)") }
         guard problems.isEmpty else { throw ExitCode(1) }
         print("check: no problems found")
     }
