@@ -13,7 +13,8 @@ public enum HuiqiMigrations {
                                                    M018SearchPostings(), M019AuditAfterCommit(),
                                                    M020TaxpayerKeys(), M021ScreeningReadsOneTable(),
                                                    M022ScreeningWritesLockNoTaxpayer(), M023FilingLocksNoRegistryRow(),
-                                                   M024NoticesWithoutRedundantIndex(), M025ParameterLists()]
+                                                   M024NoticesWithoutRedundantIndex(), M025ParameterLists(),
+                                                   M026ReturnVersionsWithoutPeriodIndex()]
 }
 
 struct M001Offices: AsyncMigration {

@@ -29,16 +29,16 @@ import Testing
             let tables = try await strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kb_fts%' AND name <> '_fluent_migrations'", "name")
             var columns: [String: [String]] = [:], primary: [String: [String]] = [:], unique: [String: [[String]]] = [:], foreign: [String: [ForeignKey]] = [:]
             for t in tables {
-                let info = try await db.raw(SQLQueryString("SELECT name, pk FROM pragma_table_info('\(t)') ORDER BY pk")).all()
+                let info = try await db.raw(SQLQueryString("SELECT name, pk FROM pragma_table_info('\(unsafeRaw: t)') ORDER BY pk")).all()
                 columns[t] = try info.map { try $0.decode(column: "name", as: String.self) }
                 primary[t] = try info.filter { try $0.decode(column: "pk", as: Int.self) > 0 }.map { try $0.decode(column: "name", as: String.self) }
-                for index in try await db.raw(SQLQueryString("SELECT name, origin FROM pragma_index_list('\(t)') WHERE \"unique\" = 1")).all()
+                for index in try await db.raw(SQLQueryString("SELECT name, origin FROM pragma_index_list('\(unsafeRaw: t)') WHERE \"unique\" = 1")).all()
                     where try index.decode(column: "origin", as: String.self) != "pk" {
                     let name = try index.decode(column: "name", as: String.self)
                     unique[t, default: []].append(try await strings("SELECT name FROM pragma_index_info('\(name)') ORDER BY seqno", "name"))
                 }
                 var byID: [Int: ForeignKey] = [:]
-                for fk in try await db.raw(SQLQueryString("SELECT id, \"table\" AS parent, \"from\" AS child_column, \"to\" AS parent_column FROM pragma_foreign_key_list('\(t)')")).all() {
+                for fk in try await db.raw(SQLQueryString("SELECT id, \"table\" AS parent, \"from\" AS child_column, \"to\" AS parent_column FROM pragma_foreign_key_list('\(unsafeRaw: t)')")).all() {
                     let id = try fk.decode(column: "id", as: Int.self)
                     var columns = byID[id]?.columns ?? [:]
                     columns[try fk.decode(column: "child_column", as: String.self)] = try fk.decode(column: "parent_column", as: String.self)
