@@ -2,12 +2,12 @@ import SQLKit
 
 /// The PostgreSQL database's text collation (排序规则). Every key Huiqi pages by is text: credit codes, return ids,
 /// periods. Under a `C` collation PostgreSQL compares them byte by byte and sorts them with abbreviated keys. Under
-/// any other collation, `C.UTF-8` included, every comparison goes through the C library's `strcoll`. Measured in
-/// docs/performance.md ("The database's collation"), `huiqi generate`'s index builds took about a fifth longer.
+/// any other collation, `C.UTF-8` included, every comparison goes through the C library's `strcoll`: `huiqi generate`'s
+/// index builds took about a fifth longer under `C.UTF-8` than under `C` (docs/performance.md, "The database's
+/// collation, and one index fewer").
 ///
-/// The order is the same either way for the keys, which are ASCII. For UTF-8 text, `C.UTF-8` is code-point order,
-/// which is byte order, so names sort the same too. SQLite compares text bytewise (`BINARY`), so a `C` database
-/// also pages in SQLite's order.
+/// Nothing sorts differently from `C.UTF-8`, the usual default: its order is code-point order, which is UTF-8's byte
+/// order. It is SQLite's order too (`BINARY`).
 extension Store {
     /// The database's collation (`pg_database.datcollate`); nil on SQLite, which has no database collation.
     public func textCollation() async throws -> String? {
