@@ -3,11 +3,12 @@ import Foundation
 import SQLKit
 import Synchronization
 
-/// The audit log is tamper-evident: entry n carries `hash` = SHA-256 of (the hash of entry n−1, n, and the entry's
-/// fields), joined by U+001F and written in hex. Changing, removing or inserting an entry breaks every later hash;
-/// `huiqi audit verify` recomputes the chain. On PostgreSQL entries are written unchained and `Store.chainAudit`
-/// places them after commit (migration 019), so that audited writers never wait for each other; on SQLite the store
-/// chains each entry in the inserting transaction. Both use this formula.
+/// The audit log is tamper-evident: place n of the chain (`audit_chain`, migration 027) names an entry of
+/// `audit_log` and carries `hash` = SHA-256 of (the hash of place n−1, n, and the entry's fields), joined by U+001F and
+/// written in hex. Changing, removing or inserting an entry breaks every later hash; `huiqi audit verify` recomputes
+/// the chain. On PostgreSQL entries are written unplaced and `Store.chainAudit` places them after commit (migration
+/// 019), so that audited writers never wait for each other; on SQLite the store places each entry in the inserting
+/// transaction. Both use this formula.
 public enum AuditChain {
     /// The PostgreSQL advisory lock that lets one chainer at a time place entries (any constant unique to this use).
     static let advisoryLock: Int64 = 8_412_366
@@ -52,11 +53,41 @@ public enum TextDigest {
     }
 }
 
-/// An entry as stored, with its place in the chain.
+/// An entry's place in the chain (`audit_chain`), with the entry it names; the entry's fields are nil when the
+/// entry is gone from `audit_log`.
 struct ChainedAuditRow: Decodable {
-    let id: String, at: String, user_id: String?, action: String, object: String, detail: String, remote: String?
-    let seq: Int64?, prev_hash: String?, hash: String?
-    var row: AuditRow { AuditRow(id: id, at: at, user_id: user_id, action: action, object: object, detail: detail, remote: remote) }
+    let seq: Int64, entry_id: String, hash: String
+    let id: String?, at: String?, user_id: String?, action: String?, object: String?, detail: String?, remote: String?
+    var row: AuditRow? {
+        guard let id, let at, let action, let object, let detail else { return nil }
+        return AuditRow(id: id, at: at, user_id: user_id, action: action, object: object, detail: detail, remote: remote)
+    }
+}
+
+extension AuditChain {
+    /// The last place in the chain: its number, its hash, and (PostgreSQL) the horizon its chainer recorded.
+    struct Link { let seq: Int64, hash: String, horizon: Int64? }
+
+    static func lastLink(on db: any SQLDatabase) async throws -> Link? {
+        guard let row = try await db.raw("SELECT seq, hash, horizon FROM audit_chain ORDER BY seq DESC LIMIT 1").first() else { return nil }
+        return Link(seq: try row.decode(column: "seq", as: Int64.self), hash: try row.decode(column: "hash", as: String.self),
+                    horizon: try row.decode(column: "horizon", as: Int64?.self))
+    }
+
+    /// Places `rows`, in the order given, after `last`: one insert into `audit_chain` per thousand entries.
+    static func append(_ rows: [AuditRow], after last: Link?, horizon: Int64?, on db: any SQLDatabase) async throws {
+        var seq = last?.seq ?? 0, prev = last?.hash ?? ""
+        var placed: [any SQLExpression] = []
+        placed.reserveCapacity(rows.count)
+        for row in rows {
+            seq += 1
+            prev = hash(prev: prev, seq: seq, row)
+            placed.append(SQLGroupExpression([SQLBind(seq), SQLBind(row.id), SQLBind(prev), SQLBind(horizon)] as [any SQLExpression]))
+        }
+        for chunk in placed.chunked(1000) {
+            try await db.raw("INSERT INTO audit_chain (seq, entry_id, hash, horizon) VALUES \(SQLList(Array(chunk)))").run()
+        }
+    }
 }
 
 /// One writer at a time, across suspension points (an actor alone would interleave at each `await`). SQLite's audit
@@ -88,23 +119,12 @@ final class AsyncLock: Sendable {
 }
 
 extension Store {
-    /// Inserts an audit entry on `db` (inside the caller's transaction). On PostgreSQL it is written unchained and
-    /// placed after commit by `chainAudit`; on SQLite the caller holds `auditLock` and the chain is computed here from
-    /// the last entry.
+    /// Inserts an audit entry on `db` (inside the caller's transaction). On PostgreSQL it is placed after commit by
+    /// `chainAudit`; on SQLite the caller holds `auditLock` and the entry is placed here, after the last one.
     static func insertAudit(_ row: AuditRow, on db: any SQLDatabase) async throws {
-        guard db.dialect.name != "postgresql" else {
-            try await db.insert(into: "audit_log").model(row, nilEncodingStrategy: .asNil).run()
-            return
-        }
-        let last = try await db.raw("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").first()
-        let prevSeq = try last?.decode(column: "seq", as: Int64?.self) ?? 0
-        let prev = try last?.decode(column: "hash", as: String?.self) ?? ""
-        let seq = prevSeq + 1
-        try await db.raw("""
-            INSERT INTO audit_log (id, at, user_id, action, object, detail, remote, seq, prev_hash, hash)
-            VALUES (\(bind: row.id), \(bind: row.at), \(bind: row.user_id), \(bind: row.action), \(bind: row.object), \(bind: row.detail),
-                    \(bind: row.remote), \(bind: seq), \(bind: prev), \(bind: AuditChain.hash(prev: prev, seq: seq, row)))
-            """).run()
+        try await db.insert(into: "audit_log").model(row, nilEncodingStrategy: .asNil).run()
+        guard db.dialect.name != "postgresql" else { return }
+        try await AuditChain.append([row], after: try await AuditChain.lastLink(on: db), horizon: nil, on: db)
     }
 
     /// How many entries `chainAudit` places in one transaction.
@@ -116,13 +136,19 @@ extension Store {
         while try await chainAudit() == Self.auditChainBatch {}
     }
 
-    /// Places entries written since the last call at the end of the chain (PostgreSQL; SQLite chains at insert),
+    /// Places entries written since the last call at the end of the chain (PostgreSQL; SQLite places at insert),
     /// at most `limit`, and returns how many. Entries are placed in order of (at, id) as they are found committed: an
     /// entry whose transaction commits late is placed after those already placed, whatever its time. One chainer at a
     /// time holds the advisory lock; another returns 0 at once, or waits for it with `wait` (verification must see
     /// every entry placed).
+    ///
+    /// Where to look: every transaction below the last placement's `horizon` had ended when that chainer looked, and
+    /// it placed all it saw, so an entry not yet placed has a `txid` at or above it. A chainer that placed all it
+    /// found records its snapshot's oldest running transaction as the new horizon; one that stopped at `limit` keeps
+    /// the old one. A horizon above the database's own transactions (a dump restored into another cluster, whose
+    /// counter is lower) is ignored, and `sweep` ignores it too: both look at the whole log once.
     @discardableResult
-    public func chainAudit(limit: Int = Store.auditChainBatch, wait: Bool = false) async throws -> Int {
+    public func chainAudit(limit: Int = Store.auditChainBatch, wait: Bool = false, sweep: Bool = false) async throws -> Int {
         guard db.dialect.name == "postgresql" else { return 0 }
         guard let database else { throw StoreError.noTransactions }
         return try await database.transaction { tx in
@@ -133,59 +159,55 @@ extension Store {
             } else if try await db.raw("SELECT pg_try_advisory_xact_lock(\(unsafeRaw: lock)) AS got").first()?.decode(column: "got", as: Bool.self) != true {
                 return 0
             }
+            // Taken before the entries are read: the read's own snapshot can only see more transactions ended.
+            let oldestRunning = try await db.raw("SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT) AS x").first()?
+                .decode(column: "x", as: Int64.self) ?? 0
+            let last = try await AuditChain.lastLink(on: db)
+            var from = last?.horizon ?? 0
+            if sweep || from > oldestRunning { from = 0 }
             let rows = try await db.raw("""
-                SELECT id, at, user_id, action, object, detail, remote FROM audit_log WHERE seq IS NULL ORDER BY at, id LIMIT \(bind: limit)
+                SELECT id, at, user_id, action, object, detail, remote FROM audit_log a
+                WHERE a.txid >= \(bind: from) AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.entry_id = a.id)
+                ORDER BY at, id LIMIT \(bind: limit)
                 """).all(decoding: AuditRow.self)
             guard !rows.isEmpty else { return 0 }
-            let last = try await db.raw("SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1").first()
-            var seq = try last?.decode(column: "seq", as: Int64.self) ?? 0
-            var prev = try last?.decode(column: "hash", as: String.self) ?? ""
-            var placed: [(id: String, seq: Int64, prev: String, hash: String)] = []
-            for row in rows {
-                seq += 1
-                let hash = AuditChain.hash(prev: prev, seq: seq, row)
-                placed.append((row.id, seq, prev, hash))
-                prev = hash
-            }
-            for chunk in placed.chunked(1000) {
-                let values = SQLList(chunk.map { p in
-                    SQLGroupExpression([SQLBind(p.id), SQLRaw("CAST(\(p.seq) AS BIGINT)"), SQLBind(p.prev), SQLBind(p.hash)] as [any SQLExpression])
-                })
-                try await db.raw("""
-                    UPDATE audit_log AS a SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
-                    FROM (VALUES \(values)) AS v(id, seq, prev_hash, hash) WHERE a.id = v.id AND a.seq IS NULL
-                    """).run()
-            }
+            try await AuditChain.append(rows, after: last, horizon: rows.count < limit ? oldestRunning : from, on: db)
             return rows.count
         }
     }
 
-    /// Entries written but not yet placed in the chain (PostgreSQL; always 0 on SQLite). A backlog that grows means
-    /// no chainer runs.
+    /// Entries written but not yet placed in the chain (PostgreSQL, read where the chainer will look; always 0 on
+    /// SQLite, which places at insert). A backlog that grows means no chainer runs.
     public func unchainedAuditEntries() async throws -> Int {
-        try await db.raw("SELECT COUNT(*) AS n FROM audit_log WHERE seq IS NULL").first()?.decode(column: "n", as: Int.self) ?? 0
+        guard db.dialect.name == "postgresql" else { return 0 }
+        return try await db.raw("""
+            SELECT COUNT(*) AS n FROM audit_log a
+            WHERE a.txid >= COALESCE((SELECT horizon FROM audit_chain ORDER BY seq DESC LIMIT 1), 0)
+              AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.entry_id = a.id)
+            """).first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
     /// Recomputes the chain from the first entry; reads in pages so that a large log is not held in memory. On
-    /// PostgreSQL every committed entry is placed first.
+    /// PostgreSQL every committed entry is placed first, the whole log swept once (a full pass, like the check).
     public func verifyAuditChain(page: Int = 5000) async throws -> AuditChain.Verification {
-        while try await chainAudit(wait: true) > 0 {}
+        if try await chainAudit(wait: true, sweep: true) > 0 { while try await chainAudit(wait: true) > 0 {} }
         var prev = "", expected: Int64 = 1, count = 0
         while true {
             let rows = try await db.raw("""
-                SELECT * FROM audit_log WHERE seq >= \(bind: expected) ORDER BY seq LIMIT \(bind: page)
+                SELECT c.seq, c.entry_id, c.hash, a.id, a.at, a.user_id, a.action, a.object, a.detail, a.remote
+                FROM audit_chain c LEFT JOIN audit_log a ON a.id = c.entry_id
+                WHERE c.seq >= \(bind: expected) ORDER BY c.seq LIMIT \(bind: page)
                 """).all(decoding: ChainedAuditRow.self)
             for r in rows {
-                guard let seq = r.seq, let hash = r.hash else { return .init(entries: count, lastHash: prev, broken: (expected, "entry without a place in the chain")) }
-                if seq != expected { return .init(entries: count, lastHash: prev, broken: (expected, "entry \(expected) is missing")) }
-                if r.prev_hash != prev { return .init(entries: count, lastHash: prev, broken: (seq, "prev_hash does not match entry \(seq - 1)")) }
-                if AuditChain.hash(prev: prev, seq: seq, r.row) != hash { return .init(entries: count, lastHash: prev, broken: (seq, "the entry was changed")) }
-                prev = hash; expected += 1; count += 1
+                if r.seq != expected { return .init(entries: count, lastHash: prev, broken: (expected, "entry \(expected) is missing")) }
+                guard let row = r.row else { return .init(entries: count, lastHash: prev, broken: (r.seq, "entry \(r.entry_id) was removed")) }
+                if AuditChain.hash(prev: prev, seq: r.seq, row) != r.hash { return .init(entries: count, lastHash: prev, broken: (r.seq, "the entry was changed")) }
+                prev = r.hash; expected += 1; count += 1
             }
             if rows.count < page { break }
         }
-        let unchained = try await db.raw("SELECT count(*) AS n FROM audit_log WHERE seq IS NULL").first()?.decode(column: "n", as: Int.self) ?? 0
-        if unchained > 0 { return .init(entries: count, lastHash: prev, broken: (expected, "\(unchained) entries without a place in the chain")) }
+        let total = try await db.raw("SELECT count(*) AS n FROM audit_log").first()?.decode(column: "n", as: Int.self) ?? 0
+        if total > count { return .init(entries: count, lastHash: prev, broken: (expected, "\(total - count) entries without a place in the chain")) }
         return .init(entries: count, lastHash: prev, broken: nil)
     }
 }

@@ -14,7 +14,7 @@ public enum HuiqiMigrations {
                                                    M020TaxpayerKeys(), M021ScreeningReadsOneTable(),
                                                    M022ScreeningWritesLockNoTaxpayer(), M023FilingLocksNoRegistryRow(),
                                                    M024NoticesWithoutRedundantIndex(), M025ParameterLists(),
-                                                   M026ReturnVersionsWithoutPeriodIndex()]
+                                                   M026ReturnVersionsWithoutPeriodIndex(), M027AuditChainTable()]
 }
 
 struct M001Offices: AsyncMigration {

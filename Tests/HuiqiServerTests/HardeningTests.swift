@@ -188,8 +188,10 @@ import VaporTesting
             let store = Store(app.db)
             let t = try await token(app, "company", "huiqi-taxpayer")
             #expect(try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns", token: t, body: vatQ2).status == .created)
+            try await store.chainAllAudit()  // PostgreSQL places after commit: a row trigger needs a row to refuse
             for statement in ["UPDATE return_versions SET computed_tax_fen = 0", "DELETE FROM return_versions",
-                              "UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log"] {
+                              "UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log",
+                              "UPDATE audit_chain SET hash = 'x'", "DELETE FROM audit_chain"] {
                 await #expect(throws: (any Error).self, "\(statement)") { try await store.db.raw(SQLQueryString(statement)).run() }
             }
             let intact = try await store.verifyAuditChain()
@@ -200,31 +202,31 @@ import VaporTesting
             } else {
                 try await store.db.raw("DROP TRIGGER audit_log_no_update").run()
             }
-            try await store.db.raw("UPDATE audit_log SET detail = 'tax 0.00' WHERE seq = 2").run()
+            try await store.db.raw("UPDATE audit_log SET detail = 'tax 0.00' WHERE id = (SELECT entry_id FROM audit_chain WHERE seq = 2)").run()
             let tampered = try await store.verifyAuditChain()
-            #expect(tampered.broken?.seq == 2)
+            #expect(tampered.broken?.seq == 2 && tampered.broken?.reason == "the entry was changed")
         }
     }
 
-    /// On PostgreSQL audit entries are written unchained and placed after commit (migration 019), so filings do not
-    /// wait for each other. An insert cannot choose its place; an update may only give an unchained entry its place,
-    /// changing nothing else; filings racing with chainers still make one unbroken chain holding every entry.
+    /// On PostgreSQL audit entries are written unplaced and placed after commit (migrations 019 and 027), so filings
+    /// do not wait for each other. An insert cannot choose the transaction it is found by; neither table takes an
+    /// update; filings racing with chainers still make one unbroken chain holding every entry.
     @Test func auditEntriesArePlacedAfterCommit() async throws {
         try await withHuiqi(.postgres) { app in
             let store = Store(app.db)
+            try await store.chainAllAudit()
             let id = UUID().uuidString
-            let seqAtInsert = try await app.db.transaction { tx in
+            let (stored, own) = try await app.db.transaction { tx in
                 let db = tx as! any SQLDatabase
                 try await db.raw("""
-                    INSERT INTO audit_log (id, at, user_id, action, object, detail, remote, seq, prev_hash, hash)
-                    VALUES (\(bind: id), '2026-06-01T00:00:00Z', NULL, 'test', 'o', 'd', NULL, 999, 'forged', 'forged')
+                    INSERT INTO audit_log (id, at, user_id, action, object, detail, remote, txid)
+                    VALUES (\(bind: id), '2026-06-01T00:00:00Z', NULL, 'test', 'o', 'd', NULL, 0)
                     """).run()
-                return try await db.raw("SELECT seq FROM audit_log WHERE id = \(bind: id)").first()?.decode(column: "seq", as: Int64?.self)
+                let stored = try await db.raw("SELECT txid FROM audit_log WHERE id = \(bind: id)").first()?.decode(column: "txid", as: Int64.self)
+                let own = try await db.raw("SELECT CAST(CAST(pg_current_xact_id() AS TEXT) AS BIGINT) AS x").first()?.decode(column: "x", as: Int64.self)
+                return (stored, own)
             }
-            #expect(seqAtInsert == nil, "an insert chose its own place")
-            await #expect(throws: (any Error).self) {
-                try await store.db.raw("UPDATE audit_log SET seq = 1000, prev_hash = '', hash = 'h', detail = 'changed' WHERE id = \(bind: id)").run()
-            }
+            #expect(stored != nil && stored == own, "an insert chose the transaction it is found by")
             let t = try await token(app, "company", "huiqi-taxpayer")
             let chaining = Task { var placed = 0; for _ in 0..<40 { placed += try await store.chainAudit(limit: 3); try await Task.sleep(for: .milliseconds(5)) }; return placed }
             let statuses = try await withThrowingTaskGroup(of: HTTPStatus.self) { group in
@@ -235,15 +237,96 @@ import VaporTesting
             }
             _ = try await chaining.value
             #expect(statuses.allSatisfy { $0 == .created }, "\(statuses)")
+            try await store.chainAllAudit()
+            #expect(try await store.unchainedAuditEntries() == 0)
             let chain = try await store.verifyAuditChain()
             let entries = try await store.count("audit_log")
-            #expect(chain.broken == nil && chain.entries == entries, "\(String(describing: chain.broken))")
-            #expect(try await store.unchainedAuditEntries() == 0)
-            // Placed once: a placed entry cannot be placed again.
-            await #expect(throws: (any Error).self) {
-                try await store.db.raw("UPDATE audit_log SET seq = seq + 100000 WHERE id = \(bind: id)").run()
+            let places = try await store.count("audit_chain")
+            #expect(chain.broken == nil && chain.entries == entries && entries == places, "\(String(describing: chain.broken))")
+            // Placed once: a place cannot be moved, and an entry cannot be placed twice.
+            for statement: SQLQueryString in ["UPDATE audit_chain SET seq = seq + 100000 WHERE entry_id = \(bind: id)",
+                                              "UPDATE audit_log SET txid = 1 WHERE id = \(bind: id)",
+                                              "INSERT INTO audit_chain (seq, entry_id, hash) VALUES (100000, \(bind: id), 'h')"] {
+                await #expect(throws: (any Error).self, "\(statement)") { try await store.db.raw(statement).run() }
             }
         }
+    }
+
+    /// A transaction that writes its entry early and commits late, while other entries are placed past it: the
+    /// chainers' horizon stays below it, so its entry is still found and placed without a sweep, after the entries
+    /// committed before it. (A horizon taken from the entries placed, rather than from the transactions still
+    /// running, would miss it.)
+    @Test func anEntryCommittedLateIsStillPlaced() async throws {
+        try await withHuiqi(.postgres) { app in
+            let store = Store(app.db)
+            try await store.chainAllAudit()
+            let written = AsyncStream<Void>.makeStream(), release = AsyncStream<Void>.makeStream()
+            let late = UUID().uuidString
+            let slow = Task {
+                try await app.db.transaction { tx in
+                    try await (tx as! any SQLDatabase).raw("""
+                        INSERT INTO audit_log (id, at, user_id, action, object, detail, remote)
+                        VALUES (\(bind: late), '2026-06-01T00:00:00Z', NULL, 'test', 'late', 'd', NULL)
+                        """).run()
+                    written.continuation.yield()
+                    for await _ in release.stream { break }
+                }
+            }
+            for await _ in written.stream { break }
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            for i in 0..<3 {
+                #expect(try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns", token: t, body: vatQ2, headers: [("Idempotency-Key", "l-\(i)")]).status == .created)
+                _ = try await store.chainAudit(wait: true)
+            }
+            #expect(try await store.unchainedAuditEntries() == 0, "the uncommitted entry is not seen")
+            release.continuation.yield()
+            try await slow.value
+            // No sweep here (verification sweeps): the server's own chainer may take it first, but the horizon must
+            // leave it in sight of whichever looks.
+            while try await store.chainAudit(wait: true) > 0 {}
+            #expect(try await store.unchainedAuditEntries() == 0)
+            let placed = try await store.db.raw("SELECT c.seq FROM audit_chain c WHERE c.entry_id = \(bind: late)").first()?.decode(column: "seq", as: Int64.self)
+            let places = try await store.count("audit_chain"), entries = try await store.count("audit_log")
+            #expect(placed == Int64(places), "placed last, after the entries committed before it")
+            let chain = try await store.verifyAuditChain()
+            #expect(chain.broken == nil && chain.entries == entries)
+        }
+    }
+
+    /// Migration 027 on a database whose chain lives in `audit_log`: places already given keep their numbers and
+    /// hashes, and on PostgreSQL an entry not yet placed is placed next, by the same formula.
+    @Test(arguments: Backend.allCases)
+    func chainTableMigrationKeepsTheChain(_ backend: Backend) async throws {
+        guard let location = try await newDatabase(backend) else { return }
+        let before = Array(HuiqiMigrations.all.prefix { $0.name != "027_audit_chain_table" })
+        #expect(HuiqiMigrations.all[before.count].name == "027_audit_chain_table")
+        let rows = (1...3).map { i in AuditRow(id: "e\(i)", at: "2026-06-0\(i)T00:00:00Z", user_id: i == 2 ? nil : "u", action: "test", object: "o\(i)", detail: "第\(i)条", remote: nil) }
+        var hashes: [String] = []
+        for (i, row) in rows.enumerated() { hashes.append(AuditChain.hash(prev: hashes.last ?? "", seq: Int64(i + 1), row)) }
+        try await withStore(location, migrations: before) { store in
+            for (i, r) in rows.enumerated() {
+                try await store.db.raw("""
+                    INSERT INTO audit_log (id, at, user_id, action, object, detail, remote, seq, prev_hash, hash)
+                    VALUES (\(bind: r.id), \(bind: r.at), \(bind: r.user_id), \(bind: r.action), \(bind: r.object), \(bind: r.detail), NULL,
+                            \(bind: Int64(i + 1)), \(bind: i == 0 ? "" : hashes[i - 1]), \(bind: hashes[i]))
+                    """).run()
+            }
+            if backend == .postgres {
+                // Migration 019's trigger left them unplaced; the first two get their places as its chainer gave them.
+                for i in 0..<2 {
+                    try await store.db.raw("UPDATE audit_log SET seq = \(bind: Int64(i + 1)), prev_hash = \(bind: i == 0 ? "" : hashes[i - 1]), hash = \(bind: hashes[i]) WHERE id = \(bind: rows[i].id)").run()
+                }
+            }
+        }
+        try await withStore(location) { store in
+            let places = try await store.db.raw("SELECT seq, entry_id, hash FROM audit_chain ORDER BY seq").all().map {
+                "\(try $0.decode(column: "seq", as: Int64.self)) \(try $0.decode(column: "entry_id", as: String.self)) \(try $0.decode(column: "hash", as: String.self))"
+            }
+            #expect(places == (0..<3).map { "\($0 + 1) e\($0 + 1) \(hashes[$0])" })
+            let chain = try await store.verifyAuditChain()
+            #expect(chain.broken == nil && chain.entries == 3 && chain.lastHash == hashes[2])
+        }
+        await dropDatabase(location)
     }
 
     /// Staff logins are not shown to taxpayers: a version an officer filed shows the officer's display name.
