@@ -208,6 +208,38 @@ import VaporTesting
         }
     }
 
+    /// The chain names what is missing from it: an entry removed behind the triggers' back, and (SQLite, which places
+    /// at insert) an entry written around the store. PostgreSQL's verification places such an entry instead: its
+    /// sweep finds it like any entry whose chainer has not run.
+    @Test(arguments: Backend.allCases)
+    func entriesMissingFromTheChainAreNamed(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let store = Store(app.db)
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            #expect(try await call(app, .POST, "/api/v1/taxpayers/\(Self.pudong)/returns", token: t, body: vatQ2).status == .created)
+            try await store.db.raw("""
+                INSERT INTO audit_log (id, at, user_id, action, object, detail, remote)
+                VALUES ('around', '2026-06-01T00:00:00Z', NULL, 'test', 'o', 'd', NULL)
+                """).run()
+            let around = try await store.verifyAuditChain()
+            if backend == .sqlite {
+                #expect(around.broken?.reason == "1 entries without a place in the chain")
+            } else {
+                let entries = try await store.count("audit_log")
+                #expect(around.broken == nil && around.entries == entries)
+            }
+            if backend == .postgres {
+                try await store.db.raw("ALTER TABLE audit_log DISABLE TRIGGER USER").run()
+            } else {
+                try await store.db.raw("DROP TRIGGER audit_log_no_delete").run()
+            }
+            let first = try await store.db.raw("SELECT entry_id FROM audit_chain WHERE seq = 1").first()?.decode(column: "entry_id", as: String.self)
+            try await store.db.raw("DELETE FROM audit_log WHERE id = \(bind: first ?? "")").run()
+            let removed = try await store.verifyAuditChain()
+            #expect(removed.broken?.seq == 1 && removed.broken?.reason == "entry \(first ?? "") was removed")
+        }
+    }
+
     /// On PostgreSQL audit entries are written unplaced and placed after commit (migrations 019 and 027), so filings
     /// do not wait for each other. An insert cannot choose the transaction it is found by; neither table takes an
     /// update; filings racing with chainers still make one unbroken chain holding every entry.
