@@ -3,11 +3,11 @@ import SQLKit
 
 /// The audit chain moves to a table of its own, `audit_chain` (issue 12 §4). Since migration 019 the chainer placed
 /// each PostgreSQL entry by rewriting its `audit_log` row: a row lock, a new row version and a new entry in each of
-/// the log's indexes, never a HOT update (`seq` was indexed). That was 38 % of a filing's WAL and more than half of
-/// its WAL records (docs/performance.md, "Where a filing's WAL goes"). A place is now one narrow insert into
-/// `audit_chain` (`seq`, the entry's id, its hash), and `audit_log` is never updated at all: both tables refuse
-/// `UPDATE` and `DELETE` without exception. `prev_hash` is not kept: it is the hash of the entry before, which
-/// verification recomputes anyway.
+/// the log's indexes, never a HOT update (`seq` was indexed). The audit log was then 38 % of a filing's WAL and more
+/// than half of its WAL records, most of it this rewrite (docs/performance.md, "Where a filing's WAL goes"). A place
+/// is now one narrow insert into `audit_chain` (`seq`, the entry's id, its hash), and `audit_log` is never updated
+/// at all: both tables refuse `UPDATE` and `DELETE` without exception. `prev_hash` is not kept: it is the hash of
+/// the place before, which verification recomputes anyway.
 ///
 /// PostgreSQL finds the entries still to place by the transaction that wrote them: a trigger stores each entry's
 /// `txid` (`pg_current_xact_id()`; an insert cannot choose it), and each placement records a `horizon`, the oldest
