@@ -364,7 +364,7 @@ public struct Store: Sendable {
     }
 
     /// SQLite writers that append to the audit chain take one process-wide lock (SQLite is embedded: one process).
-    /// PostgreSQL orders them in its trigger.
+    /// PostgreSQL places its entries after commit instead (`chainAudit`).
     static func serializingAudit<T: Sendable>(_ db: any SQLDatabase, _ body: () async throws -> T) async throws -> T {
         db.dialect.name == "postgresql" ? try await body() : try await sqliteAuditLock.run(body)
     }
