@@ -14,7 +14,8 @@ public enum HuiqiMigrations {
                                                    M020TaxpayerKeys(), M021ScreeningReadsOneTable(),
                                                    M022ScreeningWritesLockNoTaxpayer(), M023FilingLocksNoRegistryRow(),
                                                    M024NoticesWithoutRedundantIndex(), M025ParameterLists(),
-                                                   M026ReturnVersionsWithoutPeriodIndex(), M027AuditChainTable()]
+                                                   M026ReturnVersionsWithoutPeriodIndex(), M027AuditChainTable(),
+                                                   M028AuditLogTimeRanges()]
 }
 
 struct M001Offices: AsyncMigration {

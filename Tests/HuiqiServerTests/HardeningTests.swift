@@ -240,6 +240,30 @@ import VaporTesting
         }
     }
 
+    /// An auditor's question by time ("what happened on this day") is answered from `audit_log_at`: a B-tree on
+    /// SQLite, a BRIN index of page ranges on PostgreSQL (migration 028), which filings do not write an entry into.
+    @Test(arguments: Backend.allCases)
+    func theAuditLogAnswersByTime(_ backend: Backend) async throws {
+        try await withHuiqi(backend) { app in
+            let store = Store(app.db)
+            let day: SQLQueryString = "SELECT id FROM audit_log WHERE at >= '2026-06-01T00:00:00Z' AND at < '2026-06-02T00:00:00Z'"
+            let plan: String
+            if backend == .postgres {
+                let method = try await store.db.raw("SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam WHERE c.relname = 'audit_log_at'")
+                    .first()?.decode(column: "amname", as: String.self)
+                #expect(method == "brin")
+                plan = try await app.db.transaction { tx in
+                    let db = tx as! any SQLDatabase
+                    try await db.raw("SET LOCAL enable_seqscan = off").run()
+                    return try await db.raw("EXPLAIN " + day).all().map { try $0.decode(column: "QUERY PLAN", as: String.self) }.joined(separator: "\n")
+                }
+            } else {
+                plan = try await store.db.raw("EXPLAIN QUERY PLAN " + day).all().map { try $0.decode(column: "detail", as: String.self) }.joined(separator: "\n")
+            }
+            #expect(plan.contains("audit_log_at"), "\(plan)")
+        }
+    }
+
     /// On PostgreSQL audit entries are written unplaced and placed after commit (migrations 019 and 027), so filings
     /// do not wait for each other. An insert cannot choose the transaction it is found by; neither table takes an
     /// update; filings racing with chainers still make one unbroken chain holding every entry.
