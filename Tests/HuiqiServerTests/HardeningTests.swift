@@ -180,7 +180,7 @@ import VaporTesting
         }
     }
 
-    /// The database refuses UPDATE and DELETE on return versions and the audit log; the audit chain verifies,
+    /// The database refuses UPDATE and DELETE on return versions, the audit log and its chain; the chain verifies,
     /// and a change made behind the triggers' back is found.
     @Test(arguments: Backend.allCases)
     func legalRecordIsAppendOnlyAndTamperEvident(_ backend: Backend) async throws {
