@@ -182,9 +182,12 @@ extension Store {
         guard db.dialect.name == "postgresql" else { return 0 }
         return try await db.raw("""
             SELECT COUNT(*) AS n FROM audit_log a
-            WHERE a.txid >= COALESCE((SELECT horizon FROM audit_chain ORDER BY seq DESC LIMIT 1), 0) AND \(Self.unplaced)
+            WHERE a.txid >= \(Self.lastHorizon) AND \(Self.unplaced)
             """).first()?.decode(column: "n", as: Int.self) ?? 0
     }
+
+    /// The horizon of the last place, 0 before any (SQL), as `AuditChain.lastLink` reads it.
+    private static let lastHorizon: SQLQueryString = "COALESCE((SELECT horizon FROM audit_chain ORDER BY seq DESC LIMIT 1), 0)"
 
     /// "Entry `a` has no place yet", as one probe of `audit_chain`'s unique `entry_id` per entry looked at. Written as
     /// `NOT EXISTS`, PostgreSQL planned a hash anti-join that read the whole chain on every run (twice a second), as
@@ -215,7 +218,7 @@ extension Store {
         // An entry left without a place. On PostgreSQL only those below the last horizon: one written since the sweep
         // above is simply waiting for the chainer.
         let below: SQLQueryString = db.dialect.name == "postgresql"
-            ? "COALESCE(a.txid, 0) < COALESCE((SELECT horizon FROM audit_chain ORDER BY seq DESC LIMIT 1), 0) AND" : ""
+            ? "COALESCE(a.txid, 0) < \(Self.lastHorizon) AND" : ""
         let unplaced = try await db.raw("""
             SELECT count(*) AS n FROM audit_log a WHERE \(below) NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.entry_id = a.id)
             """).first()?.decode(column: "n", as: Int.self) ?? 0
