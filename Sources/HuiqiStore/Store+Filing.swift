@@ -34,10 +34,12 @@ public struct CreditState: Sendable, Equatable {
 /// round trip.
 extension Store {
     /// Everything filing reads before it writes, for the return `returnID` of `section` in `year`. On PostgreSQL
-    /// one statement, one round trip; `vatYear` asks for the VAT filing frequency of that year.
+    /// one statement, one round trip (in the server shared by the filings that arrive together, `FilingBatchers`);
+    /// `vatYear` asks for the VAT filing frequency of that year.
     public func filingContext(taxpayer id: String, section: String, year: Int, returnID: String, vatYear: Int?) async throws -> FilingContext {
+        let statement = FilingContextStatement(taxpayer: id, frequencyYear: vatYear ?? 0, section: section, year: year, returnID: returnID)
+        if let batchers { return try await batchers.contexts.submit(statement) }
         if let postgres = postgresDatabase {
-            let statement = FilingContextStatement(taxpayer: id, frequencyYear: vatYear ?? 0, section: section, year: year, returnID: returnID)
             return try await Self.runPrepared(statement, on: postgres, logger: logger).first ?? .noTaxpayer
         }
         let taxpayer = try await self.taxpayer(id)
@@ -50,8 +52,9 @@ extension Store {
     }
 
     /// The user of a token that has not expired at `now` (ISO text compares in time order). Every API request asks
-    /// it, so on PostgreSQL it is a prepared statement.
+    /// it, so on PostgreSQL it is a prepared statement, in the server shared by the requests that arrive together.
     public func user(tokenHash: String, now: String) async throws -> UserRow? {
+        if let batchers { return try await batchers.users.submit(TokenUserStatement(tokenHash: tokenHash, now: now)) }
         if let postgres = postgresDatabase {
             return try await Self.runPrepared(TokenUserStatement(tokenHash: tokenHash, now: now), on: postgres, logger: logger).first
         }
@@ -77,6 +80,57 @@ extension Store {
                 return rows
             }
         }.get()
+    }
+}
+
+extension Store {
+    /// The database answered the statement with an error, so it rolled back: it may be run again. A connection lost
+    /// or not had in time leaves that unknown.
+    @Sendable static func refusedByTheDatabase(_ error: any Error) -> Bool { (error as? PSQLError)?.code == .server }
+}
+
+/// The statements of an API filing that go together on PostgreSQL when requests arrive together (`StatementBatcher`):
+/// the token's user, the filing context and the write. At most two statements of each at the database at once, each
+/// of at most 64 inputs (docs/performance.md, "Filings written together").
+struct FilingBatchers: Sendable {
+    let users: StatementBatcher<TokenUserStatement, Never, UserRow?>
+    let contexts: StatementBatcher<FilingContextStatement, Never, FilingContext>
+    let versions: StatementBatcher<AppendVersionsStatement.Filing, String, Int>
+    /// Two in flight measured best for the write: with four or six, groups were smaller and filings/s no higher
+    /// (docs/performance.md).
+    static let maxBatch = 64, maxInFlight = 2
+
+    /// `postgres`: the database of the caller's event loop.
+    init(postgres: @escaping @Sendable () throws -> any PostgresDatabase, logger: Logger, observe: @escaping @Sendable (BatchedStatement) -> Void) {
+        users = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight,
+            many: { inputs in
+                Self.inputOrder(try await Store.runPrepared(TokenUsersStatement(inputs: inputs), on: try postgres(), logger: logger),
+                           count: inputs.count, missing: nil)
+            },
+            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first }, runAlone: Store.refusedByTheDatabase)
+        contexts = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight,
+            many: { inputs in
+                Self.inputOrder(try await Store.runPrepared(FilingContextsStatement(inputs: inputs), on: try postgres(), logger: logger),
+                           count: inputs.count, missing: .noTaxpayer)
+            },
+            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first ?? .noTaxpayer }, runAlone: Store.refusedByTheDatabase)
+        versions = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight, key: { "\($0.row.taxpayer_id)\u{1F}\($0.row.return_id)" },
+            many: { filings in try await Store.appendVersions(filings, on: try postgres(), logger: logger) },
+            one: { filing in
+                let rows = try await Store.runPrepared(AppendVersionStatement(row: filing.row, auditID: filing.auditID, remote: filing.remote,
+                                                                              detail: filing.detail), on: try postgres(), logger: logger)
+                guard let version = rows.first else { throw StoreError.malformedPage }
+                return Int(version)
+            },
+            runAlone: Store.refusedByTheDatabase, observe: observe)
+    }
+
+    /// A grouped read's rows, which name their input by `n` (from 1), in input order; an input without a row gets
+    /// `missing` (an unknown token, an unknown taxpayer).
+    private static func inputOrder<Output>(_ rows: [(Int, Output)], count: Int, missing: Output) -> [Output] {
+        var outputs = [Output](repeating: missing, count: count)
+        for (n, output) in rows where n >= 1 && n <= count { outputs[n - 1] = output }
+        return outputs
     }
 }
 
@@ -116,8 +170,10 @@ struct FilingContextStatement: PostgresPreparedStatement {
         return b
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> FilingContext {
-        let r = row.makeRandomAccess()
+    func decodeRow(_ row: PostgresRow) throws -> FilingContext { try Self.context(row.makeRandomAccess()) }
+
+    /// A row of this statement or of `FilingContextsStatement`, by column name.
+    static func context(_ r: PostgresRandomAccessRow) throws -> FilingContext {
         func text(_ column: String) throws -> String { try r[column].decode(String.self) }
         let taxpayer = TaxpayerRow(id: try text("id"), name: try text("name"), kind: try text("kind"), vat_status: try text("vat_status"),
                                    industry: try text("industry"), restricted_industry: try r["restricted_industry"].decode(Bool.self),
@@ -130,6 +186,72 @@ struct FilingContextStatement: PostgresPreparedStatement {
         return FilingContext(taxpayer: taxpayer, vatFrequency: try r["frequency"].decode(String?.self), filedThisYear: filed,
                              credit: CreditState(balanceFen: try r["balance"].decode(Int64?.self) ?? 0, appliedFen: try r["applied"].decode(Int64.self),
                                                  selfCredited: try r["credited"].decode(Int64.self) > 0))
+    }
+}
+
+/// Several filings' `FilingContextStatement` as one statement (`StatementBatcher`): the inputs come as arrays, and
+/// each row names its input by `n` (from 1). An input whose taxpayer does not exist has no row.
+struct FilingContextsStatement: PostgresPreparedStatement {
+    static let name = "huiqi_filing_contexts_v1"
+    static let sql = """
+        SELECT CAST(i.n AS BIGINT) AS n, t.id, t.name, t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id, t.registered_on,
+          t.deregistered_on,
+          (SELECT frequency FROM vat_filing_frequencies f WHERE f.taxpayer_id = t.id AND f.year = i.frequency_year) AS frequency,
+          e.ids, e.periods, e.versions, e.cases,
+          (SELECT balance_fen FROM ledger_entries l WHERE l.taxpayer_id = t.id AND l.tax = i.section ORDER BY l.seq DESC LIMIT 1) AS balance,
+          (SELECT CAST(COALESCE(SUM(-amount_fen), 0) AS BIGINT) FROM ledger_entries l
+             WHERE l.taxpayer_id = t.id AND l.tax = i.section AND l.kind = 'offset' AND l.return_id = i.return_id) AS applied,
+          (SELECT COUNT(*) FROM notices n WHERE n.taxpayer_id = t.id AND n.return_id = i.return_id AND n.kind = 'overpayment') AS credited
+        FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+          WITH ORDINALITY AS i(taxpayer_id, frequency_year, section, period_like, return_id, low, high, n)
+        JOIN taxpayers t ON t.id = i.taxpayer_id
+        LEFT JOIN LATERAL (
+          SELECT array_agg(c.return_id ORDER BY c.return_id) AS ids, array_agg(c.period ORDER BY c.return_id) AS periods,
+                 array_agg(CAST(c.version AS BIGINT) ORDER BY c.return_id) AS versions, array_agg(c.case_json ORDER BY c.return_id) AS cases
+          FROM current_returns c
+          WHERE c.taxpayer_id = t.id AND c.return_id >= i.low AND c.return_id < i.high AND c.section = i.section AND c.period LIKE i.period_like
+        ) e ON true
+        """
+    typealias Row = (Int, FilingContext)
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .int4Array, .textArray, .textArray, .textArray, .textArray, .textArray]
+    let inputs: [FilingContextStatement]
+
+    func makeBindings() throws -> PostgresBindings {
+        var b = PostgresBindings(capacity: 7)
+        b.append(inputs.map(\.taxpayer)); b.append(inputs.map { Int32(clamping: $0.frequencyYear) }); b.append(inputs.map(\.section))
+        b.append(inputs.map { "\($0.year)%" }); b.append(inputs.map(\.returnID))
+        b.append(inputs.map { "\($0.section):\($0.year)" }); b.append(inputs.map { "\($0.section):\($0.year + 1)" })
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> (Int, FilingContext) {
+        let r = row.makeRandomAccess()
+        return (Int(try r["n"].decode(Int64.self)), try FilingContextStatement.context(r))
+    }
+}
+
+/// Several API requests' `TokenUserStatement` as one statement (`StatementBatcher`); each row names its input by `n`
+/// (from 1), and a token unknown or expired has no row.
+struct TokenUsersStatement: PostgresPreparedStatement {
+    static let name = "huiqi_token_users_v1"
+    static let sql = """
+        SELECT CAST(i.n AS BIGINT), u.id, u.login, u.password_hash, u.role, u.office_id, u.display_name, u.auth_version
+        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(token_hash, now, n)
+        JOIN api_tokens t ON t.token_hash = i.token_hash AND t.expires_at > i.now JOIN users u ON u.id = t.user_id
+        """
+    typealias Row = (Int, UserRow)
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .textArray]
+    let inputs: [TokenUserStatement]
+
+    func makeBindings() throws -> PostgresBindings {
+        var b = PostgresBindings(capacity: 2)
+        b.append(inputs.map(\.tokenHash)); b.append(inputs.map(\.now))
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> (Int, UserRow) {
+        let (n, id, login, hash, role, office, display, version) = try row.decode((Int64, String, String, String, String, String?, String, Int64).self)
+        return (Int(n), UserRow(id: id, login: login, password_hash: hash, role: role, office_id: office, display_name: display, auth_version: version))
     }
 }
 
@@ -194,4 +316,88 @@ struct AppendVersionStatement: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
+}
+
+/// Several filings' `AppendVersionStatement` as one statement, one commit (`StatementBatcher`): each column comes as one
+/// array, and `unnest` turns the arrays back into rows. The rows go in the order given, which the store sorts by
+/// (taxpayer, return): two statements that advance the same pointers lock them in the same order. No return may
+/// appear twice (`ON CONFLICT DO UPDATE` cannot change one row twice in a statement). Answers (n, version), n
+/// counting the inputs from 1.
+struct AppendVersionsStatement: PostgresPreparedStatement {
+    static let name = "huiqi_append_versions_v1"
+    static let sql = """
+        WITH i AS (
+          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[], $9::text[], $10::int8[],
+                               $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
+            WITH ORDINALITY AS i(taxpayer_id, return_id, section, period, case_json, screening, computed_tax_fen, declared_tax_fen, determination_json,
+                                 relief_fen, idempotency_key, filed_by, filed_at, prompts_json, request_digest, audit_id, object, detail, remote,
+                                 parameters_id, n)),
+        c AS (
+          INSERT INTO current_returns (taxpayer_id, return_id, section, period, version, case_json, screening, computed_tax_fen, declared_tax_fen)
+          SELECT taxpayer_id, return_id, section, period, 1, case_json, screening, computed_tax_fen, declared_tax_fen FROM i ORDER BY n
+          ON CONFLICT (taxpayer_id, return_id) DO UPDATE SET version = current_returns.version + 1, case_json = excluded.case_json,
+              screening = excluded.screening, computed_tax_fen = excluded.computed_tax_fen, declared_tax_fen = excluded.declared_tax_fen
+          RETURNING taxpayer_id, return_id, version),
+        iv AS (
+          SELECT i.*, c.version FROM i JOIN c ON c.taxpayer_id = i.taxpayer_id AND c.return_id = i.return_id),
+        v AS (
+          INSERT INTO return_versions (taxpayer_id, return_id, version, section, period, case_json, determination_json,
+              computed_tax_fen, relief_fen, declared_tax_fen, idempotency_key, filed_by, filed_at, prompts_json, request_digest, parameters_id)
+          SELECT taxpayer_id, return_id, version, section, period, case_json, determination_json, computed_tax_fen, relief_fen, declared_tax_fen,
+              idempotency_key, filed_by, filed_at, prompts_json, request_digest, parameters_id FROM iv
+          RETURNING taxpayer_id, return_id),
+        a AS (
+          INSERT INTO audit_log (id, at, user_id, action, object, detail, remote)
+          SELECT audit_id, filed_at, filed_by, CASE WHEN version = 1 THEN 'file_return' ELSE 'correct_return' END, object || version, detail, remote
+          FROM iv)
+        SELECT CAST(iv.n AS BIGINT), CAST(iv.version AS BIGINT) FROM iv JOIN v ON v.taxpayer_id = iv.taxpayer_id AND v.return_id = iv.return_id
+        """
+    typealias Row = (Int64, Int64)
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .textArray, .textArray, .textArray, .textArray, .textArray, .int8Array, .int8Array,
+                                                        .textArray, .int8Array, .textArray, .textArray, .textArray, .textArray, .textArray, .textArray,
+                                                        .textArray, .textArray, .textArray, .textArray]
+    /// A filing's version and its audit entry's id, remote address and detail, as `Store.appendVersion` takes them.
+    struct Filing: Sendable {
+        let row: ReturnVersionRow, auditID: String, remote: String?, detail: String
+    }
+    let filings: [Filing]
+
+    func makeBindings() throws -> PostgresBindings {
+        var b = PostgresBindings(capacity: 20)
+        func texts(_ value: (Filing) -> String?) { b.append(NullableArray(filings.map(value))) }
+        func integers(_ value: (Filing) -> Int64?) { b.append(NullableArray(filings.map(value))) }
+        texts { $0.row.taxpayer_id }; texts { $0.row.return_id }; texts { $0.row.section }; texts { $0.row.period }; texts { $0.row.case_json }
+        texts { $0.row.screening }; integers { $0.row.computed_tax_fen }; integers { $0.row.declared_tax_fen }; texts { $0.row.determination_json }
+        integers { $0.row.relief_fen }; texts { $0.row.idempotency_key }; texts { $0.row.filed_by }; texts { $0.row.filed_at }
+        texts { $0.row.prompts_json }; texts { $0.row.request_digest }; texts { $0.auditID }
+        texts { "\($0.row.taxpayer_id)/\($0.row.return_id)/v" }; texts { $0.detail }; texts { $0.remote }; texts { $0.row.parameters_id }
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> (Int64, Int64) { try row.decode((Int64, Int64).self) }
+}
+
+/// A one-dimensional PostgreSQL array whose elements may be NULL, in the binary format: PostgresNIO encodes arrays of
+/// values only. An element's length −1 is NULL.
+struct NullableArray<Element: PostgresArrayEncodable & PostgresNonThrowingEncodable>: PostgresNonThrowingEncodable {
+    static var psqlType: PostgresDataType { Element.psqlArrayType }
+    static var psqlFormat: PostgresFormat { .binary }
+    let elements: [Element?]
+    init(_ elements: [Element?]) { self.elements = elements }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(into buffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        buffer.writeInteger(elements.isEmpty ? 0 : 1, as: Int32.self)  // dimensions
+        buffer.writeInteger(elements.contains { $0 == nil } ? 1 : 0, as: Int32.self)  // has NULLs
+        buffer.writeInteger(Element.psqlType.rawValue)
+        guard !elements.isEmpty else { return }
+        buffer.writeInteger(Int32(elements.count))  // length of the one dimension
+        buffer.writeInteger(1, as: Int32.self)  // its lower bound
+        for element in elements {
+            guard let element else { buffer.writeInteger(-1, as: Int32.self); continue }
+            let lengthAt = buffer.writerIndex
+            buffer.writeInteger(0, as: Int32.self)
+            element.encode(into: &buffer, context: context)
+            buffer.setInteger(Int32(buffer.writerIndex - lengthAt - 4), at: lengthAt)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Fluent
+import FluentPostgresDriver
 import Foundation
 import HuiqiRules
 import SQLKit
@@ -98,6 +99,9 @@ public struct Store: Sendable {
     private let source: Source
     /// True on PostgreSQL. Stored: the statements that differ by database ask it on every call.
     let isPostgres: Bool
+    /// The server's statements on PostgreSQL that go together when they arrive together (`StatementBatcher`); nil
+    /// elsewhere.
+    let batchers: FilingBatchers?
     public var db: any SQLDatabase {
         switch source {
         case .fixed(let db, _): db
@@ -116,12 +120,19 @@ public struct Store: Sendable {
     private init(sql: any SQLDatabase, database: (any Database)?) {
         source = .fixed(sql, database)
         isPostgres = sql.dialect.name == "postgresql"
+        batchers = nil
     }
     /// A store whose every statement uses the pool of the caller's event loop (see `Source.perEventLoop`).
-    public init(databases: Databases, eventLoops: any EventLoopGroup, logger: Logger) {
+    /// `onFilingWrite` hears of every statement that writes filings (`BatchedStatement`), for the metrics.
+    public init(databases: Databases, eventLoops: any EventLoopGroup, logger: Logger,
+                onFilingWrite: @escaping @Sendable (BatchedStatement) -> Void = { _ in }) {
         let loops = EventLoopDatabases(databases: databases, group: eventLoops, logger: logger)
         source = .perEventLoop(loops)
         isPostgres = loops.current.sql.dialect.name == "postgresql"
+        batchers = isPostgres ? FilingBatchers(postgres: {
+            guard let postgres = loops.current.database as? any PostgresDatabase else { throw StoreError.noTransactions }
+            return postgres
+        }, logger: logger, observe: onFilingWrite) : nil
     }
 
     /// One database value per event loop of the group, made once. Making one (`Databases.database`) builds the
@@ -249,8 +260,12 @@ public struct Store: Sendable {
     /// Appends the next version of a return and its audit entry atomically, and returns the version number.
     /// The version comes from the `current_returns` pointer, advanced by an upsert whose row lock serializes
     /// concurrent corrections of the same return. On PostgreSQL the three writes are one prepared statement (one
-    /// round trip, one commit: `AppendVersionStatement`); SQLite cannot nest writes in a WITH, so it runs them in a transaction.
+    /// round trip, one commit: `AppendVersionStatement`), and in the server filings that arrive together share one
+    /// (`FilingBatchers`); SQLite cannot nest writes in a WITH, so it runs them in a transaction.
     public func appendVersion(_ r: ReturnVersionRow, auditID: String, remote: String?, detail: String) async throws -> Int {
+        if let batchers {
+            return try await batchers.versions.submit(AppendVersionsStatement.Filing(row: r, auditID: auditID, remote: remote, detail: detail))
+        }
         if let postgres = postgresDatabase {
             let rows = try await Self.runPrepared(AppendVersionStatement(row: r, auditID: auditID, remote: remote, detail: detail), on: postgres, logger: logger)
             guard let version = rows.first else { throw StoreError.malformedPage }
@@ -286,6 +301,19 @@ public struct Store: Sendable {
                 return version
             }
         }
+    }
+
+    /// Several filings' versions and audit entries in one statement and one commit (`AppendVersionsStatement`), each
+    /// filing's version in the order given. All or nothing: a filing the statement refuses (a duplicate idempotency
+    /// key) refuses them all. No two filings may be of one return.
+    static func appendVersions(_ filings: [AppendVersionsStatement.Filing], on postgres: any PostgresDatabase, logger: Logger) async throws -> [Int] {
+        // In key order, so that statements running at once lock the pointers they share in the same order.
+        let order = filings.indices.sorted { (filings[$0].row.taxpayer_id, filings[$0].row.return_id) < (filings[$1].row.taxpayer_id, filings[$1].row.return_id) }
+        let rows = try await runPrepared(AppendVersionsStatement(filings: order.map { filings[$0] }), on: postgres, logger: logger)
+        var versions = [Int?](repeating: nil, count: filings.count)
+        for (n, version) in rows where n >= 1 && n <= order.count { versions[order[Int(n) - 1]] = Int(version) }
+        guard versions.allSatisfy({ $0 != nil }) else { throw StoreError.malformedPage }
+        return versions.map { $0! }
     }
 
     /// Bulk load of first versions (the demo): the versions and their `current_returns` pointers.
