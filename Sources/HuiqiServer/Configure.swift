@@ -175,7 +175,7 @@ public func configure(_ app: Application, _ settings: ServerSettings) async thro
     // On PostgreSQL every event loop's pool serves its own requests; SQLite keeps the one pool it has always had
     // (its file takes one writer at a time, and more connections would only wait on each other's locks).
     let platformStore = if case .postgres = settings.database {
-        Store(databases: app.databases, eventLoops: app.eventLoopGroup, logger: app.logger)
+        Store(databases: app.databases, eventLoops: app.eventLoopGroup, logger: app.logger, onFilingWrite: DomainMetrics.filingWrite)
     } else { Store(app.db) }
     let services = Services(store: platformStore, engine: try Engine.bundled(), deadlines: try FilingDeadlines.bundled(), now: settings.now,
                             webhook: settings.webhook, tokenDays: settings.tokenDays, monitoringSnapshotSeconds: settings.monitoringSnapshotSeconds)

@@ -1,5 +1,6 @@
 import Foundation
 import HuiqiRules
+import HuiqiStore
 import Metrics
 
 /// What the platform does, as metrics (swift-metrics; the server bootstraps a Prometheus backend, command-line jobs
@@ -40,6 +41,21 @@ public enum DomainMetrics {
     }
     public static func reminderDelivery(outcome: String) {
         Counter(label: "huiqi_reminder_deliveries_total", dimensions: [("outcome", outcome)]).increment()
+    }
+
+    /// The statements that write filings' versions on PostgreSQL (`StatementBatcher`): `alone` (one filing), `together`
+    /// (several in one statement and commit), `apart` (the database refused a statement of several, and each was then
+    /// written alone) or `failed` (a statement of several failed otherwise, as when no connection came in time);
+    /// and the versions written by each kind. Versions ÷ statements is the mean group under load.
+    public static func filingWrite(_ written: BatchedStatement) {
+        let (kind, versions): (String, Int64) = switch written {
+        case .alone: ("alone", 1)
+        case .together(let n): ("together", Int64(n))
+        case .apart(let n): ("apart", Int64(n))
+        case .failed(let n): ("failed", Int64(n))
+        }
+        Counter(label: "huiqi_filing_write_statements_total", dimensions: [("kind", kind)]).increment()
+        Counter(label: "huiqi_filing_write_versions_total", dimensions: [("kind", kind)]).increment(by: versions)
     }
 
     /// Audit entries written but not yet placed in the chain (PostgreSQL places them after commit): a backlog that
