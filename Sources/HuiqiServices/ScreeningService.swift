@@ -117,42 +117,37 @@ public struct ScreeningService: Sendable {
         // On PostgreSQL the returns are read as two streams, one per half of the key range, each with its next page
         // asked for while the client determines and writes another: a page costs the database more than the client
         // (about 25 ms against 15 at ten million), and one stream kept one of its backends busy and the other idle.
-        // SQLite, embedded, reads and writes in turn. The count of filed returns and the list of missing ones (one
-        // short pair per missing return) are read meanwhile, each on its own backend; on PostgreSQL the missing
-        // returns' findings are written as soon as their list has come, beside the pages.
+        // SQLite, embedded, reads and writes in turn. The count of filed returns is read meanwhile on a backend of its
+        // own. After the deadline each page also brings the missing returns of its key range (`Store.screenedPage`),
+        // written with the page's findings; those after the last return's key are listed at the end.
         let store = self.store, returnID = e.returnID, office = args.office, size = pageSize
+        let unfiledOf: ExpectedReturns? = afterDeadline ? e : nil
         let prefetch = store.db.dialect.name == "postgresql"
         let counting = ContinuousClock.now
         async let filedCount = store.countReturns(e.returnID, under: args.office)
-        let missing = Task { afterDeadline ? try await store.allUnfiledReturns(e, under: args.office) : [] }
         let middle = prefetch ? try await store.middleReturnKey(e.returnID, samplePercent: splitSamplePercent) : nil
-        func fetch(after: String, through: String?) -> Task<[ScreenedReturnRow], any Error> {
-            Task { try await store.screenedReturns(returnID, under: office, after: after, through: through, limit: size) }
+        func fetch(after: String, through: String?) -> Task<ScreenedPage, any Error> {
+            Task { try await store.screenedPage(returnID, under: office, after: after, through: through, limit: size, unfiled: unfiledOf) }
         }
         /// One half of the key range: the page asked for, and where the half ends (nil: the last key).
-        struct Stream { var next: Task<[ScreenedReturnRow], any Error>?; let through: String? }
+        struct Stream { var next: Task<ScreenedPage, any Error>?; let through: String? }
         var streams = middle.map { [Stream(next: fetch(after: "", through: $0), through: $0), Stream(next: fetch(after: $0, through: nil), through: nil)] }
             ?? [Stream(next: prefetch ? fetch(after: "", through: nil) : nil, through: nil)]
         defer { for s in streams { s.next?.cancel() } }
-        // The progress bar's total: the filed returns at once, the missing ones added when their list has come.
-        let total = try await filedCount
+        // The progress bar's total: the filed returns at once, the missing ones added as the pages find them.
+        var total = try await filedCount
         var summary = ScreeningSummary(parameters: parameterVersions(section: args.kind, on: lastDay))
         summary.milliseconds["count"] = (ContinuousClock.now - counting).milliseconds
         var done: Int64 = 0
-        // The missing returns' writer counts what it has listed and written here, for the progress bar.
-        let unfiledProgress = UnfiledProgress()
-        let unfiledWriter: Task<(listed: Int, newFindings: Int), any Error>? = prefetch
-            ? Task { try await writeUnfiled(missing.value, e: e, job: job, year: today.year, progress: unfiledProgress) } : nil
         progress(0, total)
         try await store.progress(job: job.id, done: 0, total: total, at: Self.instant(now()))
         // Progress is stored at most once a second (each update is a commit), and always at the end of a phase.
         var reported = ContinuousClock.now
         func report(force: Bool = false) async throws {
-            let unfiled = unfiledProgress.counts.withLock { $0 }
-            progress(done + unfiled.written, total + unfiled.listed)
+            progress(done, total)
             guard force || ContinuousClock.now - reported > .seconds(1) else { return }
             reported = ContinuousClock.now
-            try await store.progress(job: job.id, done: done + unfiled.written, total: total + unfiled.listed, at: Self.instant(now()))
+            try await store.progress(job: job.id, done: done, total: total, at: Self.instant(now()))
         }
         // The batch evaluator for the period's VAT rules and its year's EIT rules (nil when the period has none, and
         // for business income: every record goes the single-case way, and a refusal there names its reason).
@@ -178,78 +173,79 @@ public struct ScreeningService: Sendable {
             done += Int64(w.screened)
             try await report()
         }
-        // The streams take turns; a stream ends with a page shorter than a full one.
-        var after = "", turn = 0
+        // The streams take turns; a stream ends with a page shorter than a full one. `covered`: the end of the ranges
+        // read by the stream that ends at the last key (the streams' ranges are contiguous, so at the end it is the end
+        // of all of them; taken from the database, whose order of keys is the one that counts).
+        var after = "", turn = 0, covered: String?
         do {
             while !streams.isEmpty {
                 turn = turn % streams.count
                 let clock = ContinuousClock.now
                 let scanned = try await (streams[turn].next ?? fetch(after: after, through: nil)).value
                 summary.milliseconds["read", default: 0] += (ContinuousClock.now - clock).milliseconds
-                if let last = scanned.last, scanned.count == size {
+                if streams[turn].through == nil, let last = scanned.covered { covered = last }
+                if let last = scanned.rows.last, scanned.rows.count == size {
                     after = last.taxpayer_id
                     streams[turn].next = prefetch ? fetch(after: last.taxpayer_id, through: streams[turn].through) : nil
                     turn += 1
                 } else {
                     streams.remove(at: turn)
                 }
-                let page = scanned.filter { $0.in_scope == 1 }
-                guard !page.isEmpty else { continue }
+                let page = scanned.rows.filter { $0.in_scope == 1 }
+                guard !page.isEmpty || !scanned.unfiled.isEmpty else { continue }
                 let evaluating = ContinuousClock.now
-                let (findings, notices) = try await evaluate(page, e: e, batch: batch, job: job.id)
+                let (filedFindings, notices) = try await evaluate(page, e: e, batch: batch, job: job.id)
                 summary.milliseconds["evaluate", default: 0] += (ContinuousClock.now - evaluating).milliseconds
-                try await settle()
-                let year = today.year, user = job.created_by, jobID = job.id, returnID = e.returnID, first = page.first!.taxpayer_id
                 let at = Self.instant(now())
+                let findings = filedFindings + notFiledFindings(scanned.unfiled, e: e, job: job.id, at: at)
+                total += Int64(scanned.unfiled.count)
+                try await settle()
+                let year = today.year, user = job.created_by, jobID = job.id, returnID = e.returnID
+                let first = [page.first?.taxpayer_id, scanned.unfiled.first?.taxpayer].compactMap { $0 }.min() ?? ""
                 let task = findings.isEmpty ? nil : Task {
                     try await store.record(findings: findings, notices: notices, year: year, by: user, at: at,
                                            audit: AuditRow(id: UUID().uuidString, at: at, user_id: user, action: "screen",
                                                            object: "job/\(jobID)", detail: "\(returnID) after \(first)", remote: nil))
                 }
-                inFlight = PageWrite(task: task, findings: findings, screened: page.count)
+                inFlight = PageWrite(task: task, findings: findings, screened: page.count + scanned.unfiled.count)
                 if !prefetch { try await settle() }
             }
             try await settle()
         } catch {
             // Writes already under way are let finish (each is one transaction), so the job ends after its last write.
             _ = try? await inFlight?.task?.value
-            if unfiledWriter == nil { missing.cancel() }  // SQLite: the list no writer will take
-            _ = try? await unfiledWriter?.value
             throw error
         }
-        // The missing returns: on PostgreSQL what is left of their writer, on SQLite the whole phase.
+        // The missing returns after the last key the pages covered (all of them when no return was filed).
         let unfiledStarted = ContinuousClock.now
-        let unfiled = if let unfiledWriter { try await unfiledWriter.value }
-            else { try await writeUnfiled(missing.value, e: e, job: job, year: today.year, progress: unfiledProgress) }
+        if afterDeadline {
+            let tail = try await store.allUnfiledReturns(e, under: args.office, after: covered)
+            total += Int64(tail.count)
+            for start in stride(from: 0, to: tail.count, by: pageSize) {
+                let page = tail[start ..< min(start + pageSize, tail.count)]
+                let at = Self.instant(now())
+                let findings = notFiledFindings(Array(page), e: e, job: job.id, at: at)
+                let written = try await store.record(findings: findings, notices: [], year: today.year, by: job.created_by, at: at,
+                                                     audit: AuditRow(id: UUID().uuidString, at: at, user_id: job.created_by, action: "screen",
+                                                                     object: "job/\(job.id)", detail: "\(e.returnID) not filed after \(page.first!.taxpayer)", remote: nil))
+                summary.newFindings += written.findings
+                for f in findings { summary.add(f) }
+                done += Int64(page.count)
+                try await report()
+            }
+        }
         summary.milliseconds["not_filed"] = (ContinuousClock.now - unfiledStarted).milliseconds
-        if unfiled.listed > 0 { summary.add(.notFiled, count: Int64(unfiled.listed), amount: 0) }
-        summary.newFindings += unfiled.newFindings
         try await report(force: true)
-        summary.screened = done + Int64(unfiled.listed)
+        summary.screened = done
         return summary
     }
 
-    /// Writes a finding for every return missing when the run started (`Store.allUnfiledReturns`), in pages of one
-    /// transaction each, counting into `progress` what it has listed and written. Returns how many were listed and
-    /// how many findings are new (a rerun's are held already).
-    func writeUnfiled(_ unfiled: [(taxpayer: String, office: String)], e: ExpectedReturns, job: JobRow, year: Int,
-                      progress: UnfiledProgress) async throws -> (listed: Int, newFindings: Int) {
-        progress.counts.withLock { $0.listed = Int64(unfiled.count) }
-        var newFindings = 0
-        for start in stride(from: 0, to: unfiled.count, by: pageSize) {
-            let page = unfiled[start ..< min(start + pageSize, unfiled.count)]
-            let at = Self.instant(now())
-            let findings = page.map {
-                FindingRow(taxpayer_id: $0.taxpayer, return_id: e.returnID, version: 0, kind: .notFiled, section: e.section, period: e.period,
-                           office_id: $0.office, declared_fen: nil, law_tax_fen: nil, amount_fen: 0, missing: nil, job_id: job.id, found_at: at)
-            }
-            let written = try await store.record(findings: findings, notices: [], year: year, by: job.created_by, at: at,
-                                                 audit: AuditRow(id: UUID().uuidString, at: at, user_id: job.created_by, action: "screen",
-                                                                 object: "job/\(job.id)", detail: "\(e.returnID) not filed after \(page.first!.taxpayer)", remote: nil))
-            newFindings += written.findings
-            progress.counts.withLock { $0.written += Int64(page.count) }
+    /// A finding for each expected return that was never filed (version 0, no amount: what is owed is unknown).
+    func notFiledFindings(_ unfiled: [(taxpayer: String, office: String)], e: ExpectedReturns, job: String, at: String) -> [FindingRow] {
+        unfiled.map {
+            FindingRow(taxpayer_id: $0.taxpayer, return_id: e.returnID, version: 0, kind: .notFiled, section: e.section, period: e.period,
+                       office_id: $0.office, declared_fen: nil, law_tax_fen: nil, amount_fen: 0, missing: nil, job_id: job, found_at: at)
         }
-        return (unfiled.count, newFindings)
     }
 
     /// The payable of each EIT prepayment of a page (本期应补, what `FilingService.amounts` reports), through the
@@ -360,11 +356,6 @@ public struct ScreeningService: Sendable {
     }
 
     static func instant(_ date: Date) -> String { date.formatted(.iso8601) }
-}
-
-/// How many missing returns a screening's writer has listed and written, read by the progress bar meanwhile.
-final class UnfiledProgress: Sendable {
-    let counts = Mutex<(listed: Int64, written: Int64)>((0, 0))
 }
 
 extension Duration {

@@ -262,8 +262,33 @@ import Testing
             // Not filed: small-scale taxpayers registered for the quarter with no return.
             let active = (0..<n).map { p.member($0) }.filter { !$0.general && $0.firstQuarter <= 1 && ($0.endQuarter ?? 9) > 1 }
             let filed = Set(q2.map { $0[0] })
-            let missing = active.filter { !filed.contains($0.id) }.count
+            let missingIDs = active.filter { !filed.contains($0.id) }.map(\.id)
+            let missing = missingIDs.count
             #expect(result.counts["not_filed"] == Int64(missing) && missing > 0, "\(result.counts) expected \(missing)")
+            // The very taxpayers: each page lists the missing returns of its own key range (before the first return's
+            // key, between pages and streams) and the rest come after the last return's key; none twice.
+            let notFiled = try await store.findings(job: job.id, limit: 100_000).filter { $0.kind == .notFiled }.map(\.taxpayer_id)
+            #expect(notFiled.sorted() == missingIDs.sorted())
+            // Two more taxpayers like a missing one, whose credit codes sort before and after every other: a rerun finds
+            // them (the first page's range starts at the first key; the tail after the last return's key is listed at
+            // the end) and adds nothing else.
+            for id in ["000000000000000001", "ZZZZZZZZZZZZZZZZZ9"] {
+                try await store.db.raw("""
+                    INSERT INTO taxpayers (id, name, kind, vat_status, industry, restricted_industry, region, office_id, registered_on, deregistered_on)
+                    SELECT \(bind: id), name, kind, vat_status, industry, restricted_industry, region, office_id, registered_on, NULL
+                    FROM taxpayers WHERE id = \(bind: missingIDs[0])
+                    """).run()
+                try await store.db.raw("""
+                    INSERT INTO vat_filing_frequencies (taxpayer_id, year, frequency)
+                    SELECT \(bind: id), year, frequency FROM vat_filing_frequencies WHERE taxpayer_id = \(bind: missingIDs[0])
+                    """).run()
+            }
+            let rerunJob = try await screening.start(by: generator, kind: "vat", period: "2025-Q2", office: "10000000000", monitoring: services.monitoring)
+            let rerun = try await screening.run(rerunJob)
+            #expect(rerun.counts["not_filed"] == Int64(missing + 2) && rerun.counts["overpaid"] == result.counts["overpaid"], "\(rerun.counts)")
+            #expect(rerun.newFindings == 2 && rerun.newNotices == 0, "\(rerun.newFindings) \(rerun.newNotices)")
+            let rerunNotFiled = try await store.findings(job: rerunJob.id, limit: 100_000).filter { $0.kind == .notFiled }.map(\.taxpayer_id)
+            #expect(rerunNotFiled == ["000000000000000001", "ZZZZZZZZZZZZZZZZZ9"], "\(rerunNotFiled)")  // a job holds the findings it added
             // Under the root of the whole tree the filed returns are counted from the index alone: the total is still
             // every return of the quarter and every missing one.
             let stored = try await store.job(job.id)
