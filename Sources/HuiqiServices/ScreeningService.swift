@@ -200,12 +200,10 @@ public struct ScreeningService: Sendable {
                 let findings = filedFindings + notFiledFindings(scanned.unfiled, e: e, job: job.id, at: at)
                 total += Int64(scanned.unfiled.count)
                 try await settle()
-                let year = today.year, user = job.created_by, jobID = job.id, returnID = e.returnID
                 let first = [page.first?.taxpayer_id, scanned.unfiled.first?.taxpayer].compactMap { $0 }.min() ?? ""
+                let year = today.year
                 let task = findings.isEmpty ? nil : Task {
-                    try await store.record(findings: findings, notices: notices, year: year, by: user, at: at,
-                                           audit: AuditRow(id: UUID().uuidString, at: at, user_id: user, action: "screen",
-                                                           object: "job/\(jobID)", detail: "\(returnID) after \(first)", remote: nil))
+                    try await self.record(findings, notices, job: job, year: year, at: at, detail: "\(e.returnID) after \(first)")
                 }
                 inFlight = PageWrite(task: task, findings: findings, screened: page.count + scanned.unfiled.count)
                 if !prefetch { try await settle() }
@@ -225,9 +223,7 @@ public struct ScreeningService: Sendable {
                 let page = tail[start ..< min(start + pageSize, tail.count)]
                 let at = Self.instant(now())
                 let findings = notFiledFindings(Array(page), e: e, job: job.id, at: at)
-                let written = try await store.record(findings: findings, notices: [], year: today.year, by: job.created_by, at: at,
-                                                     audit: AuditRow(id: UUID().uuidString, at: at, user_id: job.created_by, action: "screen",
-                                                                     object: "job/\(job.id)", detail: "\(e.returnID) not filed after \(page.first!.taxpayer)", remote: nil))
+                let written = try await record(findings, [], job: job, year: today.year, at: at, detail: "\(e.returnID) not filed after \(page.first!.taxpayer)")
                 summary.newFindings += written.findings
                 for f in findings { summary.add(f) }
                 done += Int64(page.count)
@@ -238,6 +234,14 @@ public struct ScreeningService: Sendable {
         try await report(force: true)
         summary.screened = done
         return summary
+    }
+
+    /// Writes a page's findings and notices in one transaction, with the job's audit entry (`detail`: where the page begins).
+    func record(_ findings: [FindingRow], _ notices: [NoticeDraft], job: JobRow, year: Int, at: String, detail: String) async throws
+        -> (findings: Int, notices: [NoticeRow]) {
+        try await store.record(findings: findings, notices: notices, year: year, by: job.created_by, at: at,
+                               audit: AuditRow(id: UUID().uuidString, at: at, user_id: job.created_by, action: "screen",
+                                               object: "job/\(job.id)", detail: detail, remote: nil))
     }
 
     /// A finding for each expected return that was never filed (version 0, no amount: what is owed is unknown).

@@ -116,12 +116,7 @@ struct FilingBatchers: Sendable {
             one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first ?? .noTaxpayer }, runAlone: Store.refusedByTheDatabase)
         versions = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight, key: { "\($0.row.taxpayer_id)\u{1F}\($0.row.return_id)" },
             many: { filings in try await Store.appendVersions(filings, on: try postgres(), logger: logger) },
-            one: { filing in
-                let rows = try await Store.runPrepared(AppendVersionStatement(row: filing.row, auditID: filing.auditID, remote: filing.remote,
-                                                                              detail: filing.detail), on: try postgres(), logger: logger)
-                guard let version = rows.first else { throw StoreError.malformedPage }
-                return Int(version)
-            },
+            one: { try await Store.appendVersion($0, on: try postgres(), logger: logger) },
             runAlone: Store.refusedByTheDatabase, observe: observe)
     }
 

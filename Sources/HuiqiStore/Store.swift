@@ -267,9 +267,7 @@ public struct Store: Sendable {
             return try await batchers.versions.submit(AppendVersionsStatement.Filing(row: r, auditID: auditID, remote: remote, detail: detail))
         }
         if let postgres = postgresDatabase {
-            let rows = try await Self.runPrepared(AppendVersionStatement(row: r, auditID: auditID, remote: remote, detail: detail), on: postgres, logger: logger)
-            guard let version = rows.first else { throw StoreError.malformedPage }
-            return Int(version)
+            return try await Self.appendVersion(AppendVersionsStatement.Filing(row: r, auditID: auditID, remote: remote, detail: detail), on: postgres, logger: logger)
         }
         let object = "\(r.taxpayer_id)/\(r.return_id)/v"
         let advance: SQLQueryString = """
@@ -301,6 +299,14 @@ public struct Store: Sendable {
                 return version
             }
         }
+    }
+
+    /// One filing's version and audit entry on PostgreSQL (`AppendVersionStatement`), and its version.
+    static func appendVersion(_ filing: AppendVersionsStatement.Filing, on postgres: any PostgresDatabase, logger: Logger) async throws -> Int {
+        let rows = try await runPrepared(AppendVersionStatement(row: filing.row, auditID: filing.auditID, remote: filing.remote, detail: filing.detail),
+                                         on: postgres, logger: logger)
+        guard let version = rows.first else { throw StoreError.malformedPage }
+        return Int(version)
     }
 
     /// Several filings' versions and audit entries in one statement and one commit (`AppendVersionsStatement`), each
