@@ -69,8 +69,10 @@ public struct ServerSettings: Sendable {
 }
 
 /// The platform of one running app: the services (`Services`, shared with the command-line jobs) and what only
-/// the HTTP server needs, built once in `configure` and shared by the routes.
-struct Platform: Sendable {
+/// the HTTP server needs, built once in `configure` and shared by the routes. A class: every request reads it
+/// (`req.application.platform`), and copying a struct of all the services cost a retain and a release per field,
+/// 1–2 % of the server's time under the filing load (docs/performance.md).
+final class Platform: Sendable {
     let services: Services
     var store: Store { services.store }
     /// The one authorization decision point, shared by every service.
@@ -91,6 +93,12 @@ struct Platform: Sendable {
     /// The largest request body read (a case of 1,000 lines is about 80 KB).
     static let maxBody: ByteCount = "1mb"
     static var maxBodyText: String { "\(maxBody.value / 1_048_576) MB" }
+
+    init(services: Services, openAPI: String, metrics: PrometheusCollectorRegistry, trustedProxies: Set<String>,
+         secureCookies: Bool, metricsToken: String?) {
+        self.services = services; self.openAPI = openAPI; self.metrics = metrics; self.trustedProxies = trustedProxies
+        self.secureCookies = secureCookies; self.metricsToken = metricsToken
+    }
 }
 
 struct PlatformKey: StorageKey { typealias Value = Platform }

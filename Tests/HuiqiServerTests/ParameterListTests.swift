@@ -49,4 +49,16 @@ import Vapor
             await #expect(throws: (any Error).self) { try await db.raw("DELETE FROM parameter_lists").run() }
         }
     }
+
+    /// The list goes in as the object's last member, after a comma unless the object is empty; text that is not an
+    /// object ending in "}" is left as it is. Chinese text before it is kept byte for byte.
+    @Test func listIsInlinedAsTheLastMember() {
+        let list = #"[{"name":"vat.small_scale.limit","citation":"财政部 税务总局公告2023年第19号"}]"#
+        #expect(ParameterList.inline(list, into: #"{"outcome":"免征","note":"小规模纳税人"}"#)
+                == #"{"outcome":"免征","note":"小规模纳税人","parameters":"# + list + "}")
+        #expect(ParameterList.inline(list, into: "{}") == #"{"parameters":"# + list + "}")
+        #expect(ParameterList.inline(list, into: "{ \n }") == #"{ \#n "parameters":"# + list + "}")
+        #expect(ParameterList.inline(list, into: "[1]") == "[1]")
+        #expect(ParameterList.inline(list, into: "") == "")
+    }
 }
