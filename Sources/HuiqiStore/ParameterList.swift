@@ -10,7 +10,7 @@ public enum ParameterList {
         // server's time under the filing load (docs/performance.md). JSON's whitespace is these four bytes.
         let bytes = determination.utf8
         guard let last = bytes.indices.last, bytes[last] == UInt8(ascii: "}") else { return determination }
-        let body = determination.utf8[..<last]
+        let body = bytes[..<last]
         let empty = body.allSatisfy { $0 == UInt8(ascii: "{") || $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
         var shown = String()
         shown.reserveCapacity(bytes.count + list.utf8.count + 16)
