@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// Statements that arrive while earlier ones are still at the database wait, and then go together as one statement:
@@ -23,6 +24,8 @@ public final class StatementBatcher<Input: Sendable, Key: Hashable & Sendable, O
         let input: Input
         let key: Key?
         let continuation: CheckedContinuation<Output, any Error>
+        /// The event loop the input came from, where it is answered (`home`).
+        let loop: (any EventLoop)?
     }
     private struct State: Sendable {
         var waiting: [Waiter] = []
@@ -35,12 +38,15 @@ public final class StatementBatcher<Input: Sendable, Key: Hashable & Sendable, O
     private let key: (@Sendable (Input) -> Key)?
     private let many: Many, one: One
     private let runAlone: @Sendable (any Error) -> Bool
+    private let home: @Sendable () -> (any EventLoop)?
 
     /// `many` answers its inputs in their order, one output each; `one` runs one input alone; `runAlone` says which
-    /// failures of `many` are worth running each input alone; `observe` hears of every statement once it has run.
+    /// failures of `many` are worth running each input alone; `observe` hears of every statement once it has run;
+    /// `home` names the event loop the caller runs on, if any.
     public init(maxBatch: Int, maxInFlight: Int, key: (@Sendable (Input) -> Key)? = nil, many: @escaping Many, one: @escaping One,
-                runAlone: @escaping @Sendable (any Error) -> Bool = { _ in true }, observe: @escaping @Sendable (BatchedStatement) -> Void = { _ in }) {
-        self.maxBatch = max(1, maxBatch); self.maxInFlight = max(1, maxInFlight)
+                runAlone: @escaping @Sendable (any Error) -> Bool = { _ in true }, observe: @escaping @Sendable (BatchedStatement) -> Void = { _ in },
+                home: @escaping @Sendable () -> (any EventLoop)? = { nil }) {
+        self.maxBatch = max(1, maxBatch); self.maxInFlight = max(1, maxInFlight); self.home = home
         self.key = key; self.many = many; self.one = one; self.runAlone = runAlone; self.observe = observe
     }
 
@@ -49,10 +55,10 @@ public final class StatementBatcher<Input: Sendable, Key: Hashable & Sendable, O
 
     /// Runs `input`, alone or with others, and returns its output or its own error.
     public func submit(_ input: Input) async throws -> Output {
-        let key = key?(input)
+        let key = key?(input), loop = home()
         return try await withCheckedThrowingContinuation { continuation in
             let batch = state.withLock { state -> [Waiter]? in
-                state.waiting.append(Waiter(input: input, key: key, continuation: continuation))
+                state.waiting.append(Waiter(input: input, key: key, continuation: continuation, loop: loop))
                 return next(&state)
             }
             if let batch { start(batch) }
@@ -97,7 +103,24 @@ public final class StatementBatcher<Input: Sendable, Key: Hashable & Sendable, O
         }
         // The slot is handed on before anyone is answered: the statement behind this one starts at once.
         if let following = state.withLock({ state -> [Waiter]? in state.inFlight -= 1; return next(&state) }) { start(following) }
-        for (waiter, answer) in zip(batch, answers) { waiter.continuation.resume(with: answer) }
+        answer(batch, with: answers)
+    }
+
+    /// Resumes each waiter on the event loop it came from. A task resumed here would continue on this thread (NIO
+    /// runs the server's tasks on the loop that resumes them), so a group's requests would all carry on, one after
+    /// another, on the loop that ran the statement while the other loop had nothing to do.
+    private func answer(_ batch: [Waiter], with answers: [Result<Output, any Error>]) {
+        var elsewhere: [ObjectIdentifier: (loop: any EventLoop, waiters: [(Waiter, Result<Output, any Error>)])] = [:]
+        for (waiter, answer) in zip(batch, answers) {
+            if let loop = waiter.loop, !loop.inEventLoop {
+                elsewhere[ObjectIdentifier(loop), default: (loop, [])].waiters.append((waiter, answer))
+            } else {
+                waiter.continuation.resume(with: answer)
+            }
+        }
+        for (loop, waiters) in elsewhere.values {
+            loop.execute { for (waiter, answer) in waiters { waiter.continuation.resume(with: answer) } }
+        }
     }
 
     /// Each input run alone, concurrently, in its own statement.

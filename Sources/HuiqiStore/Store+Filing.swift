@@ -90,34 +90,38 @@ extension Store {
 }
 
 /// The statements of an API filing that go together on PostgreSQL when requests arrive together (`StatementBatcher`):
-/// the token's user, the filing context and the write. At most two statements of each at the database at once, each
-/// of at most 64 inputs (docs/performance.md, "Filings written together").
+/// the token's user, the filing context and the write. One statement of each at the database at a time, each of at
+/// most 64 inputs (docs/performance.md, "Filings written together" and "One statement of each at a time").
 struct FilingBatchers: Sendable {
     let users: StatementBatcher<TokenUserStatement, Never, UserRow?>
     let contexts: StatementBatcher<FilingContextStatement, Never, FilingContext>
     let versions: StatementBatcher<AppendVersionsStatement.Filing, String, Int>
-    /// Two in flight measured best for the write: with four or six, groups were smaller and filings/s no higher
-    /// (docs/performance.md).
-    static let maxBatch = 64, maxInFlight = 2
+    /// One in flight measured best: with two, groups were smaller (7.6 filings a write against 10.7) and each filing
+    /// cost the machine more processor time; three or six did worse still. The price: every filing of this server
+    /// waits behind the one write at the database, so a write held by a lock that another process keeps on a return
+    /// holds up the filings behind it until that lock is released.
+    static let maxBatch = 64, maxInFlight = 1
 
-    /// `postgres`: the database of the caller's event loop.
-    init(postgres: @escaping @Sendable () throws -> any PostgresDatabase, logger: Logger, observe: @escaping @Sendable (BatchedStatement) -> Void) {
+    /// `postgres`: the database of the caller's event loop; `home`: that loop, where each input is answered.
+    init(postgres: @escaping @Sendable () throws -> any PostgresDatabase, home: @escaping @Sendable () -> (any EventLoop)?,
+         logger: Logger, observe: @escaping @Sendable (BatchedStatement) -> Void) {
         users = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight,
             many: { inputs in
                 Self.inputOrder(try await Store.runPrepared(TokenUsersStatement(inputs: inputs), on: try postgres(), logger: logger),
                            count: inputs.count, missing: nil)
             },
-            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first }, runAlone: Store.refusedByTheDatabase)
+            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first }, runAlone: Store.refusedByTheDatabase, home: home)
         contexts = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight,
             many: { inputs in
                 Self.inputOrder(try await Store.runPrepared(FilingContextsStatement(inputs: inputs), on: try postgres(), logger: logger),
                            count: inputs.count, missing: .noTaxpayer)
             },
-            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first ?? .noTaxpayer }, runAlone: Store.refusedByTheDatabase)
+            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first ?? .noTaxpayer }, runAlone: Store.refusedByTheDatabase,
+            home: home)
         versions = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight, key: { "\($0.row.taxpayer_id)\u{1F}\($0.row.return_id)" },
             many: { filings in try await Store.appendVersions(filings, on: try postgres(), logger: logger) },
             one: { try await Store.appendVersion($0, on: try postgres(), logger: logger) },
-            runAlone: Store.refusedByTheDatabase, observe: observe)
+            runAlone: Store.refusedByTheDatabase, observe: observe, home: home)
     }
 
     /// A grouped read's rows, which name their input by `n` (from 1), in input order; an input without a row gets

@@ -132,6 +132,9 @@ public struct Store: Sendable {
         batchers = isPostgres ? FilingBatchers(postgres: {
             guard let postgres = loops.current.database as? any PostgresDatabase else { throw StoreError.noTransactions }
             return postgres
+        }, home: {
+            let loop = eventLoops.any()
+            return loop.inEventLoop ? loop : nil
         }, logger: logger, observe: onFilingWrite) : nil
     }
 

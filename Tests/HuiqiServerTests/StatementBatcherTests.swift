@@ -97,6 +97,32 @@ import Vapor
         #expect(!Store.refusedByTheDatabase(StoreError.constraint))
     }
 
+    /// Each input is answered on the event loop it came from (`home`), not on the thread that ran the statement: the
+    /// answer waits while that loop is busy, and comes once it is free.
+    @Test func answersGoBackToTheCallersEventLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let commit = StatementBatcher<Int, String, Int>(maxBatch: 8, maxInFlight: 1, many: { $0.map { $0 * 10 } }, one: { $0 * 10 },
+                                                        home: { loop })
+        // The loop is held busy until the test lets it go.
+        let release = DispatchSemaphore(value: 0)
+        loop.execute { release.wait() }
+        let answer = Task { try await commit.submit(4) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(commit.waiting == 0, "the statement ran")
+        let answered = Mutex(false)
+        let watcher = Task { _ = try await answer.value; answered.withLock { $0 = true } }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!answered.withLock { $0 }, "answered while its loop was busy")
+        release.signal()
+        #expect(try await answer.value == 40)
+        try await watcher.value
+        // A caller on no event loop (a command, a test) is answered at once.
+        let direct = StatementBatcher<Int, String, Int>(maxBatch: 8, maxInFlight: 1, many: { $0 }, one: { $0 }, home: { nil })
+        #expect(try await direct.submit(5) == 5)
+        try await group.shutdownGracefully()
+    }
+
     /// One statement of three filings on PostgreSQL: a correction and two first versions, given out of key order, get
     /// their own versions, rows and audit entries (NULLs kept); a group with a duplicate idempotency key writes
     /// nothing at all; and the audit chain takes the entries as it takes any.
