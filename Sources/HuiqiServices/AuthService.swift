@@ -112,7 +112,16 @@ public final class AuthService: Sendable {
 
     /// The actor behind a bearer token that has not expired.
     public func actor(token: String) async throws -> Actor {
-        guard let user = try await store.user(tokenHash: Self.digest(token), now: now().formatted(.iso8601)) else { throw ServiceError.unauthenticated }
+        let lookup = lookup(token: token)
+        return try await actor(checked: try await store.user(tokenHash: lookup.hash, now: lookup.now))
+    }
+
+    /// What a bearer token is looked up by: its SHA-256 and the time it must not have expired at (ISO text).
+    func lookup(token: String) -> (hash: String, now: String) { (Self.digest(token), now().formatted(.iso8601)) }
+
+    /// The actor of the user a token lookup found; none (unknown, expired, revoked) is `unauthenticated`.
+    func actor(checked user: UserRow?) async throws -> Actor {
+        guard let user else { throw ServiceError.unauthenticated }
         return try await actor(for: user)
     }
 

@@ -38,6 +38,8 @@ public struct Assessment: Sendable {
 public struct FilingService: Sendable {
     public let store: Store
     public let access: Access
+    /// Checks the bearer token of an API filing (`file(token:…)`).
+    public let auth: AuthService
     public let engine: Engine
     public let deadlines: FilingDeadlines
     public let now: @Sendable () -> Date
@@ -45,8 +47,8 @@ public struct FilingService: Sendable {
     /// is built and stored once (`storedDetermination`).
     let citedParameters = CitedParameters()
 
-    public init(store: Store, access: Access, engine: Engine, deadlines: FilingDeadlines, now: @escaping @Sendable () -> Date) {
-        self.store = store; self.access = access; self.engine = engine; self.deadlines = deadlines; self.now = now
+    public init(store: Store, access: Access, auth: AuthService, engine: Engine, deadlines: FilingDeadlines, now: @escaping @Sendable () -> Date) {
+        self.store = store; self.access = access; self.auth = auth; self.engine = engine; self.deadlines = deadlines; self.now = now
     }
 
     /// Files one return for `taxpayerID`. The body is a CASES.md case holding exactly one of `vat`, `eit`,
@@ -54,9 +56,44 @@ public struct FilingService: Sendable {
     /// Every attempt is counted (`huiqi_filings_total` by section and outcome).
     public func file(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?,
                      idempotencyKey: String?, remote: String?) async throws -> FiledReturn {
+        try await counted(caseJSON) {
+            try await performFiling(by: actor, taxpayerID: taxpayerID, input: try await read(by: actor, taxpayerID: taxpayerID, caseJSON: caseJSON),
+                                    declaredTax: declaredTax, idempotencyKey: idempotencyKey, remote: remote)
+        }
+    }
+
+    /// `file(by:…)` for a request whose bearer token is not checked yet (the JSON API). On PostgreSQL the token's user
+    /// is read in the statement that reads the filing context (`Store.filingContext(tokenHash:…)`): one round trip a
+    /// filing fewer. A token unknown or expired is `unauthenticated` whatever else the request holds, as before; a
+    /// body that does not decode, or a taxpayer id that is not one, has its token checked first and is then refused
+    /// as `file(by:…)` refuses it. `authenticated` hears of the actor as soon as the token is checked (the access
+    /// log names the user of a refused filing too). A refused token is not counted as a filing (it never was).
+    public func file(token: String, taxpayerID: String, caseJSON: String, declaredTax: Money?, idempotencyKey: String?, remote: String?,
+                     authenticated: (Actor) -> Void) async throws -> FiledReturn {
+        guard let decoded = try? Self.decodeReturn(caseJSON),
+              (try? TextInput.check(taxpayerID, field: "taxpayer", maxLength: TextInput.maxIdentifier)) != nil else {
+            let actor = try await auth.actor(token: token)
+            authenticated(actor)
+            return try await file(by: actor, taxpayerID: taxpayerID, caseJSON: caseJSON, declaredTax: declaredTax,
+                                  idempotencyKey: idempotencyKey, remote: remote)
+        }
+        let (c, identity) = decoded, lookup = auth.lookup(token: token)
+        let read = try await store.filingContext(tokenHash: lookup.hash, now: lookup.now, taxpayer: taxpayerID, section: identity.section,
+                                                 year: identity.year, returnID: identity.returnID, vatYear: c.vat?.period.year)
+        let actor = try await auth.actor(checked: read.user)
+        authenticated(actor)
+        return try await counted(caseJSON) {
+            let input = FilingInput(taxpayer: try access.fileable(read.context.taxpayer, by: actor), caseJSON: caseJSON,
+                                    body: .success((c, identity, read.context)))
+            return try await performFiling(by: actor, taxpayerID: taxpayerID, input: input, declaredTax: declaredTax, idempotencyKey: idempotencyKey,
+                                           remote: remote)
+        }
+    }
+
+    /// Counts a filing's outcome (`huiqi_filings_total`): filed, replayed, or refused with its code.
+    private func counted(_ caseJSON: String, _ filing: () async throws -> FiledReturn) async throws -> FiledReturn {
         do {
-            let filed = try await performFiling(by: actor, taxpayerID: taxpayerID, caseJSON: caseJSON, declaredTax: declaredTax,
-                                              idempotencyKey: idempotencyKey, remote: remote)
+            let filed = try await filing()
             DomainMetrics.filing(section: filed.row.section, outcome: filed.replayed ? "replayed" : "filed")
             return filed
         } catch {
@@ -71,9 +108,10 @@ public struct FilingService: Sendable {
         return named.count == 1 ? named[0] : "unknown"
     }
 
-    func performFiling(by actor: Actor, taxpayerID: String, caseJSON: String, declaredTax: Money?,
-                     idempotencyKey: String?, remote: String?) async throws -> FiledReturn {
-        let input = try await read(by: actor, taxpayerID: taxpayerID, caseJSON: caseJSON)
+    /// Files `input`, read for `taxpayerID` as the request names it.
+    func performFiling(by actor: Actor, taxpayerID: String, input: FilingInput, declaredTax: Money?, idempotencyKey: String?,
+                       remote: String?) async throws -> FiledReturn {
+        let caseJSON = input.caseJSON
         let idempotencyKey = try TextInput.idempotencyKey(idempotencyKey)
         // The idempotency key is checked only when something fails: the unique (taxpayer_id, idempotency_key)
         // index refuses a second insert atomically, so the common path costs no extra round trip.

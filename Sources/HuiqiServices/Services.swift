@@ -34,9 +34,9 @@ public struct Services: Sendable {
                 webhook: String? = nil, tokenDays: Int = 30, monitoringSnapshotSeconds: Int = 0) {
         self.store = store; self.engine = engine; self.deadlines = deadlines; self.now = now
         access = Access(store: store)
-        filing = FilingService(store: store, access: access, engine: engine, deadlines: deadlines, now: now)
-        registry = RegistryService(store: store, access: access, now: now)
         auth = AuthService(store: store, access: access, now: now, tokenDays: tokenDays)
+        filing = FilingService(store: store, access: access, auth: auth, engine: engine, deadlines: deadlines, now: now)
+        registry = RegistryService(store: store, access: access, now: now)
         monitoring = MonitoringService(store: store, deadlines: deadlines, now: now, snapshotSeconds: monitoringSnapshotSeconds)
         statistics = StatisticsService(store: store, monitoring: monitoring, now: now, snapshotSeconds: monitoringSnapshotSeconds)
         // A weights file that cannot be read makes supervision refuse (never a default score); a test reads it.

@@ -1,7 +1,7 @@
 import FluentPostgresDriver
 
-/// The database's share of a filing, as a pgbench script: the three prepared statements an API filing runs on
-/// PostgreSQL (the token's user, `FilingContextStatement`, `AppendVersionStatement`), with the values of filings
+/// The database's share of a filing, as a pgbench script: the two prepared statements an API filing runs on
+/// PostgreSQL (`FilingContextStatement` with the token's user, `AppendVersionStatement`), with the values of filings
 /// already made, and no HTTP server in the way. `scripts/loadcheck` runs it beside pgbench's own TPC-B-like
 /// transaction, so the filing API's rate can be read against the rate its statements alone reach on the same
 /// database (docs/performance.md, "The filing's statements alone").
@@ -43,9 +43,9 @@ public enum FilingStatementsScript {
         // Unique per transaction: the idempotency key and the audit entry's id.
         let unique = ["idempotency_key": "k", "audit_id": "a"]
         func variable(_ name: String) -> String { unique[name] ?? name }
-        let token = statement(TokenUserStatement.sql, TokenUserStatement.bindingDataTypes, ["token_hash", "now"])
         let context = statement(FilingContextStatement.sql, FilingContextStatement.bindingDataTypes,
-                                ["taxpayer_id", "frequency_year", "section", "year_pattern", "return_id", "range_from", "range_to"])
+                                ["taxpayer_id", "frequency_year", "section", "year_pattern", "return_id", "range_from", "range_to",
+                                 "token_hash", "now"])
         let append = statement(AppendVersionStatement.sql, AppendVersionStatement.bindingDataTypes,
                                ["taxpayer_id", "return_id", "section", "period", "case_json", "screening", "computed_tax_fen",
                                 "declared_tax_fen", "determination_json", "relief_fen", "idempotency_key", "filed_by", "filed_at",
@@ -55,7 +55,6 @@ public enum FilingStatementsScript {
             \\set k random(1, 9000000000000000000)
             \\set a random(1, 9000000000000000000)
             SELECT * FROM filing_samples WHERE n = :n \\gset
-            \(token);
             \(context);
             \(append);
 

@@ -27,6 +27,13 @@ public struct CreditState: Sendable, Equatable {
     public let selfCredited: Bool
 }
 
+/// What an API filing reads before it writes: the user of its bearer token (nil: unknown or expired, or not asked)
+/// and the filing context.
+public struct FilingRead: Sendable, Equatable {
+    public let user: UserRow?
+    public let context: FilingContext
+}
+
 /// Filing's statements on PostgreSQL are named prepared statements (PostgresNIO's `PostgresPreparedStatement`): each
 /// connection parses and plans one once, and every later filing only binds and executes it. Through SQLKit every
 /// statement was sent unnamed, so parsed and planned on every filing (docs/performance.md, "Filing at the
@@ -37,18 +44,40 @@ extension Store {
     /// one statement, one round trip (in the server shared by the filings that arrive together, `FilingBatchers`);
     /// `vatYear` asks for the VAT filing frequency of that year.
     public func filingContext(taxpayer id: String, section: String, year: Int, returnID: String, vatYear: Int?) async throws -> FilingContext {
-        let statement = FilingContextStatement(taxpayer: id, frequencyYear: vatYear ?? 0, section: section, year: year, returnID: returnID)
+        try await filingRead(FilingContextStatement(taxpayer: id, frequencyYear: vatYear ?? 0, section: section, year: year, returnID: returnID)).context
+    }
+
+    /// `filingContext` and the user of a bearer token not checked yet (`user(tokenHash:now:)`): on PostgreSQL in the
+    /// same statement, so an API filing reads all it needs before it writes in one round trip, not two
+    /// (docs/performance.md, "The token's user read with the filing context"). `user` is nil for a token unknown or
+    /// expired; the context is then read but must not be used.
+    public func filingContext(tokenHash: String, now: String, taxpayer id: String, section: String, year: Int, returnID: String,
+                              vatYear: Int?) async throws -> FilingRead {
+        let statement = FilingContextStatement(taxpayer: id, frequencyYear: vatYear ?? 0, section: section, year: year, returnID: returnID,
+                                               tokenHash: tokenHash, now: now)
+        guard batchers != nil || postgresDatabase != nil else {
+            guard let user = try await user(tokenHash: tokenHash, now: now) else { return FilingRead(user: nil, context: .noTaxpayer) }
+            return FilingRead(user: user, context: try await filingRead(statement).context)
+        }
+        return try await filingRead(statement)
+    }
+
+    /// The statement's answer: on PostgreSQL the statement itself, grouped in the server; elsewhere separate reads
+    /// (SQLite is embedded, a statement costs no round trip), without the token's user.
+    private func filingRead(_ statement: FilingContextStatement) async throws -> FilingRead {
         if let batchers { return try await batchers.contexts.submit(statement) }
         if let postgres = postgresDatabase {
-            return try await Self.runPrepared(statement, on: postgres, logger: logger).first ?? .noTaxpayer
+            return try await Self.runPrepared(statement, on: postgres, logger: logger).first ?? FilingRead(user: nil, context: .noTaxpayer)
         }
+        let id = statement.taxpayer
         let taxpayer = try await self.taxpayer(id)
-        guard taxpayer != nil else { return .noTaxpayer }
+        guard taxpayer != nil else { return FilingRead(user: nil, context: .noTaxpayer) }
         var frequency: String?
-        if let vatYear { frequency = try await vatFrequency(taxpayer: id, year: vatYear) }
-        return FilingContext(taxpayer: taxpayer, vatFrequency: frequency,
-                             filedThisYear: try await currentReturns(taxpayer: id, section: section, year: year),
-                             credit: try await creditState(taxpayer: id, tax: section, returnID: returnID))
+        if statement.frequencyYear != 0 { frequency = try await vatFrequency(taxpayer: id, year: statement.frequencyYear) }
+        return FilingRead(user: nil, context: FilingContext(
+            taxpayer: taxpayer, vatFrequency: frequency,
+            filedThisYear: try await currentReturns(taxpayer: id, section: statement.section, year: statement.year),
+            credit: try await creditState(taxpayer: id, tax: statement.section, returnID: statement.returnID)))
     }
 
     /// The user of a token that has not expired at `now` (ISO text compares in time order). Every API request asks
@@ -90,11 +119,11 @@ extension Store {
 }
 
 /// The statements of an API filing that go together on PostgreSQL when requests arrive together (`StatementBatcher`):
-/// the token's user, the filing context and the write. One statement of each at the database at a time, each of at
+/// the token's user (for any other request), the filing context with the token's user, and the write. One statement of each at the database at a time, each of at
 /// most 64 inputs (docs/performance.md, "Filings written together" and "One statement of each at a time").
 struct FilingBatchers: Sendable {
     let users: StatementBatcher<TokenUserStatement, Never, UserRow?>
-    let contexts: StatementBatcher<FilingContextStatement, Never, FilingContext>
+    let contexts: StatementBatcher<FilingContextStatement, Never, FilingRead>
     let versions: StatementBatcher<AppendVersionsStatement.Filing, String, Int>
     /// One in flight measured best: with two, groups were smaller (7.6 filings a write against 10.7) and each filing
     /// cost the machine more processor time; three or six did worse still. The price: every filing of this server
@@ -114,9 +143,9 @@ struct FilingBatchers: Sendable {
         contexts = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight,
             many: { inputs in
                 Self.inputOrder(try await Store.runPrepared(FilingContextsStatement(inputs: inputs), on: try postgres(), logger: logger),
-                           count: inputs.count, missing: .noTaxpayer)
+                           count: inputs.count, missing: FilingRead(user: nil, context: .noTaxpayer))
             },
-            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first ?? .noTaxpayer }, runAlone: Store.refusedByTheDatabase,
+            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first ?? FilingRead(user: nil, context: .noTaxpayer) }, runAlone: Store.refusedByTheDatabase,
             home: home)
         versions = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight, key: { "\($0.row.taxpayer_id)\u{1F}\($0.row.return_id)" },
             many: { filings in try await Store.appendVersions(filings, on: try postgres(), logger: logger) },
@@ -134,31 +163,42 @@ struct FilingBatchers: Sendable {
 }
 
 /// `Store.filingContext` on PostgreSQL. The returns already filed come as four arrays from one scan of
-/// `current_returns` (its key begins with the taxpayer).
+/// `current_returns` (its key begins with the taxpayer). The token's user comes in the same row (`tokenHash` empty:
+/// none asked); the row is there whether or not the taxpayer or the token exists.
 struct FilingContextStatement: PostgresPreparedStatement {
-    static let name = "huiqi_filing_context_v2"
+    static let name = "huiqi_filing_context_v3"
     static let sql = """
-        SELECT t.id, t.name, t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id, t.registered_on, t.deregistered_on,
+        SELECT \(userColumns), t.id, t.name, t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id, t.registered_on,
+          t.deregistered_on,
           (SELECT frequency FROM vat_filing_frequencies f WHERE f.taxpayer_id = t.id AND f.year = $2) AS frequency,
           e.ids, e.periods, e.versions, e.cases,
           (SELECT balance_fen FROM ledger_entries l WHERE l.taxpayer_id = t.id AND l.tax = $3 ORDER BY l.seq DESC LIMIT 1) AS balance,
           (SELECT CAST(COALESCE(SUM(-amount_fen), 0) AS BIGINT) FROM ledger_entries l
              WHERE l.taxpayer_id = t.id AND l.tax = $3 AND l.kind = 'offset' AND l.return_id = $5) AS applied,
           (SELECT COUNT(*) FROM notices n WHERE n.taxpayer_id = t.id AND n.return_id = $5 AND n.kind = 'overpayment') AS credited
-        FROM taxpayers t
+        FROM (VALUES (1)) AS one (x)
+        LEFT JOIN taxpayers t ON t.id = $1
+        LEFT JOIN api_tokens k ON k.token_hash = $8 AND k.expires_at > $9
+        LEFT JOIN users u ON u.id = k.user_id
         LEFT JOIN LATERAL (
           SELECT array_agg(c.return_id ORDER BY c.return_id) AS ids, array_agg(c.period ORDER BY c.return_id) AS periods,
                  array_agg(CAST(c.version AS BIGINT) ORDER BY c.return_id) AS versions, array_agg(c.case_json ORDER BY c.return_id) AS cases
           FROM current_returns c WHERE c.taxpayer_id = t.id AND c.return_id >= $6 AND c.return_id < $7 AND c.section = $3 AND c.period LIKE $4
         ) e ON true
-        WHERE t.id = $1
         """
-    typealias Row = FilingContext
-    static let bindingDataTypes: [PostgresDataType] = [.text, .int4, .text, .text, .text, .text, .text]
+    /// The user's columns, named apart from the taxpayer's.
+    static let userColumns = """
+        u.id AS user_id, u.login AS user_login, u.password_hash AS user_password_hash, u.role AS user_role, u.office_id AS user_office_id,
+          u.display_name AS user_display_name, u.auth_version AS user_auth_version
+        """
+    typealias Row = FilingRead
+    static let bindingDataTypes: [PostgresDataType] = [.text, .int4, .text, .text, .text, .text, .text, .text, .text]
     let taxpayer: String, frequencyYear: Int, section: String, year: Int, returnID: String
+    /// The SHA-256 of the bearer token and the time it must not have expired at (ISO text); empty: no user asked.
+    var tokenHash = "", now = ""
 
     func makeBindings() throws -> PostgresBindings {
-        var b = PostgresBindings(capacity: 7)
+        var b = PostgresBindings(capacity: 9)
         b.append(taxpayer); b.append(Int32(clamping: frequencyYear)); b.append(section); b.append("\(year)%"); b.append(returnID)
         // The year's returns as a range of the key ($6 ≤ id < $7): a return's id is "section:period"
         // (`FilingService.Identity`), so the year's ids lie between "vat:2025" and "vat:2026", and the primary key finds
@@ -166,15 +206,23 @@ struct FilingContextStatement: PostgresPreparedStatement {
         // taxpayer's key with every `section = 'vat'` entry of `current_returns_period`: 1.4 ms a filing, more than all
         // other statements of a filing together (docs/performance.md). `section` and `period` are still tested on each row.
         b.append("\(section):\(year)"); b.append("\(section):\(year + 1)")
+        b.append(tokenHash); b.append(now)
         return b
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> FilingContext { try Self.context(row.makeRandomAccess()) }
+    func decodeRow(_ row: PostgresRow) throws -> FilingRead { try Self.read(row.makeRandomAccess()) }
 
     /// A row of this statement or of `FilingContextsStatement`, by column name.
-    static func context(_ r: PostgresRandomAccessRow) throws -> FilingContext {
+    static func read(_ r: PostgresRandomAccessRow) throws -> FilingRead {
+        var user: UserRow?
+        if let id = try r["user_id"].decode(String?.self) {
+            user = UserRow(id: id, login: try r["user_login"].decode(String.self), password_hash: try r["user_password_hash"].decode(String.self),
+                           role: try r["user_role"].decode(String.self), office_id: try r["user_office_id"].decode(String?.self),
+                           display_name: try r["user_display_name"].decode(String.self), auth_version: try r["user_auth_version"].decode(Int64.self))
+        }
+        guard let id = try r["id"].decode(String?.self) else { return FilingRead(user: user, context: .noTaxpayer) }
         func text(_ column: String) throws -> String { try r[column].decode(String.self) }
-        let taxpayer = TaxpayerRow(id: try text("id"), name: try text("name"), kind: try text("kind"), vat_status: try text("vat_status"),
+        let taxpayer = TaxpayerRow(id: id, name: try text("name"), kind: try text("kind"), vat_status: try text("vat_status"),
                                    industry: try text("industry"), restricted_industry: try r["restricted_industry"].decode(Bool.self),
                                    region: try text("region"), office_id: try text("office_id"), registered_on: try text("registered_on"),
                                    deregistered_on: try r["deregistered_on"].decode(String?.self))
@@ -182,28 +230,31 @@ struct FilingContextStatement: PostgresPreparedStatement {
         let versions = try r["versions"].decode([Int64]?.self) ?? [], cases = try r["cases"].decode([String]?.self) ?? []
         guard periods.count == ids.count, versions.count == ids.count, cases.count == ids.count else { throw StoreError.malformedPage }
         let filed = ids.indices.map { FiledPeriod(returnID: ids[$0], period: periods[$0], version: Int(versions[$0]), caseJSON: cases[$0]) }
-        return FilingContext(taxpayer: taxpayer, vatFrequency: try r["frequency"].decode(String?.self), filedThisYear: filed,
-                             credit: CreditState(balanceFen: try r["balance"].decode(Int64?.self) ?? 0, appliedFen: try r["applied"].decode(Int64.self),
-                                                 selfCredited: try r["credited"].decode(Int64.self) > 0))
+        return FilingRead(user: user, context: FilingContext(
+            taxpayer: taxpayer, vatFrequency: try r["frequency"].decode(String?.self), filedThisYear: filed,
+            credit: CreditState(balanceFen: try r["balance"].decode(Int64?.self) ?? 0, appliedFen: try r["applied"].decode(Int64.self),
+                                selfCredited: try r["credited"].decode(Int64.self) > 0)))
     }
 }
 
 /// Several filings' `FilingContextStatement` as one statement (`StatementBatcher`): the inputs come as arrays, and
-/// each row names its input by `n` (from 1). An input whose taxpayer does not exist has no row.
+/// each row names its input by `n` (from 1). Every input has its row.
 struct FilingContextsStatement: PostgresPreparedStatement {
-    static let name = "huiqi_filing_contexts_v1"
+    static let name = "huiqi_filing_contexts_v2"
     static let sql = """
-        SELECT CAST(i.n AS BIGINT) AS n, t.id, t.name, t.kind, t.vat_status, t.industry, t.restricted_industry, t.region, t.office_id, t.registered_on,
-          t.deregistered_on,
+        SELECT CAST(i.n AS BIGINT) AS n, \(FilingContextStatement.userColumns), t.id, t.name, t.kind, t.vat_status, t.industry,
+          t.restricted_industry, t.region, t.office_id, t.registered_on, t.deregistered_on,
           (SELECT frequency FROM vat_filing_frequencies f WHERE f.taxpayer_id = t.id AND f.year = i.frequency_year) AS frequency,
           e.ids, e.periods, e.versions, e.cases,
           (SELECT balance_fen FROM ledger_entries l WHERE l.taxpayer_id = t.id AND l.tax = i.section ORDER BY l.seq DESC LIMIT 1) AS balance,
           (SELECT CAST(COALESCE(SUM(-amount_fen), 0) AS BIGINT) FROM ledger_entries l
              WHERE l.taxpayer_id = t.id AND l.tax = i.section AND l.kind = 'offset' AND l.return_id = i.return_id) AS applied,
           (SELECT COUNT(*) FROM notices n WHERE n.taxpayer_id = t.id AND n.return_id = i.return_id AND n.kind = 'overpayment') AS credited
-        FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-          WITH ORDINALITY AS i(taxpayer_id, frequency_year, section, period_like, return_id, low, high, n)
-        JOIN taxpayers t ON t.id = i.taxpayer_id
+        FROM unnest($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+          WITH ORDINALITY AS i(taxpayer_id, frequency_year, section, period_like, return_id, low, high, token_hash, now, n)
+        LEFT JOIN taxpayers t ON t.id = i.taxpayer_id
+        LEFT JOIN api_tokens k ON k.token_hash = i.token_hash AND k.expires_at > i.now
+        LEFT JOIN users u ON u.id = k.user_id
         LEFT JOIN LATERAL (
           SELECT array_agg(c.return_id ORDER BY c.return_id) AS ids, array_agg(c.period ORDER BY c.return_id) AS periods,
                  array_agg(CAST(c.version AS BIGINT) ORDER BY c.return_id) AS versions, array_agg(c.case_json ORDER BY c.return_id) AS cases
@@ -211,21 +262,23 @@ struct FilingContextsStatement: PostgresPreparedStatement {
           WHERE c.taxpayer_id = t.id AND c.return_id >= i.low AND c.return_id < i.high AND c.section = i.section AND c.period LIKE i.period_like
         ) e ON true
         """
-    typealias Row = (Int, FilingContext)
-    static let bindingDataTypes: [PostgresDataType] = [.textArray, .int4Array, .textArray, .textArray, .textArray, .textArray, .textArray]
+    typealias Row = (Int, FilingRead)
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .int4Array, .textArray, .textArray, .textArray, .textArray, .textArray,
+                                                        .textArray, .textArray]
     let inputs: [FilingContextStatement]
 
     func makeBindings() throws -> PostgresBindings {
-        var b = PostgresBindings(capacity: 7)
+        var b = PostgresBindings(capacity: 9)
         b.append(inputs.map(\.taxpayer)); b.append(inputs.map { Int32(clamping: $0.frequencyYear) }); b.append(inputs.map(\.section))
         b.append(inputs.map { "\($0.year)%" }); b.append(inputs.map(\.returnID))
         b.append(inputs.map { "\($0.section):\($0.year)" }); b.append(inputs.map { "\($0.section):\($0.year + 1)" })
+        b.append(inputs.map(\.tokenHash)); b.append(inputs.map(\.now))
         return b
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> (Int, FilingContext) {
+    func decodeRow(_ row: PostgresRow) throws -> (Int, FilingRead) {
         let r = row.makeRandomAccess()
-        return (Int(try r["n"].decode(Int64.self)), try FilingContextStatement.context(r))
+        return (Int(try r["n"].decode(Int64.self)), try FilingContextStatement.read(r))
     }
 }
 

@@ -157,13 +157,23 @@ import VaporTesting
             #expect(try await call(app, .POST, "/api/v1/users/user-company/revoke", token: admin).status == .noContent)
             #expect(try await call(app, .POST, "/api/v1/users/nobody/revoke", token: admin).status == .notFound)
             #expect(try await call(app, .GET, own, token: second).status == .unauthorized)
+            // Filing checks its token in the statement that reads what filing needs: the revoked token is refused there
+            // too, with a body that is filed below and with one that does not decode, and nothing is written.
+            let versions = try await store.count("return_versions")
+            for body in [vatQ2, "{"] {
+                #expect(try await call(app, .POST, own + "/returns", token: second, body: body).status == .unauthorized)
+                #expect(try await call(app, .POST, own + "/returns", token: "not-a-token", body: body).status == .unauthorized)
+            }
+            #expect(try await store.count("return_versions") == versions)
             #expect(try await web.request(.GET, "/taxpayers").location?.hasPrefix("/login") == true)
             #expect(try await store.auditCount(action: "revoke_credentials") == 1)
             // A binding removed: the next request no longer reaches the taxpayer.
             let third = try await token(app, "company", "huiqi-taxpayer")
             #expect(try await call(app, .GET, own, token: third).status == .ok)
+            #expect(try await call(app, .POST, own + "/returns", token: third, body: vatQ2).status == .created)
             try await store.db.delete(from: "user_taxpayers").where("user_id", .equal, "user-company").where("taxpayer_id", .equal, Self.pudong).run()
             #expect(try await call(app, .GET, own, token: third).status == .notFound)
+            #expect(try await call(app, .POST, own + "/returns", token: third, body: vatQ2).status == .notFound)
             // An officer moved to another district loses the old one on the next request.
             let pudong = try await token(app, "pudong", "huiqi-officer")
             #expect(try await call(app, .GET, own, token: pudong).status == .ok)

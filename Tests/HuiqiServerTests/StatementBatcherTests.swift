@@ -182,33 +182,41 @@ import Vapor
     }
 
     /// The grouped reads answer each input as its single statement does: the filing contexts of several taxpayers,
-    /// sections and years (one taxpayer unknown, one input twice), and the users of several tokens (one unknown, one
-    /// read at a time after it expired).
+    /// sections and years (one taxpayer unknown, one input twice) with the user of a token (valid, unknown, expired at
+    /// the time asked, none asked), and the users of several tokens (one unknown, one read after it expired).
     @Test func groupedReadsAnswerAsSingleOnes() async throws {
         try await withHuiqi(.postgres, closedPeriod: true) { app in
             let store = Store(app.db)
             let postgres = try #require(store.postgresDatabase)
             let taxpayers = try await store.boundTaxpayers(user: "user-company").sorted()
+            let t = try await token(app, "company", "huiqi-taxpayer")
+            let hash = TextDigest.sha256Hex(t)
+            let tokens = [(hash, "2026-05-29T00:00:00Z"), ("unknown", "2026-05-29T00:00:00Z"), (hash, "2999-01-01T00:00:00Z"), ("", "")]
             var inputs: [FilingContextStatement] = []
             for taxpayer in taxpayers + ["91310115MA000000XX"] {
                 for (section, year) in [("vat", 2026), ("vat", 2025), ("eit", 2025)] {
-                    inputs.append(FilingContextStatement(taxpayer: taxpayer, frequencyYear: section == "vat" ? year : 0, section: section, year: year,
-                                                         returnID: "\(section):\(year)-Q1"))
+                    var input = FilingContextStatement(taxpayer: taxpayer, frequencyYear: section == "vat" ? year : 0, section: section, year: year,
+                                                       returnID: "\(section):\(year)-Q1")
+                    (input.tokenHash, input.now) = tokens[inputs.count % tokens.count]
+                    inputs.append(input)
                 }
             }
             inputs.append(inputs[0])
             let grouped = try await Store.runPrepared(FilingContextsStatement(inputs: inputs), on: postgres, logger: app.logger)
-            #expect(Set(grouped.map(\.0)) == Set(1...inputs.count).subtracting((1...inputs.count).filter { inputs[$0 - 1].taxpayer.hasSuffix("XX") }))
-            var filed = 0
-            for (n, context) in grouped {
-                let single = try await Store.runPrepared(inputs[n - 1], on: postgres, logger: app.logger).first
-                #expect(context == single, "input \(n)")
-                filed += context.filedThisYear.count
+            #expect(grouped.map(\.0).sorted() == Array(1...inputs.count))
+            var filed = 0, withUser = 0
+            for (n, read) in grouped {
+                let input = inputs[n - 1]
+                let single = try await Store.runPrepared(input, on: postgres, logger: app.logger).first
+                #expect(read == single, "input \(n)")
+                #expect((read.context.taxpayer == nil) == input.taxpayer.hasSuffix("XX"), "input \(n)")
+                let valid = input.tokenHash == hash && input.now.hasPrefix("2026")
+                #expect(read.user?.login == (valid ? "company" : nil), "input \(n)")
+                filed += read.context.filedThisYear.count
+                withUser += read.user == nil ? 0 : 1
             }
-            #expect(filed > 0)
+            #expect(filed > 0 && withUser > 1)
 
-            let t = try await token(app, "company", "huiqi-taxpayer")
-            let hash = TextDigest.sha256Hex(t)
             let users = try await Store.runPrepared(TokenUsersStatement(inputs: [
                 TokenUserStatement(tokenHash: "unknown", now: "2026-05-29T00:00:00Z"),
                 TokenUserStatement(tokenHash: hash, now: "2026-05-29T00:00:00Z"),
