@@ -119,8 +119,9 @@ extension Store {
 }
 
 /// The statements of an API filing that go together on PostgreSQL when requests arrive together (`StatementBatcher`):
-/// the token's user (for any other request), the filing context with the token's user, and the write. One statement of each at the database at a time, each of at
-/// most 64 inputs (docs/performance.md, "Filings written together" and "One statement of each at a time").
+/// the token's user (of any other API request), the filing context with the token's user, and the write. One
+/// statement of each at the database at a time, each of at most 64 inputs (docs/performance.md, "Filings written
+/// together" and "One statement of each at a time").
 struct FilingBatchers: Sendable {
     let users: StatementBatcher<TokenUserStatement, Never, UserRow?>
     let contexts: StatementBatcher<FilingContextStatement, Never, FilingRead>
@@ -145,8 +146,8 @@ struct FilingBatchers: Sendable {
                 Self.inputOrder(try await Store.runPrepared(FilingContextsStatement(inputs: inputs), on: try postgres(), logger: logger),
                            count: inputs.count, missing: FilingRead(user: nil, context: .noTaxpayer))
             },
-            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first ?? FilingRead(user: nil, context: .noTaxpayer) }, runAlone: Store.refusedByTheDatabase,
-            home: home)
+            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first ?? FilingRead(user: nil, context: .noTaxpayer) },
+            runAlone: Store.refusedByTheDatabase, home: home)
         versions = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight, key: { "\($0.row.taxpayer_id)\u{1F}\($0.row.return_id)" },
             many: { filings in try await Store.appendVersions(filings, on: try postgres(), logger: logger) },
             one: { try await Store.appendVersion($0, on: try postgres(), logger: logger) },
