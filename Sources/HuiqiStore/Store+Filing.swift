@@ -32,6 +32,8 @@ public struct CreditState: Sendable, Equatable {
 public struct FilingRead: Sendable, Equatable {
     public let user: UserRow?
     public let context: FilingContext
+    /// Neither a user nor a taxpayer.
+    static let nothing = FilingRead(user: nil, context: .noTaxpayer)
 }
 
 /// Filing's statements on PostgreSQL are named prepared statements (PostgresNIO's `PostgresPreparedStatement`): each
@@ -50,13 +52,14 @@ extension Store {
     /// `filingContext` and the user of a bearer token not checked yet (`user(tokenHash:now:)`): on PostgreSQL in the
     /// same statement, so an API filing reads all it needs before it writes in one round trip, not two
     /// (docs/performance.md, "The token's user read with the filing context"). `user` is nil for a token unknown or
-    /// expired; the context is then read but must not be used.
+    /// expired, and the context must then not be used (SQLite does not read it).
     public func filingContext(tokenHash: String, now: String, taxpayer id: String, section: String, year: Int, returnID: String,
                               vatYear: Int?) async throws -> FilingRead {
         let statement = FilingContextStatement(taxpayer: id, frequencyYear: vatYear ?? 0, section: section, year: year, returnID: returnID,
                                                tokenHash: tokenHash, now: now)
+        // Without PostgreSQL, `filingRead` reads no user: the token first, then the context.
         guard batchers != nil || postgresDatabase != nil else {
-            guard let user = try await user(tokenHash: tokenHash, now: now) else { return FilingRead(user: nil, context: .noTaxpayer) }
+            guard let user = try await user(tokenHash: tokenHash, now: now) else { return FilingRead.nothing }
             return FilingRead(user: user, context: try await filingRead(statement).context)
         }
         return try await filingRead(statement)
@@ -67,11 +70,11 @@ extension Store {
     private func filingRead(_ statement: FilingContextStatement) async throws -> FilingRead {
         if let batchers { return try await batchers.contexts.submit(statement) }
         if let postgres = postgresDatabase {
-            return try await Self.runPrepared(statement, on: postgres, logger: logger).first ?? FilingRead(user: nil, context: .noTaxpayer)
+            return try await Self.runPrepared(statement, on: postgres, logger: logger).first ?? FilingRead.nothing
         }
         let id = statement.taxpayer
         let taxpayer = try await self.taxpayer(id)
-        guard taxpayer != nil else { return FilingRead(user: nil, context: .noTaxpayer) }
+        guard taxpayer != nil else { return FilingRead.nothing }
         var frequency: String?
         if statement.frequencyYear != 0 { frequency = try await vatFrequency(taxpayer: id, year: statement.frequencyYear) }
         return FilingRead(user: nil, context: FilingContext(
@@ -144,9 +147,9 @@ struct FilingBatchers: Sendable {
         contexts = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight,
             many: { inputs in
                 Self.inputOrder(try await Store.runPrepared(FilingContextsStatement(inputs: inputs), on: try postgres(), logger: logger),
-                           count: inputs.count, missing: FilingRead(user: nil, context: .noTaxpayer))
+                           count: inputs.count, missing: FilingRead.nothing)
             },
-            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first ?? FilingRead(user: nil, context: .noTaxpayer) },
+            one: { try await Store.runPrepared($0, on: try postgres(), logger: logger).first ?? FilingRead.nothing },
             runAlone: Store.refusedByTheDatabase, home: home)
         versions = StatementBatcher(maxBatch: Self.maxBatch, maxInFlight: Self.maxInFlight, key: { "\($0.row.taxpayer_id)\u{1F}\($0.row.return_id)" },
             many: { filings in try await Store.appendVersions(filings, on: try postgres(), logger: logger) },
